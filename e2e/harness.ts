@@ -1,0 +1,122 @@
+/**
+ * The browser harness: a real relay on a free loopback port serving the built app, and
+ * Debian's Chromium driven by playwright-core. No sleeps: every wait is on a condition.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer } from '../server/src/server.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const staticDir = fileURLToPath(new URL('../web/dist', import.meta.url));
+
+export interface Harness {
+  url: string;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  if (!existsSync(`${staticDir}/index.html`))
+    throw new Error('web/dist is missing: run `npm run build` first');
+  const server = await startServer({ port: 0, host: '127.0.0.1', staticDir });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    url: server.url,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Every WebSocket frame a page sent or received, as the relay carried it. */
+export interface FrameLog {
+  frames: (string | Buffer)[];
+}
+
+export interface OpenedPage {
+  page: Page;
+  frameLog: FrameLog;
+  /** Uncaught page errors and console errors: a test can assert there were none. */
+  pageErrors: string[];
+}
+
+export async function openPage(harness: Harness, hash = ''): Promise<OpenedPage> {
+  const context = await harness.browser.newContext();
+  const page = await context.newPage();
+  const frameLog: FrameLog = { frames: [] };
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  page.on('websocket', (socket) => {
+    socket.on('framesent', ({ payload }) => frameLog.frames.push(payload));
+    socket.on('framereceived', ({ payload }) => frameLog.frames.push(payload));
+  });
+  await page.goto(`${harness.url}/${hash}`);
+  return { page, frameLog, pageErrors };
+}
+
+export interface JoinOptions {
+  room: string;
+  passphrase: string;
+  suite: 'modern' | 'des';
+  salt?: string;
+}
+
+export async function joinRoom(page: Page, options: JoinOptions): Promise<void> {
+  await page.getByTestId('room-input').fill(options.room);
+  await page.getByTestId('passphrase-input').fill(options.passphrase);
+  await page.getByTestId('suite-select').selectOption(options.suite);
+  if (options.salt !== undefined) await page.getByTestId('salt-input').fill(options.salt);
+  await page.getByTestId('join-button').click();
+}
+
+export async function waitForState(page: Page, state: string): Promise<void> {
+  await page.locator(`[data-testid="status"][data-state="${state}"]`).waitFor();
+}
+
+export async function waitForError(page: Page, code: string): Promise<void> {
+  await page.locator(`[data-testid="error"][data-code="${code}"]`).waitFor();
+}
+
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  await page.getByTestId('composer').fill(text);
+  await page.getByTestId('send-button').click();
+}
+
+/** Waits until the page shows a message with this direction and exact text. */
+export async function waitForMessage(page: Page, direction: 'in' | 'out', text: string): Promise<void> {
+  await page
+    .locator(`[data-testid="message"][data-direction="${direction}"]`)
+    .filter({ has: page.getByTestId('message-text').getByText(text, { exact: true }) })
+    .first()
+    .waitFor();
+}
+
+export async function messageTexts(page: Page, direction: 'in' | 'out'): Promise<string[]> {
+  return page
+    .locator(`[data-testid="message"][data-direction="${direction}"] [data-testid="message-text"]`)
+    .allTextContents();
+}
+
+/** True when `needle` occurs in `haystack` as bytes (frames are binary or text). */
+export function containsBytes(haystack: string | Buffer, needle: string): boolean {
+  const bytes = typeof haystack === 'string' ? Buffer.from(haystack, 'utf8') : haystack;
+  return bytes.includes(Buffer.from(needle, 'utf8'));
+}

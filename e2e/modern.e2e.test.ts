@@ -1,0 +1,125 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  containsBytes,
+  joinRoom,
+  messageTexts,
+  openPage,
+  sendMessage,
+  startHarness,
+  waitForError,
+  waitForMessage,
+  waitForState,
+  type Harness,
+} from './harness.ts';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await startHarness();
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+const uniqueRoom = (name: string) => `${name}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** Joins with the suite left at its default, as a new user would. */
+async function joinWithDefaults(page: Page, room: string, passphrase: string): Promise<void> {
+  await page.getByTestId('room-input').fill(room);
+  await page.getByTestId('passphrase-input').fill(passphrase);
+  await page.getByTestId('join-button').click();
+}
+
+describe('modern suite in the browser', () => {
+  it('is the default: two pages chat both ways with nothing readable on the wire', async () => {
+    const room = uniqueRoom('modern-chat');
+    const passphrase = 'purple monkey dishwasher';
+    const alice = await openPage(harness);
+    const bob = await openPage(harness);
+    expect(await alice.page.getByTestId('suite-select').inputValue()).toBe('modern');
+    await joinWithDefaults(alice.page, room, passphrase);
+    await waitForState(alice.page, 'waiting');
+    await joinWithDefaults(bob.page, room, passphrase);
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+    await expect(alice.page.getByTestId('status')).toContainText('modern');
+
+    await sendMessage(alice.page, 'meet me at the old mill');
+    await waitForMessage(bob.page, 'in', 'meet me at the old mill');
+    await sendMessage(bob.page, 'bring the blueprints');
+    await waitForMessage(alice.page, 'in', 'bring the blueprints');
+
+    for (const frame of [...alice.frameLog.frames, ...bob.frameLog.frames]) {
+      for (const secret of [passphrase, 'purple monkey', 'old mill', 'blueprints']) {
+        expect(containsBytes(frame, secret), `frame leaks ${secret}`).toBe(false);
+      }
+    }
+    expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
+  it('a wrong passphrase gives passphrase-mismatch on both pages, and both can retry without reloading', async () => {
+    const room = uniqueRoom('modern-wrong');
+    const alice = await openPage(harness);
+    const bob = await openPage(harness);
+    await joinRoom(alice.page, { room, passphrase: 'alpha bravo', suite: 'modern' });
+    await joinRoom(bob.page, { room, passphrase: 'alpha charlie', suite: 'modern' });
+    await Promise.all([
+      waitForError(alice.page, 'passphrase-mismatch'),
+      waitForError(bob.page, 'passphrase-mismatch'),
+    ]);
+    await Promise.all([waitForState(alice.page, 'failed'), waitForState(bob.page, 'failed')]);
+    expect(await alice.page.getByTestId('composer').isDisabled()).toBe(true);
+
+    await bob.page.getByTestId('retry-passphrase-input').fill('alpha bravo');
+    await bob.page.getByTestId('retry-button').click();
+    await alice.page.getByTestId('retry-passphrase-input').fill('alpha bravo');
+    await alice.page.getByTestId('retry-button').click();
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+    await sendMessage(bob.page, 'third time lucky');
+    await waitForMessage(alice.page, 'in', 'third time lucky');
+  });
+
+  it('a frame altered in flight is rejected as tampered and the chat goes on', async () => {
+    const room = uniqueRoom('modern-tamper');
+    const alice = await openPage(harness);
+    const bob = await openPage(harness);
+    // Bob's socket goes through a route that can flip one bit of the next binary frame he receives.
+    let tamperNext = false;
+    await bob.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      client.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        if (tamperNext && typeof message !== 'string') {
+          tamperNext = false;
+          const altered = Buffer.from(message);
+          altered[altered.length - 1]! ^= 0x01;
+          client.send(altered);
+        } else {
+          client.send(message);
+        }
+      });
+    });
+    await bob.page.reload();
+    await joinRoom(alice.page, { room, passphrase: 'pw tamper', suite: 'modern' });
+    await joinRoom(bob.page, { room, passphrase: 'pw tamper', suite: 'modern' });
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+
+    tamperNext = true;
+    await sendMessage(alice.page, 'wire the money to account 1');
+    await waitForError(bob.page, 'tampered');
+    expect(await messageTexts(bob.page, 'in')).toEqual([]);
+    await sendMessage(alice.page, 'never mind, all good');
+    await waitForMessage(bob.page, 'in', 'never mind, all good');
+    await waitForState(bob.page, 'ready');
+  });
+
+  it('a joiner with the other suite gets suite-mismatch', async () => {
+    const room = uniqueRoom('modern-suite');
+    const alice = await openPage(harness);
+    const bob = await openPage(harness);
+    await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'modern' });
+    await waitForState(alice.page, 'waiting');
+    await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });
+    await waitForError(bob.page, 'suite-mismatch');
+    await waitForState(alice.page, 'waiting');
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The `modern` suite's binary frames: pure encode/decode, nothing else.
+ *
+ * Every frame starts with the same 3-byte header: version (1), suite (1 = modern), type. Integers
+ * are big-endian. Lengths are exact: a frame whose length does not match its type is malformed.
+ *
+ * | type | name    | body after the header                                              | size      |
+ * |------|---------|--------------------------------------------------------------------|-----------|
+ * | 0x01 | hello   | attempt u32 ‖ client nonce (16)                                    | 23        |
+ * | 0x02 | cpace-a | attempt u32 ‖ Ya (32) ‖ len u8 ‖ ADa (len ≤ 64)                    | 40 + len  |
+ * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len |
+ * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71        |
+ * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8         |
+ * | 0x10 | message | seq u64 ‖ AES-256-GCM(padded plaintext) ‖ tag (16)                 | 11 + b + 16 |
+ *
+ * For `message`, b is one of the padding buckets (crypto/padding.ts) and the 11-byte header
+ * (version, suite, type, seq) is the AEAD's associated data. Decoding anything malformed, unknown
+ * or oversized throws DuetError('bad-frame'); nothing else is ever thrown.
+ */
+import { concatBytes } from '../bytes.ts';
+import { duetError } from '../errors.ts';
+import { isPaddedLength, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
+
+export const FRAME_VERSION = 1;
+export const SUITE_BYTE_MODERN = 1;
+export const NONCE_BYTES = 16;
+export const SHARE_BYTES = 32;
+export const TAG_BYTES = 64;
+export const MAX_AD_BYTES = 64;
+export const AEAD_TAG_BYTES = 16;
+/** version, suite, type, seq u64: the associated data of a message frame. */
+export const MESSAGE_HEADER_BYTES = 11;
+export const MAX_ATTEMPT = 0xffff_ffff;
+export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_PADDED_BYTES + AEAD_TAG_BYTES;
+
+const TYPE_BYTES = {
+  hello: 0x01,
+  'cpace-a': 0x02,
+  'cpace-b': 0x03,
+  confirm: 0x04,
+  abort: 0x05,
+  message: 0x10,
+} as const;
+
+export type AbortReason = 'passphrase-mismatch' | 'handshake-failed';
+const ABORT_REASONS: readonly AbortReason[] = ['passphrase-mismatch', 'handshake-failed'];
+
+export type ModernFrame =
+  | { type: 'hello'; attempt: number; nonce: Uint8Array }
+  | { type: 'cpace-a'; attempt: number; share: Uint8Array; ad: Uint8Array }
+  | { type: 'cpace-b'; attempt: number; share: Uint8Array; ad: Uint8Array; tag: Uint8Array }
+  | { type: 'confirm'; attempt: number; tag: Uint8Array }
+  | { type: 'abort'; attempt: number; reason: AbortReason }
+  | { type: 'message'; seq: number; ciphertext: Uint8Array };
+
+export type ModernFrameType = ModernFrame['type'];
+export type HandshakeFrame = Exclude<ModernFrame, { type: 'message' }>;
+
+/** Encodes one frame; throws DuetError('bad-input') if a field has the wrong size or range. */
+export function encodeFrame(frame: ModernFrame): Uint8Array {
+  switch (frame.type) {
+    case 'hello':
+      return concatBytes(header(frame.type), u32(frame.attempt), sized('nonce', frame.nonce, NONCE_BYTES));
+    case 'cpace-a':
+      return concatBytes(header(frame.type), u32(frame.attempt), ...share(frame.share, frame.ad));
+    case 'cpace-b':
+      return concatBytes(
+        header(frame.type),
+        u32(frame.attempt),
+        ...share(frame.share, frame.ad),
+        sized('tag', frame.tag, TAG_BYTES),
+      );
+    case 'confirm':
+      return concatBytes(header(frame.type), u32(frame.attempt), sized('tag', frame.tag, TAG_BYTES));
+    case 'abort':
+      return concatBytes(
+        header(frame.type),
+        u32(frame.attempt),
+        Uint8Array.of(ABORT_REASONS.indexOf(frame.reason) + 1),
+      );
+    case 'message': {
+      const body = frame.ciphertext.length - AEAD_TAG_BYTES;
+      if (!isPaddedLength(body)) throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
+      return concatBytes(messageHeader(frame.seq), frame.ciphertext);
+    }
+    default:
+      return unreachable(frame);
+  }
+}
+
+/** The 11-byte header of a message frame, which is also its AEAD associated data. */
+export function messageHeader(seq: number): Uint8Array {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw duetError('bad-input', 'seq must be a safe integer ≥ 0');
+  const out = new Uint8Array(MESSAGE_HEADER_BYTES);
+  out.set(header('message'));
+  new DataView(out.buffer).setBigUint64(3, BigInt(seq));
+  return out;
+}
+
+/** Decodes one frame; throws DuetError('bad-frame') for anything that is not exactly a frame. */
+export function decodeFrame(bytes: Uint8Array): ModernFrame {
+  if (!(bytes instanceof Uint8Array)) throw duetError('bad-frame', 'frame must be bytes');
+  if (bytes.length < 3 || bytes.length > MAX_FRAME_BYTES) throw duetError('bad-frame', 'bad frame length');
+  if (bytes[0] !== FRAME_VERSION) throw duetError('bad-frame', 'unknown version');
+  if (bytes[1] !== SUITE_BYTE_MODERN) throw duetError('bad-frame', 'unknown suite');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = typeOf(bytes[2] ?? 0);
+  const at = (start: number, length: number) => bytes.slice(start, start + length);
+  switch (type) {
+    case 'hello':
+      expectLength(bytes, 7 + NONCE_BYTES);
+      return { type, attempt: view.getUint32(3), nonce: at(7, NONCE_BYTES) };
+    case 'cpace-a': {
+      const adLength = readAdLength(bytes);
+      expectLength(bytes, 40 + adLength);
+      return { type, attempt: view.getUint32(3), share: at(7, SHARE_BYTES), ad: at(40, adLength) };
+    }
+    case 'cpace-b': {
+      const adLength = readAdLength(bytes);
+      expectLength(bytes, 40 + adLength + TAG_BYTES);
+      return {
+        type,
+        attempt: view.getUint32(3),
+        share: at(7, SHARE_BYTES),
+        ad: at(40, adLength),
+        tag: at(40 + adLength, TAG_BYTES),
+      };
+    }
+    case 'confirm':
+      expectLength(bytes, 7 + TAG_BYTES);
+      return { type, attempt: view.getUint32(3), tag: at(7, TAG_BYTES) };
+    case 'abort': {
+      expectLength(bytes, 8);
+      const reason = ABORT_REASONS[(bytes[7] ?? 0) - 1];
+      if (reason === undefined) throw duetError('bad-frame', 'unknown abort reason');
+      return { type, attempt: view.getUint32(3), reason };
+    }
+    case 'message': {
+      if (bytes.length < MESSAGE_HEADER_BYTES + MIN_PADDED_BYTES + AEAD_TAG_BYTES)
+        throw duetError('bad-frame', 'message frame too short');
+      if (!isPaddedLength(bytes.length - MESSAGE_HEADER_BYTES - AEAD_TAG_BYTES))
+        throw duetError('bad-frame', 'message body is not a padding bucket');
+      const seq = view.getBigUint64(3);
+      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw duetError('bad-frame', 'seq out of range');
+      return { type, seq: Number(seq), ciphertext: bytes.slice(MESSAGE_HEADER_BYTES) };
+    }
+    default:
+      return unreachable(type);
+  }
+}
+
+function typeOf(byte: number): ModernFrameType {
+  for (const [name, value] of Object.entries(TYPE_BYTES)) {
+    if (value === byte) return name as ModernFrameType;
+  }
+  throw duetError('bad-frame', 'unknown frame type');
+}
+
+function header(type: ModernFrameType): Uint8Array {
+  return Uint8Array.of(FRAME_VERSION, SUITE_BYTE_MODERN, TYPE_BYTES[type]);
+}
+
+function u32(value: number): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_ATTEMPT) {
+    throw duetError('bad-input', 'attempt must be an integer in [0, 2^32)');
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+function sized(name: string, bytes: Uint8Array, length: number): Uint8Array {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    throw duetError('bad-input', `${name} must be ${length} bytes`);
+  }
+  return bytes;
+}
+
+function share(point: Uint8Array, ad: Uint8Array): Uint8Array[] {
+  if (!(ad instanceof Uint8Array) || ad.length > MAX_AD_BYTES) {
+    throw duetError('bad-input', `AD must be at most ${MAX_AD_BYTES} bytes`);
+  }
+  return [sized('share', point, SHARE_BYTES), Uint8Array.of(ad.length), ad];
+}
+
+function readAdLength(bytes: Uint8Array): number {
+  const length = bytes[39];
+  if (length === undefined || length > MAX_AD_BYTES) throw duetError('bad-frame', 'bad AD length');
+  return length;
+}
+
+function expectLength(bytes: Uint8Array, length: number): void {
+  if (bytes.length !== length) throw duetError('bad-frame', 'frame length does not match its type');
+}
+
+function unreachable(value: never): never {
+  throw duetError('bad-frame', `unhandled frame ${String(value)}`);
+}

@@ -1,0 +1,59 @@
+/**
+ * Length-hiding padding for the `modern` suite: the network sees a bucket, not the exact length.
+ *
+ * Buckets: 32, 64, 128, 256, 512, 1024, 2048, 4096 bytes, then every multiple of 4096 up to
+ * MAX_PADDED_BYTES. Scheme (ISO/IEC 7816-4, "0x80 then zeros"): the UTF-8 text, one 0x80 byte,
+ * then zeros up to the smallest bucket that holds text + 1. Unambiguous: the text ends right
+ * before the last non-zero byte, which must be 0x80. Unpadding runs only on authenticated
+ * plaintext, so its timing and errors are no padding oracle.
+ */
+import { duetError } from '../errors.ts';
+
+/** The largest message text, in UTF-8 bytes (16 KiB). */
+export const MAX_TEXT_BYTES = 16 * 1024;
+export const MIN_PADDED_BYTES = 32;
+const PAGE_BYTES = 4096;
+/** The bucket that holds MAX_TEXT_BYTES + 1: 20 KiB. */
+export const MAX_PADDED_BYTES = paddedLength(MAX_TEXT_BYTES + 1);
+
+/** The bucket for `length` bytes (text + the 0x80 marker). */
+export function paddedLength(length: number): number {
+  if (length <= PAGE_BYTES) {
+    let bucket = MIN_PADDED_BYTES;
+    while (bucket < length) bucket *= 2;
+    return bucket;
+  }
+  return Math.ceil(length / PAGE_BYTES) * PAGE_BYTES;
+}
+
+/** True if `length` is a bucket size that padding can produce. */
+export function isPaddedLength(length: number): boolean {
+  return (
+    Number.isInteger(length) &&
+    length >= MIN_PADDED_BYTES &&
+    length <= MAX_PADDED_BYTES &&
+    paddedLength(length) === length
+  );
+}
+
+/** Pads `text` (UTF-8 bytes); throws DuetError('bad-input') above MAX_TEXT_BYTES. */
+export function pad(text: Uint8Array): Uint8Array {
+  if (text.length > MAX_TEXT_BYTES)
+    throw duetError('bad-input', `message longer than ${MAX_TEXT_BYTES} bytes`);
+  const out = new Uint8Array(paddedLength(text.length + 1));
+  out.set(text);
+  out[text.length] = 0x80;
+  return out;
+}
+
+/** Removes the padding; throws DuetError('bad-frame') if `padded` was not made by `pad`. */
+export function unpad(padded: Uint8Array): Uint8Array {
+  if (!isPaddedLength(padded.length)) throw duetError('bad-frame', 'padded length is not a bucket');
+  let end = padded.length - 1;
+  while (end >= 0 && padded[end] === 0) end--;
+  if (end < 0 || padded[end] !== 0x80) throw duetError('bad-frame', 'padding has no 0x80 marker');
+  // A sender always picks the smallest bucket: anything else was not made by `pad`.
+  if (end > MAX_TEXT_BYTES || paddedLength(end + 1) !== padded.length)
+    throw duetError('bad-frame', 'padding is not canonical');
+  return padded.subarray(0, end);
+}

@@ -1,0 +1,125 @@
+/**
+ * The relay's control protocol: JSON text frames between a client and the relay.
+ * Payloads travel as binary frames and are never described here: the relay does not parse them.
+ * docs/protocol.md is the human-readable version of this file; keep the two in step.
+ */
+import { z } from 'zod';
+import { duetError } from '../errors.ts';
+
+/** Control text frames larger than this are refused unparsed. */
+export const MAX_CONTROL_BYTES = 1024;
+
+export const SUITE_IDS = ['modern', 'des'] as const;
+export type SuiteId = (typeof SUITE_IDS)[number];
+
+/** Room codes: lowercase letters, digits and single hyphens, 3 to 64 characters. */
+export const ROOM_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const roomCode = z.string().min(3).max(64).regex(ROOM_PATTERN);
+
+export const RELAY_ERROR_CODES = [
+  'bad-json',
+  'bad-message',
+  'unknown-type',
+  'bad-room',
+  'bad-suite',
+  'not-joined',
+  'already-joined',
+  'room-full',
+  'suite-mismatch',
+  'no-partner',
+  'too-large',
+  'rate-limited',
+] as const;
+export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
+
+/** Seat 0 (first in) is the initiator, seat 1 the responder: roles come from the relay. */
+export type Role = 'initiator' | 'responder';
+
+const join = z.strictObject({
+  type: z.literal('join'),
+  room: z.string(),
+  suite: z.string(),
+});
+const leave = z.strictObject({ type: z.literal('leave') });
+/** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */
+const handshake = z.strictObject({ type: z.literal('handshake') });
+
+export const clientMessage = z.discriminatedUnion('type', [join, leave, handshake]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+export const serverMessage = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('joined'),
+    room: roomCode,
+    suite: z.enum(SUITE_IDS),
+    role: z.enum(['initiator', 'responder']),
+    partner: z.boolean(),
+  }),
+  z.strictObject({ type: z.literal('partner-joined') }),
+  z.strictObject({ type: z.literal('partner-left') }),
+  /**
+   * A handshake attempt granted to both seats at once. `attempt` counts up per room; `nonce`
+   * (16 random bytes, hex) is the relay's contribution to the CPace session id. Clients answer
+   * handshake frames only inside a granted attempt, so the relay's per-room budget bounds
+   * online passphrase guessing even against a partner that ignores its own back-off.
+   */
+  z.strictObject({
+    type: z.literal('handshake'),
+    attempt: z.number().int().nonnegative(),
+    nonce: z.string().regex(/^[0-9a-f]{32}$/),
+  }),
+  z.strictObject({
+    type: z.literal('error'),
+    code: z.enum(RELAY_ERROR_CODES),
+    message: z.string(),
+    /** With `rate-limited`: how long to wait before asking again. */
+    retryAfterMs: z.number().int().nonnegative().optional(),
+  }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+const CLIENT_TYPES = new Set<string>(clientMessage.options.map((option) => option.shape.type.value));
+
+/**
+ * Parses one client control frame. Throws a DuetError whose code says what was wrong:
+ * `too-large`, `bad-json`, `unknown-type`, `bad-message`, `bad-room` or `bad-suite`.
+ */
+export function parseClientMessage(text: string): ClientMessage {
+  if (text.length > MAX_CONTROL_BYTES) throw duetError('too-large', 'control frame too large');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw duetError('bad-json', 'control frame is not JSON', cause);
+  }
+  const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  if (typeof type !== 'string' || !CLIENT_TYPES.has(type)) {
+    throw duetError('unknown-type', 'control frame has no known type');
+  }
+  const parsed = clientMessage.safeParse(value);
+  if (!parsed.success)
+    throw duetError('bad-message', `malformed ${type}: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (parsed.data.type === 'join') {
+    if (!roomCode.safeParse(parsed.data.room).success) throw duetError('bad-room', 'room code is not valid');
+    if (!(SUITE_IDS as readonly string[]).includes(parsed.data.suite))
+      throw duetError('bad-suite', 'unknown suite');
+  }
+  return parsed.data;
+}
+
+/** Parses one relay control frame on the client side; throws `bad-message` on anything else. */
+export function parseServerMessage(text: string): ServerMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw duetError('bad-message', 'relay sent a frame that is not JSON', cause);
+  }
+  const parsed = serverMessage.safeParse(value);
+  if (!parsed.success) throw duetError('bad-message', 'relay sent an unknown control frame');
+  return parsed.data;
+}
+
+export function encodeControl(message: ClientMessage | ServerMessage): string {
+  return JSON.stringify(message);
+}

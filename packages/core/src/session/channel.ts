@@ -1,0 +1,41 @@
+/**
+ * What the app needs from a suite: a secure channel between the two seats of a room.
+ *
+ * A channel is a state machine. The app feeds it what happens (the partner arrived, a binary
+ * frame came in, the user wants to send) and carries out the effects it returns (transmit these
+ * bytes, show this message, show this warning). A channel never touches a socket or the DOM.
+ * Methods are async only because WebCrypto is; the caller must not interleave calls (the app
+ * runs them one at a time through a queue).
+ */
+import type { ErrorCode } from '../errors.ts';
+import type { Role, SuiteId } from '../protocol/control.ts';
+
+export type ChannelEffect =
+  /** Send these bytes to the partner as one binary frame. */
+  | { type: 'transmit'; frame: Uint8Array }
+  /** Ask the relay for a handshake attempt (send the `handshake` control message). */
+  | { type: 'request-handshake' }
+  /** The channel can now carry messages (keys derived, and for `modern` confirmed). */
+  | { type: 'ready' }
+  /** A message from the partner, decrypted and checked. */
+  | { type: 'message'; text: string }
+  /** A frame was refused; the channel goes on (for example `decrypt-failed`, `tampered`, `replayed`). */
+  | { type: 'warning'; code: ErrorCode }
+  /** The channel cannot go on with this passphrase (for example `passphrase-mismatch`). */
+  | { type: 'failed'; code: ErrorCode };
+
+export interface SecureChannel {
+  readonly suite: SuiteId;
+  /** The partner is present; `role` comes from the relay. */
+  start(role: Role): Promise<ChannelEffect[]>;
+  /** The relay granted handshake attempt `attempt` with its `nonce` (`modern`; `des` ignores it). */
+  grant(attempt: number, nonce: Uint8Array): Promise<ChannelEffect[]>;
+  /** A new passphrase after a failure: forget the old one and try again (may request a handshake). */
+  retry(passphrase: string): Promise<ChannelEffect[]>;
+  /** One binary frame from the partner. Never throws for bad input: bad frames become effects. */
+  receive(frame: Uint8Array): Promise<ChannelEffect[]>;
+  /** Encrypts one message; throws a DuetError if the channel is not ready. */
+  send(text: string): Promise<ChannelEffect[]>;
+  /** The partner left: forget every per-session secret; `start` begins again. */
+  reset(): void;
+}

@@ -1,0 +1,98 @@
+/**
+ * The `modern` suite as a SecureChannel: wires the handshake machine (session/handshake.ts) to
+ * the message ratchet (session/ratchet.ts) and the wire format (crypto/modern-frame.ts).
+ *
+ * Invariant: message keys exist only while the handshake is `confirmed`. Whenever the handshake
+ * leaves that phase (new grant, partner restart, abort, reset) the ratchet is destroyed and its
+ * chain keys wiped. docs/security.md describes the whole design.
+ */
+import { randomBytes } from '../bytes.ts';
+import { decodeFrame } from '../crypto/modern-frame.ts';
+import { duetError, isDuetError } from '../errors.ts';
+import { roomCode } from '../protocol/control.ts';
+import type { ChannelEffect, SecureChannel } from './channel.ts';
+import { createHandshake, type HandshakeStep } from './handshake.ts';
+import { createRatchet, type Ratchet } from './ratchet.ts';
+
+export interface ModernChannelOptions {
+  /** The shared passphrase; NFKC-normalised before use. Never leaves this object. */
+  passphrase: string;
+  /** The room code: part of the CPace channel identifier, so keys are bound to the room. */
+  room: string;
+  /** A CSPRNG; defaults to WebCrypto. Tests may pass a seeded one. */
+  random?: (length: number) => Uint8Array;
+}
+
+/** Creates a `modern` channel. Throws DuetError('bad-input') for an empty passphrase or bad room. */
+export function createModernChannel(options: ModernChannelOptions): SecureChannel {
+  if (!roomCode.safeParse(options.room).success) throw duetError('bad-input', 'room code is not valid');
+  const handshake = createHandshake({
+    passphrase: options.passphrase,
+    room: options.room,
+    random: options.random ?? randomBytes,
+  });
+  let ratchet: Ratchet | undefined;
+
+  function dropKeys(): void {
+    ratchet?.destroy();
+    ratchet = undefined;
+  }
+
+  /** Installs fresh keys, or erases the old ones once the handshake is no longer confirmed. */
+  function apply(step: HandshakeStep): ChannelEffect[] {
+    if (step.keys !== undefined) {
+      dropKeys();
+      ratchet = createRatchet(step.keys);
+    } else if (handshake.phase !== 'confirmed') {
+      dropKeys();
+    }
+    return step.effects;
+  }
+
+  async function receiveFrame(bytes: Uint8Array): Promise<ChannelEffect[]> {
+    let frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch {
+      return handshake.phase === 'failed' ? [] : [{ type: 'warning', code: 'bad-frame' }];
+    }
+    if (frame.type !== 'message') return apply(handshake.receive(frame));
+    // Before confirmation there is no key to try; on an ordered transport a genuine message
+    // cannot arrive then, and in `failed` every input is absorbed.
+    if (ratchet === undefined) return [];
+    const effects = await ratchet.open(frame.seq, frame.ciphertext);
+    if (effects.some((effect) => effect.type === 'message')) handshake.partnerProvedKeys();
+    return effects;
+  }
+
+  return {
+    suite: 'modern',
+    async start(role) {
+      dropKeys();
+      return apply(handshake.start(role));
+    },
+    async grant(attempt, nonce) {
+      return apply(handshake.grant(attempt, nonce));
+    },
+    async retry(passphrase) {
+      dropKeys();
+      return apply(handshake.retry(passphrase));
+    },
+    async receive(frame) {
+      try {
+        return await receiveFrame(frame);
+      } catch (error) {
+        // Never throw for what the partner or the relay sent: report it and go on.
+        return [{ type: 'warning', code: isDuetError(error) ? error.code : 'bad-frame' }];
+      }
+    },
+    async send(text) {
+      if (ratchet === undefined) throw duetError('no-partner', 'the modern channel is not ready');
+      return [{ type: 'transmit', frame: await ratchet.seal(text) }];
+    },
+    reset() {
+      dropKeys();
+      handshake.reset();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isDuetError } from '../src/errors.ts';
+import { MAX_CONTROL_BYTES, parseClientMessage, parseServerMessage } from '../src/protocol/control.ts';
+
+function codeOf(text: string): string | undefined {
+  try {
+    parseClientMessage(text);
+    return undefined;
+  } catch (error) {
+    return isDuetError(error) ? error.code : 'not-a-duet-error';
+  }
+}
+
+describe('control protocol: client messages', () => {
+  it('accepts join, leave and handshake', () => {
+    expect(parseClientMessage('{"type":"join","room":"abcd-efgh","suite":"modern"}')).toEqual({
+      type: 'join',
+      room: 'abcd-efgh',
+      suite: 'modern',
+    });
+    expect(parseClientMessage('{"type":"leave"}')).toEqual({ type: 'leave' });
+    expect(parseClientMessage('{"type":"handshake"}')).toEqual({ type: 'handshake' });
+  });
+
+  it.each([
+    ['not json', 'bad-json'],
+    ['{"type":"dance"}', 'unknown-type'],
+    ['[]', 'unknown-type'],
+    ['null', 'unknown-type'],
+    ['{"type":"join","room":"abc"}', 'bad-message'],
+    ['{"type":"leave","extra":1}', 'bad-message'],
+    ['{"type":"join","room":"Not A Room","suite":"des"}', 'bad-room'],
+    ['{"type":"join","room":"ab","suite":"des"}', 'bad-room'],
+    ['{"type":"join","room":"abc-","suite":"des"}', 'bad-room'],
+    ['{"type":"join","room":"abcd","suite":"rot13"}', 'bad-suite'],
+    [`{"type":"join","room":"${'a'.repeat(MAX_CONTROL_BYTES)}","suite":"des"}`, 'too-large'],
+  ])('%s → %s', (text, code) => {
+    expect(codeOf(text)).toBe(code);
+  });
+
+  it('any string either parses or throws a coded DuetError', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.object().map((o) => JSON.stringify(o)),
+        ),
+        (text) => {
+          expect(codeOf(text)).not.toBe('not-a-duet-error');
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('control protocol: server messages', () => {
+  it('parses what the relay sends and refuses anything else', () => {
+    expect(parseServerMessage('{"type":"partner-joined"}')).toEqual({ type: 'partner-joined' });
+    expect(() => parseServerMessage('{"type":"joined"}')).toThrow(
+      expect.objectContaining({ code: 'bad-message' }),
+    );
+    expect(() => parseServerMessage('}')).toThrow(expect.objectContaining({ code: 'bad-message' }));
+  });
+});

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { roomSalt } from '../src/crypto/des-suite.ts';
+import type { ChannelEffect } from '../src/session/channel.ts';
+import { createDesChannel } from '../src/session/des-channel.ts';
+
+function frameOf(effects: ChannelEffect[]): Uint8Array {
+  const effect = effects.find((e) => e.type === 'transmit');
+  if (effect?.type !== 'transmit') throw new Error('no frame transmitted');
+  return effect.frame;
+}
+
+describe('des channel', () => {
+  it('is ready once the partner is there and carries messages both ways', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const bob = createDesChannel({ passphrase: 'pass', salt });
+    expect(await alice.start('initiator')).toEqual([{ type: 'ready' }]);
+    expect(await bob.start('responder')).toEqual([{ type: 'ready' }]);
+    expect(await bob.receive(frameOf(await alice.send('hi Bob')))).toEqual([
+      { type: 'message', text: 'hi Bob' },
+    ]);
+    expect(await alice.receive(frameOf(await bob.send('hi Alice')))).toEqual([
+      { type: 'message', text: 'hi Alice' },
+    ]);
+  });
+
+  it('a wrong passphrase shows as decrypt-failed and the channel goes on', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const mallory = createDesChannel({ passphrase: 'not the pass', salt });
+    const bob = createDesChannel({ passphrase: 'pass', salt });
+    await Promise.all([alice.start('initiator'), mallory.start('initiator'), bob.start('responder')]);
+    // A wrong key can, rarely, still give valid padding and UTF-8; these two texts do not.
+    expect(await bob.receive(frameOf(await mallory.send('guess')))).toEqual([
+      { type: 'warning', code: 'decrypt-failed' },
+    ]);
+    expect(await bob.receive(frameOf(await alice.send('still here')))).toEqual([
+      { type: 'message', text: 'still here' },
+    ]);
+  });
+
+  it('every malformed frame is the same decrypt-failed warning, never an exception', async () => {
+    const bob = createDesChannel({ passphrase: 'pass', salt: await roomSalt('r00m') });
+    await bob.start('responder');
+    for (const frame of [new Uint8Array(0), new Uint8Array(15), new Uint8Array(17), new Uint8Array(16)]) {
+      expect(await bob.receive(frame)).toEqual([{ type: 'warning', code: 'decrypt-failed' }]);
+    }
+  });
+
+  it('refuses to send before the partner is there', async () => {
+    const alice = createDesChannel({ passphrase: 'pass', salt: await roomSalt('r00m') });
+    await expect(alice.send('too early')).rejects.toMatchObject({ code: 'no-partner' });
+  });
+
+  it('retry switches to a new passphrase without a new channel', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const bob = createDesChannel({ passphrase: 'other', salt });
+    await Promise.all([alice.start('initiator'), bob.start('responder')]);
+    expect(await bob.retry('pass')).toEqual([{ type: 'ready' }]);
+    expect(await bob.receive(frameOf(await alice.send('now?')))).toEqual([{ type: 'message', text: 'now?' }]);
+  });
+});

@@ -1,0 +1,362 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { toHex, utf8Encode } from '../src/bytes.ts';
+import { decodeFrame, encodeFrame, type ModernFrame } from '../src/crypto/modern-frame.ts';
+import { isDuetError } from '../src/errors.ts';
+import type { ChannelEffect } from '../src/session/channel.ts';
+import { createModernChannel } from '../src/session/modern-channel.ts';
+import { MAX_SKIP } from '../src/session/ratchet.ts';
+import { flipBit, frameOf, MemoryRelay } from './modern-pair.ts';
+
+const RUNS = { numRuns: 50 };
+
+async function readyPair(passphrase = 'correct horse battery staple'): Promise<MemoryRelay> {
+  const relay = MemoryRelay.pair(passphrase);
+  await relay.start();
+  expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  return relay;
+}
+
+function typesOf(effects: ChannelEffect[]): string[] {
+  return effects.map((e) => (e.type === 'transmit' ? `transmit ${decodeFrame(e.frame).type}` : e.type));
+}
+
+function failures(relay: MemoryRelay, side: 'a' | 'b'): string[] {
+  return relay.of(side, 'failed').map((e) => e.code);
+}
+
+describe('modern channel: handshake', () => {
+  it('runs hello, CPace and key confirmation in the documented order', async () => {
+    const relay = await readyPair();
+    expect(typesOf(relay.effects.a)).toEqual([
+      'request-handshake',
+      'transmit hello',
+      'transmit cpace-a',
+      'transmit confirm',
+      'ready',
+    ]);
+    expect(typesOf(relay.effects.b)).toEqual(['transmit hello', 'transmit cpace-b', 'ready']);
+    expect(relay.attempt).toBe(1);
+  });
+
+  it('matches passphrases after NFKC normalisation', async () => {
+    const relay = MemoryRelay.pair('\ufb01sh and chips', 'fish and chips');
+    await relay.start();
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  });
+
+  it('binds the room: the same passphrase in another room is a mismatch', async () => {
+    const relay = MemoryRelay.pair('same passphrase', 'same passphrase', 'room-one', 'room-two');
+    await relay.start();
+    expect(failures(relay, 'a')).toEqual(['passphrase-mismatch']);
+    expect(failures(relay, 'b')).toEqual(['passphrase-mismatch']);
+  });
+
+  it('a wrong passphrase never yields ready, both sides fail, and a retry on both sides succeeds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 24 }),
+        fc.string({ minLength: 1, maxLength: 24 }),
+        async (passA, passB) => {
+          fc.pre(passA.normalize('NFKC') !== passB.normalize('NFKC') && passB.normalize('NFKC') !== '');
+          fc.pre(passA.normalize('NFKC') !== '');
+          const relay = MemoryRelay.pair(passA, passB);
+          await relay.start();
+          expect(relay.of('a', 'ready')).toEqual([]);
+          expect(relay.of('b', 'ready')).toEqual([]);
+          expect(failures(relay, 'a')).toEqual(['passphrase-mismatch']);
+          expect(failures(relay, 'b')).toEqual(['passphrase-mismatch']);
+          await expect(relay.a.send('hi')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+
+          await relay.retry('b', passA);
+          await relay.retry('a', passA);
+          expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+          await relay.send('b', 'fixed it');
+          expect(relay.of('a', 'message').map((m) => m.text)).toEqual(['fixed it']);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('a retry uses the grant stored while failed and the hello buffered for it', async () => {
+    const relay = MemoryRelay.pair('right', 'wrong');
+    await relay.start();
+    await relay.retry('b', 'right'); // b asks; the relay grants; a is failed and stores it
+    expect(relay.attempt).toBe(2);
+    expect(relay.isReady('b')).toBe(false);
+    await relay.retry('a', 'right'); // a uses the stored grant and b's buffered hello
+    expect(relay.attempt).toBe(2);
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  });
+
+  it('a retry without a stored grant asks the relay for one', async () => {
+    const relay = MemoryRelay.pair('right', 'wrong');
+    await relay.start();
+    const effects = await relay.a.retry('right');
+    expect(effects).toEqual([{ type: 'request-handshake' }]);
+  });
+
+  it('a later grant supersedes an earlier one, with fresh ephemerals', async () => {
+    const relay = MemoryRelay.pair('pass phrase');
+    await relay.a.start('initiator');
+    await relay.b.start('responder');
+    relay.grantBoth();
+    relay.grantBoth();
+    await relay.run();
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+    const hellos = relay.sent.a.map(decodeFrame).filter((f) => f.type === 'hello');
+    expect(hellos.map((h) => h.attempt)).toEqual([1, 2]);
+    expect(relay.sent.a.map(decodeFrame).filter((f) => f.type === 'cpace-a')).toHaveLength(1);
+    await relay.send('a', 'after two grants');
+    expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['after two grants']);
+  });
+
+  it.each([
+    ['a stale attempt', -1],
+    ['an attempt not granted yet', 7],
+  ])('ignores handshake frames of %s', async (_name, offset) => {
+    const relay = MemoryRelay.pair('pass phrase');
+    relay.tap = (from, frame) => {
+      const decoded = decodeFrame(frame);
+      if (decoded.type === 'message' || decoded.type === 'abort') return frame;
+      return encodeFrame({ ...decoded, attempt: decoded.attempt + offset } as ModernFrame);
+    };
+    await relay.start();
+    expect(typesOf(relay.effects.a)).toEqual(['request-handshake', 'transmit hello']);
+    expect(typesOf(relay.effects.b)).toEqual(['transmit hello']);
+  });
+
+  it('a hello while ready means the partner restarted: keys are erased, the next grant reconnects', async () => {
+    const relay = await readyPair();
+    const hello = encodeFrame({ type: 'hello', attempt: 9, nonce: new Uint8Array(16) });
+    expect(await relay.b.receive(hello)).toEqual([]);
+    await expect(relay.b.send('x')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+    relay.grantBoth();
+    await relay.run();
+    await relay.send('b', 'again');
+    expect(relay.of('a', 'message').map((m) => m.text)).toEqual(['again']);
+  });
+
+  it('reset forgets the session but keeps the passphrase', async () => {
+    const relay = await readyPair();
+    relay.a.reset();
+    relay.b.reset();
+    await expect(relay.a.send('x')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+    await relay.start();
+    await relay.send('a', 'back');
+    expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['back']);
+  });
+
+  it('a confirmation tag altered in flight fails both sides within one round trip', async () => {
+    const relay = MemoryRelay.pair('pass phrase');
+    relay.tap = (from, frame) => (decodeFrame(frame).type === 'confirm' ? flipBit(frame, 100) : frame);
+    await relay.start();
+    expect(failures(relay, 'b')).toEqual(['passphrase-mismatch']);
+    expect(failures(relay, 'a')).toEqual(['passphrase-mismatch']);
+    await expect(relay.a.send('x')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+  });
+
+  it('an invalid or neutral point fails with bad-point, and the partner learns handshake-failed', async () => {
+    for (const share of [new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
+      const relay = MemoryRelay.pair('pass phrase');
+      relay.tap = (from, frame) => {
+        const decoded = decodeFrame(frame);
+        return decoded.type === 'cpace-a' ? encodeFrame({ ...decoded, share }) : frame;
+      };
+      await relay.start();
+      expect(failures(relay, 'b')).toEqual(['bad-point']);
+      expect(failures(relay, 'a')).toEqual(['handshake-failed']);
+    }
+  });
+
+  it('no transcript or message frame contains the passphrase bytes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', minLength: 8, maxLength: 40 }), async (passphrase) => {
+        const relay = MemoryRelay.pair(passphrase);
+        await relay.start();
+        await relay.send('a', passphrase);
+        await relay.send('b', passphrase);
+        const needles = [toHex(utf8Encode(passphrase)), toHex(utf8Encode(passphrase.normalize('NFKC')))];
+        for (const frame of [...relay.sent.a, ...relay.sent.b]) {
+          for (const needle of needles) expect(toHex(frame)).not.toContain(needle);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('modern channel: attempts and failures', () => {
+  it('a grant that arrives before start is kept and used on start', async () => {
+    const relay = MemoryRelay.pair('pass phrase');
+    relay.grantBoth();
+    await relay.run(); // both store the grant: nobody has started
+    expect(relay.sent.a).toEqual([]);
+    await relay.start();
+    expect(relay.attempt).toBe(1); // the initiator used the stored grant instead of asking
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  });
+
+  it('a failure sticks to the passphrase: after reset, start reports it until retry', async () => {
+    const relay = MemoryRelay.pair('right', 'wrong');
+    await relay.start();
+    relay.a.reset();
+    relay.b.reset();
+    expect(await relay.a.start('initiator')).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+    expect(await relay.b.start('responder')).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+    relay.grantBoth(); // a relay granting on its own gets no new guess
+    await relay.run();
+    expect(relay.sent.a.map(decodeFrame).filter((f) => 'attempt' in f && f.attempt === 2)).toEqual([]);
+    await relay.retry('b', 'right');
+    await relay.retry('a', 'right');
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  });
+
+  it('a responder whose tag went out but never saw a confirm counts the attempt as failed', async () => {
+    const relay = MemoryRelay.pair('pass phrase');
+    relay.tap = (from, frame) => (decodeFrame(frame).type === 'confirm' ? undefined : frame);
+    await relay.start();
+    expect(relay.isReady('b')).toBe(false);
+    relay.grantBoth();
+    await relay.run();
+    expect(failures(relay, 'b')).toEqual(['handshake-failed']);
+    expect(relay.sent.b.map(decodeFrame).filter((f) => f.type === 'hello')).toHaveLength(1);
+    relay.tap = undefined;
+    await relay.retry('b', 'pass phrase'); // b uses the stored grant 2; a is waiting in it
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+  });
+
+  it('an abort after the partner proved its keys is refused', async () => {
+    const relay = await readyPair();
+    await relay.send('b', 'proof');
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+    expect(await relay.b.receive(abort)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+    await relay.send('a', 'still fine');
+    expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['still fine']);
+  });
+
+  it('refuses to send while the handshake runs', async () => {
+    const relay = MemoryRelay.pair('pass phrase');
+    await relay.a.start('initiator');
+    await expect(relay.a.send('early')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+  });
+});
+
+describe('modern channel: messages', () => {
+  it('any message round-trips in both directions', async () => {
+    const relay = await readyPair();
+    const texts: Record<'a' | 'b', string[]> = { a: [], b: [] };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme', maxLength: 300 })),
+        fc.constantFrom('a' as const, 'b' as const),
+        async (text, from) => {
+          await relay.send(from, text);
+          texts[from].push(text);
+          expect(relay.of(from === 'a' ? 'b' : 'a', 'message').map((m) => m.text)).toEqual(texts[from]);
+        },
+      ),
+      { numRuns: 100 },
+    );
+    expect(relay.of('a', 'warning')).toEqual([]);
+    expect(relay.of('b', 'warning')).toEqual([]);
+  });
+
+  it('a single bit flip anywhere in a message frame is refused and the next genuine frame still arrives', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 80 }), fc.nat(), fc.nat(), async (text, skip, bitSeed) => {
+        const relay = await readyPair();
+        for (let i = 0; i < skip % 3; i++) await relay.send('a', `warm-up ${i}`);
+        const frame = frameOf(await relay.a.send(text));
+        const altered = await relay.b.receive(flipBit(frame, bitSeed % (frame.length * 8)));
+        expect(altered).toHaveLength(1);
+        expect(altered[0]?.type).toBe('warning');
+        expect(['tampered', 'bad-frame', 'replayed']).toContain(
+          altered[0]?.type === 'warning' && altered[0].code,
+        );
+        expect(await relay.b.receive(frame)).toEqual([{ type: 'message', text }]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('any replayed message frame is refused as replayed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.string(), { minLength: 1, maxLength: 5 }),
+        fc.nat(),
+        async (texts, pick) => {
+          const relay = await readyPair();
+          const frames: Uint8Array[] = [];
+          for (const text of texts) {
+            const frame = frameOf(await relay.a.send(text));
+            frames.push(frame);
+            expect(await relay.b.receive(frame)).toEqual([{ type: 'message', text }]);
+          }
+          const replay = frames[pick % frames.length] ?? new Uint8Array();
+          expect(await relay.b.receive(replay)).toEqual([{ type: 'warning', code: 'replayed' }]);
+          await relay.send('a', 'still here');
+          expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['still here']);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('skips forward over frames the relay dropped, within MAX_SKIP', async () => {
+    const relay = await readyPair();
+    await relay.a.send('dropped');
+    await relay.a.send('dropped too');
+    await relay.send('a', 'arrives');
+    expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['arrives']);
+    const far = encodeFrame({ type: 'message', seq: 3 + MAX_SKIP + 1, ciphertext: new Uint8Array(48) });
+    expect(await relay.b.receive(far)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    await relay.send('a', 'next');
+    expect(relay.of('b', 'message').map((m) => m.text)).toEqual(['arrives', 'next']);
+  });
+
+  it('pads to buckets: the frame length reveals only the bucket', async () => {
+    const relay = await readyPair();
+    const lengths = [];
+    for (const text of ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'x'.repeat(5000)]) {
+      lengths.push(frameOf(await relay.a.send(text)).length);
+    }
+    expect(lengths).toEqual([11 + 32 + 16, 11 + 32 + 16, 11 + 32 + 16, 11 + 64 + 16, 11 + 8192 + 16]);
+  });
+
+  it('refuses to send too much text, ill-formed text, or before the handshake', async () => {
+    const relay = await readyPair();
+    await expect(relay.a.send('x'.repeat(16 * 1024 + 1))).rejects.toSatisfy((e) =>
+      isDuetError(e, 'bad-input'),
+    );
+    await expect(relay.a.send('x'.repeat(16 * 1024))).resolves.toHaveLength(1);
+    await expect(relay.a.send('lone \ud800')).rejects.toSatisfy((e) => isDuetError(e, 'bad-input'));
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    await expect(fresh.send('hi')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+  });
+
+  it('checks its options', () => {
+    expect(() => createModernChannel({ passphrase: '', room: 'room-a' })).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => createModernChannel({ passphrase: 'p', room: 'Not A Room' })).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+  });
+
+  it('receive never throws, whatever the bytes, in any state', async () => {
+    const relay = await readyPair();
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+        for (const channel of [relay.b, fresh]) {
+          const effects = await channel.receive(bytes);
+          for (const effect of effects) expect(['warning', 'failed']).toContain(effect.type);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

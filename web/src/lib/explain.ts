@@ -1,0 +1,27 @@
+/** Human sentences for error codes. The UI never shows a DuetError's developer message. */
+import type { ErrorCode } from '@duet/core/errors';
+
+const SENTENCES: Partial<Record<ErrorCode, string>> = {
+  'room-full': 'This room already has two people in it. Create a new room or check the code.',
+  'suite-mismatch':
+    'Your partner joined this room with the other encryption suite. Both of you must pick the same one.',
+  'decrypt-failed':
+    'A message could not be decrypted. Your partner may be using another passphrase (or salt): check that you typed the same one.',
+  'passphrase-mismatch':
+    'The passphrases do not match: no secure channel was set up and nothing was sent. Agree on the passphrase again and retry.',
+  tampered: 'A message was altered on the way and was rejected. The conversation goes on.',
+  replayed: 'A message arrived twice (a replay) and was rejected. The conversation goes on.',
+  'bad-frame': 'A malformed message was rejected. The conversation goes on.',
+  'connection-lost': 'The connection to the relay was lost.',
+  'rate-limited': 'Too many attempts or messages: slow down and try again in a moment.',
+  'too-large': 'That message is too large to send.',
+  'bad-room': 'That room code is not valid: use letters, digits and hyphens (3 to 64 characters).',
+  'bad-suite': 'That encryption suite is not known to the relay.',
+  'no-partner': 'Your partner is not in the room right now.',
+  'bad-input': 'That input is not valid.',
+  'handshake-failed': 'The secure handshake failed. Try again.',
+};
+
+export function explain(code: ErrorCode): string {
+  return SENTENCES[code] ?? `Something went wrong (${code}).`;
+}
