@@ -41,7 +41,7 @@ describe('modern suite in the browser', () => {
     await waitForState(alice.page, 'waiting');
     await joinWithDefaults(bob.page, room, passphrase);
     await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
-    await expect(alice.page.getByTestId('status')).toContainText('modern');
+    expect(await alice.page.getByTestId('status').textContent()).toContain('modern');
 
     await sendMessage(alice.page, 'meet me at the old mill');
     await waitForMessage(bob.page, 'in', 'meet me at the old mill');

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'no-partner',
   'too-large',
   'rate-limited',
+  'server-busy',
   // The `des` suite: distinct inside the library, one `decrypt-failed` outside it.
   'des-too-short',
   'des-not-block-aligned',

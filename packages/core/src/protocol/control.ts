@@ -29,6 +29,7 @@ export const RELAY_ERROR_CODES = [
   'no-partner',
   'too-large',
   'rate-limited',
+  'server-busy',
 ] as const;
 export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
