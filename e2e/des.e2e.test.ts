@@ -120,5 +120,19 @@ describe('des suite in the browser', () => {
     await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
     await sendMessage(alice.page, 'seed salt');
     await waitForMessage(bob.page, 'in', 'seed salt');
+
+    // Same passphrase, another salt: another key.
+    await bob.page.getByTestId('leave-button').click();
+    await waitForState(alice.page, 'waiting');
+    const carol = await openPage(harness);
+    await joinRoom(carol.page, {
+      room,
+      passphrase: 'pass',
+      suite: 'des',
+      salt: '00112233445566778899aabbccddeeff',
+    });
+    await waitForState(alice.page, 'ready');
+    await sendMessage(alice.page, 'other salt');
+    await waitForError(carol.page, 'decrypt-failed');
   });
 });
