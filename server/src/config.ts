@@ -1,54 +1,70 @@
 /**
- * Settings from the environment, validated: a bad value stops the relay at start with a clear
- * message instead of running with a surprise. Every setting and its default is in the README.
+ * The relay's settings: defaults, then the environment (or the caller's options), validated
+ * with one zod schema. A bad value stops the relay at start with a message naming it, instead
+ * of running with a surprise.
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 
 export interface Config extends Limits {
+  /** TCP port; 0 asks the system for a free one. */
   port: number;
+  /** Bind address; `0.0.0.0` exposes the relay on the network. */
   host: string;
   /** Origins allowed to open the WebSocket; empty means "the page's own origin only". */
   allowedOrigins: string[];
 }
 
-export const DEFAULT_CONFIG: Config = {
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   port: 8080,
   host: '127.0.0.1',
   allowedOrigins: [],
   ...DEFAULT_LIMITS,
-};
+});
 
-const positiveInt = z.coerce.number().int().positive();
+const LIMIT_KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
 
-/** `maxFrameBytes` is read from `MAX_FRAME_BYTES`, and so on for every limit. */
+const count = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** An http(s) origin, normalised (`https://a.example/` → `https://a.example`). */
+const origin = z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin);
+
+const configSchema = z.strictObject({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  allowedOrigins: z.array(origin),
+  ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
+});
+
+/** `maxFrameBytes` is read from `MAX_FRAME_BYTES`, and so on for every setting. */
 export function envName(key: string): string {
   return key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
 }
 
+function validate(candidate: Record<string, unknown>, describe: (key: string) => string): Config {
+  const parsed = configSchema.safeParse(candidate);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${describe(String(issue.path[0]))}: ${issue.message}`);
+  throw new Error(`invalid settings: ${[...new Set(problems)].join('; ')}`);
+}
+
+/**
+ * The settings from environment variables (`PORT`, `HOST`, `ALLOWED_ORIGINS` as a comma list,
+ * and every limit in limits.ts under its SNAKE_CASE name); unset or empty ones keep the default.
+ * Throws an Error naming every bad variable.
+ */
 export function configFromEnv(env: Record<string, string | undefined>): Config {
-  const config: Config = { ...DEFAULT_CONFIG, allowedOrigins: [] };
-  const problems: string[] = [];
-  const read = (name: string, schema: z.ZodType, apply: (value: never) => void) => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return;
-    const parsed = schema.safeParse(raw);
-    if (parsed.success) apply(parsed.data as never);
-    else problems.push(`${name}=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  };
-  read('PORT', z.coerce.number().int().min(0).max(65535), (value: number) => (config.port = value));
-  read('HOST', z.string().min(1), (value: string) => (config.host = value));
-  read(
-    'ALLOWED_ORIGINS',
-    z
-      .string()
-      .transform((list) => list.split(',').map((origin) => origin.trim()))
-      .pipe(z.array(z.url())),
-    (value: string[]) => (config.allowedOrigins = value.map((origin) => new URL(origin).origin)),
-  );
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
-    read(envName(key), positiveInt, (value: number) => (config[key] = value));
+  const candidate: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const keys = ['port', 'host', 'allowedOrigins', ...LIMIT_KEYS];
+  for (const key of keys) {
+    const raw = env[envName(key)];
+    if (raw === undefined || raw.trim() === '') continue;
+    candidate[key] = key === 'allowedOrigins' ? raw.split(',').map((item) => item.trim()) : raw;
   }
-  if (problems.length > 0) throw new Error(`invalid settings: ${problems.join('; ')}`);
-  return config;
+  return validate(candidate, (key) => `${envName(key)}=${JSON.stringify(env[envName(key)])}`);
+}
+
+/** The defaults overlaid with `options` (undefined values ignored), validated. */
+export function resolveConfig(options: Partial<Config> = {}): Config {
+  const given = Object.entries(options).filter(([, value]) => value !== undefined);
+  return validate({ ...DEFAULT_CONFIG, ...Object.fromEntries(given) }, (key) => key);
 }

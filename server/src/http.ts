@@ -1,46 +1,60 @@
 /** The HTTP side: the built app with strict security headers, and a health check. */
-import express, { type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 
 export interface HttpOptions {
-  /** The built web app (web/dist). */
+  /** The built web app (web/dist); its index.html answers `/`. */
   staticDir: string;
   /** Tells /healthz whether the relay is accepting connections. */
   isReady: () => boolean;
 }
+
+/**
+ * The page's Content-Security-Policy: everything from our own origin, no inline script or
+ * style, no eval. `connect-src 'self'` also covers `ws:`/`wss:` to the same host and port
+ * (CSP Level 3 §6.7.2.8; Chromium and Firefox do so), which is all the app connects to.
+ */
+export const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
+  frameAncestors: ["'none'"],
+};
 
 export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"], // no inline script, no eval
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          connectSrc: ["'self'"], // same-origin ws: and wss: (CSP Level 3)
-          fontSrc: ["'self'"],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          formAction: ["'none'"],
-          frameAncestors: ["'none'"],
-        },
-      },
+      contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
       referrerPolicy: { policy: 'no-referrer' },
-      // Served over plain HTTP on loopback by default; TLS belongs to the proxy in front.
+      // Served over plain HTTP on loopback by default; TLS and HSTS belong to the proxy in front.
       strictTransportSecurity: false,
     }),
   );
   app.get('/healthz', (_request, response) => {
+    response.set('Cache-Control', 'no-store');
     if (options.isReady()) response.json({ status: 'ok' });
     else response.status(503).json({ status: 'starting' });
   });
-  app.use(express.static(options.staticDir, { index: 'index.html', maxAge: 0 }));
+  app.use(express.static(options.staticDir, { index: 'index.html' }));
   app.use((_request, response) => {
     response.status(404).type('text/plain').send('Not found');
   });
+  // Bad requests (a malformed path, say) get their status and no stack trace, in the reply or the log.
+  const onError: ErrorRequestHandler = (error: { status?: unknown }, _request, response, _next) => {
+    const status =
+      typeof error.status === 'number' && error.status >= 400 && error.status < 600 ? error.status : 500;
+    response
+      .status(status)
+      .type('text/plain')
+      .send(status < 500 ? 'Bad request' : 'Internal error');
+  };
+  app.use(onError);
   return app;
 }

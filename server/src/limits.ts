@@ -1,10 +1,15 @@
-/** Every limit of the relay in one place, with its default. docs/protocol.md lists them too. */
+/**
+ * Every limit of the relay in one place, with its default. Each one is also an environment
+ * variable (`maxFrameBytes` ↔ `MAX_FRAME_BYTES`, see config.ts); docs/protocol.md lists them.
+ */
 export const DEFAULT_LIMITS = {
-  /** Largest binary frame; a bigger one closes the connection with 1009. Modern frames top out near 20 KiB. */
+  /** Largest frame; a bigger one closes the connection with 1009. Modern frames top out near 20 KiB. */
   maxFrameBytes: 64 * 1024,
-  /** Open connections for the whole relay. */
+  /** Open connections for the whole relay; past it, upgrades get HTTP 503. */
   maxConnections: 20_000,
-  /** Rooms with at least one seat taken. */
+  /** Open connections from one IP address; past it, upgrades get HTTP 429. */
+  maxConnectionsPerIp: 256,
+  /** Rooms with at least one seat taken; past it, `join` into a new room gets `server-busy`. */
   maxRooms: 10_000,
   /** Frames a connection may send: a token bucket of this size... */
   messageBurst: 100,
@@ -14,12 +19,27 @@ export const DEFAULT_LIMITS = {
   maxBufferedBytes: 1024 * 1024,
   /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. */
   heartbeatMs: 30_000,
+  /**
+   * A seat whose connection dropped (not `leave`, not a close with 1000) is held this long for
+   * `resume` before it is freed and the partner told `partner-left`.
+   */
+  seatGraceMs: 60_000,
+  /** How long a closing connection may take to finish the close handshake before it is cut. */
+  closeGraceMs: 2_000,
   /** Handshake attempts per room: a bucket of this many... */
   handshakeBurst: 5,
   /** ...with one attempt back every this many milliseconds. */
   handshakeRefillMs: 60_000,
   /** A room's attempt budget is kept this long after its last use, even once the room is empty. */
   handshakeMemoryMs: 60 * 60_000,
+  /**
+   * Room budgets remembered at most. Only a budget that has refilled completely (and so is
+   * worth nothing to forget) is ever pushed out early; when none has, grants wait.
+   */
+  handshakeBudgetRooms: 50_000,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
+
+/** A flooding connection is told `rate-limited` at most this often; meanwhile its frames are dropped silently. */
+export const RATE_LIMIT_NOTICE_MS = 1_000;

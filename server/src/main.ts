@@ -1,25 +1,29 @@
 /** `npm start` runs this: settings from the environment, then serve until SIGTERM or SIGINT. */
 import { configFromEnv } from './config.ts';
-import { startServer } from './server.ts';
+import { startServer, type RunningServer } from './server.ts';
 
-const config = (() => {
-  try {
-    return configFromEnv(process.env);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exit(2);
-  }
-})();
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(exitCode);
+}
 
-const server = await startServer(config);
+let server: RunningServer;
+try {
+  server = await startServer(configFromEnv(process.env));
+} catch (error) {
+  fail(`Duet could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
+}
 process.stdout.write(`Duet listening on ${server.url}\n`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
+    if (stopping) fail(`${signal} again: exiting now`, 1);
     stopping = true;
     process.stdout.write(`${signal}: closing connections\n`);
-    void server.close().then(() => process.exit(0));
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => fail(`Duet could not close cleanly: ${String(error)}`, 1),
+    );
   });
 }

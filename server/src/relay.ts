@@ -1,34 +1,44 @@
 /**
  * The relay: the only file that touches `ws`. Rooms of two; JSON control frames parsed against
  * the shared contract (@duet/core/protocol/control); binary payloads passed to the partner byte
- * for byte, never parsed, inspected, logged or stored.
+ * for byte, never parsed, inspected, logged or stored. docs/protocol.md describes the protocol.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws';
 import { isDuetError } from '@duet/core/errors';
 import {
   encodeControl,
   MAX_CONTROL_BYTES,
   parseClientMessage,
+  RELAY_ERROR_CODES,
+  roomCode,
+  seatToken,
+  SUITE_IDS,
   type ClientMessage,
   type RelayErrorCode,
   type ServerMessage,
+  type SuiteId,
 } from '@duet/core/protocol/control';
+import { ConnectionGate } from './connection-gate.ts';
 import { HandshakeBudget } from './handshake-budget.ts';
-import type { Limits } from './limits.ts';
-import { isOriginAllowed } from './origin.ts';
-import { Rooms, roleOf, type Room, type SeatIndex } from './rooms.ts';
+import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
+import { Rooms, roleOf, type Room, type Seat } from './rooms.ts';
 import { TokenBucket } from './token-bucket.ts';
 
-/** Close codes (RFC 6455 §7.4.1) the relay uses. */
+/** Close codes (RFC 6455 §7.4.1) the relay sends itself; ws adds 1002, 1007 and 1009. */
 export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
-  tooLarge: 1009,
+  /** Never sent: what ws reports when a connection ended without a closing handshake. */
+  abnormal: 1006,
+  internalError: 1011,
   tryAgainLater: 1013,
 } as const;
+
+/** Close codes with which a client says it is done; its seat is freed at once. */
+const DELIBERATE_CLOSES = new Set<number>([1000, 1001, 1005]);
 
 /** Short, fixed sentences: an error never echoes what the client sent. */
 const ERROR_TEXT: Record<RelayErrorCode, string> = {
@@ -41,26 +51,33 @@ const ERROR_TEXT: Record<RelayErrorCode, string> = {
   'already-joined': 'this connection is already in a room; leave it first',
   'room-full': 'this room already has two people',
   'suite-mismatch': 'this room uses the other suite',
-  'no-partner': 'your partner is not in the room',
-  'too-large': 'frame too large',
+  'no-partner': 'your partner is not connected',
+  'too-large': 'control frame too large',
   'rate-limited': 'too many frames or attempts; slow down',
   'server-busy': 'the relay is at capacity; try again later',
+  'resume-failed': 'that seat cannot be taken back; join the room again',
 };
 
 export interface RelayOptions extends Limits {
   allowedOrigins: readonly string[];
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
+  /** Told about bugs caught while handling a connection (never about what a client sent). */
+  onInternalError?: (error: unknown) => void;
 }
 
 interface Peer {
   readonly socket: WebSocket;
   readonly frames: TokenBucket;
   room?: Room<Peer>;
-  seat?: SeatIndex;
+  seat?: Seat<Peer>;
+  /** Answered the last ping. */
   alive: boolean;
   /** When this peer was last told `rate-limited`, so that a flood is not answered by a flood. */
   lastRateLimitNotice: number;
+  /** Binary frames received on this connection, for `ack`. */
+  binaryFrames: number;
+  ackScheduled: boolean;
 }
 
 export interface RelayStats {
@@ -69,140 +86,251 @@ export interface RelayStats {
 }
 
 export interface Relay {
-  /** Hand an HTTP upgrade request to the relay (path and origin are checked here). */
+  /** Hands an HTTP upgrade request to the relay; path, Origin and connection limits are checked here. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   stats(): RelayStats;
-  /** Closes every connection with 1001 and stops the heartbeat. */
+  /** Refuses new upgrades, closes every connection with 1001 and resolves once all are closed. */
   close(): Promise<void>;
+}
+
+function isSuiteId(value: string): value is SuiteId {
+  return (SUITE_IDS as readonly string[]).includes(value);
+}
+
+function isRelayErrorCode(value: string): value is RelayErrorCode {
+  return (RELAY_ERROR_CODES as readonly string[]).includes(value);
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+const newToken = (): string => randomBytes(16).toString('hex');
+
+/** Both are seat tokens (32 hex digits), so the buffers have the same length. */
+const tokensEqual = (a: string, b: string): boolean =>
+  timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
+
+function defaultInternalError(error: unknown): void {
+  // The error's name only: a message or stack could one day carry something a client sent.
+  const name = error instanceof Error ? error.name : typeof error;
+  process.stderr.write(`Duet relay: internal error while handling a connection (${name})\n`);
 }
 
 export function createRelay(options: RelayOptions): Relay {
   const now = options.now ?? Date.now;
-  const wss = new WebSocketServer({
+  const onInternalError = options.onInternalError ?? defaultInternalError;
+  // `closeTimeout` (ws 8.19+) is not in @types/ws 8.18 yet, hence the widened type.
+  const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
-    maxPayload: options.maxFrameBytes,
-    perMessageDeflate: false,
-  });
+    maxPayload: options.maxFrameBytes, // ws closes with 1009 above it, before anything is buffered
+    perMessageDeflate: false, // no compression: no zip bombs, no compression side channels
+    closeTimeout: options.closeGraceMs, // a peer that stalls its close handshake is cut after this
+  };
+  const wss = new WebSocketServer(serverOptions);
+  const gate = new ConnectionGate(options);
   const rooms = new Rooms<Peer>(options.maxRooms);
   const budget = new HandshakeBudget({
     burst: options.handshakeBurst,
     refillMs: options.handshakeRefillMs,
     memoryMs: options.handshakeMemoryMs,
-    maxRooms: options.maxRooms,
+    maxRooms: options.handshakeBudgetRooms,
   });
   const peers = new Set<Peer>();
+  /** Release timers of held seats. */
+  const holds = new Map<Seat<Peer>, NodeJS.Timeout>();
+  let closing = false;
 
   const heartbeat = setInterval(() => {
     for (const peer of peers) {
-      if (!peer.alive) {
-        peer.socket.terminate();
-        continue;
+      try {
+        if (!peer.alive) {
+          peer.socket.terminate(); // 'close' follows: the seat is held and the partner told
+          continue;
+        }
+        peer.alive = false;
+        peer.socket.ping();
+      } catch (error) {
+        onInternalError(error);
       }
-      peer.alive = false;
-      peer.socket.ping();
     }
   }, options.heartbeatMs);
   heartbeat.unref();
 
-  function send(peer: Peer, message: ServerMessage): void {
-    if (peer.socket.readyState === WebSocket.OPEN) peer.socket.send(encodeControl(message));
+  function send(peer: Peer | undefined, message: ServerMessage): void {
+    if (peer?.socket.readyState === WebSocket.OPEN) peer.socket.send(encodeControl(message));
   }
 
   function sendError(peer: Peer, code: RelayErrorCode, extra: { retryAfterMs?: number } = {}): void {
     send(peer, { type: 'error', code, message: ERROR_TEXT[code], ...extra });
   }
 
-  function partnerOf(peer: Peer): Peer | undefined {
-    return peer.room && peer.seat !== undefined ? rooms.partnerOf(peer.room, peer.seat) : undefined;
+  /** The partner's connection, when the partner seat is taken and not held. */
+  function connectedPartner(peer: Peer): Peer | undefined {
+    return peer.room && peer.seat ? rooms.partnerOf(peer.room, peer.seat)?.peer : undefined;
   }
 
+  function seated(room: Room<Peer>, seat: Seat<Peer>, partner: Seat<Peer> | undefined) {
+    return {
+      room: room.code,
+      suite: room.suite,
+      role: roleOf(seat.index),
+      partner: partner !== undefined,
+      partnerAway: partner !== undefined && partner.peer === undefined,
+      token: seat.token,
+    };
+  }
+
+  function stopHold(seat: Seat<Peer>): void {
+    clearTimeout(holds.get(seat));
+    holds.delete(seat);
+  }
+
+  function releaseSeat(room: Room<Peer>, seat: Seat<Peer>): void {
+    stopHold(seat);
+    send(rooms.release(room, seat)?.peer, { type: 'partner-left' });
+  }
+
+  /** `leave`, or a deliberate close: the seat is free at once. */
   function leaveRoom(peer: Peer): void {
-    if (!peer.room || peer.seat === undefined) return;
-    const partner = rooms.leave(peer.room, peer.seat);
-    peer.room = undefined;
-    peer.seat = undefined;
-    if (partner) send(partner, { type: 'partner-left' });
+    const { room, seat } = peer;
+    if (!room || !seat) return;
+    peer.room = peer.seat = undefined;
+    releaseSeat(room, seat);
+  }
+
+  /** The connection is gone but may come back: the seat is held for `seatGraceMs`. */
+  function holdSeat(peer: Peer): void {
+    const { room, seat } = peer;
+    if (!room || !seat) return;
+    peer.room = peer.seat = undefined;
+    if (closing) return releaseSeat(room, seat);
+    send(rooms.hold(room, seat)?.peer, { type: 'partner-away' });
+    const timer = setTimeout(() => {
+      holds.delete(seat);
+      if (seat.peer === undefined) releaseSeat(room, seat);
+    }, options.seatGraceMs);
+    timer.unref();
+    holds.set(seat, timer);
+  }
+
+  /** Closes a connection, holding its seat now rather than when the close handshake ends. */
+  function drop(peer: Peer, code: number, reason: string): void {
+    holdSeat(peer);
+    peer.socket.close(code, reason);
+  }
+
+  function onJoin(peer: Peer, room: string, suite: string): void {
+    if (peer.room) return sendError(peer, 'already-joined');
+    if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
+    const result = rooms.join(room, suite, peer, newToken());
+    if (!result.ok) return sendError(peer, result.code);
+    peer.room = result.room;
+    peer.seat = result.seat;
+    send(peer, { type: 'joined', ...seated(result.room, result.seat, result.partner) });
+    send(result.partner?.peer, { type: 'partner-joined' });
+  }
+
+  function onResume(peer: Peer, room: string, token: string): void {
+    if (peer.room) return sendError(peer, 'already-joined');
+    if (!roomCode.safeParse(room).success || !seatToken.safeParse(token).success)
+      return sendError(peer, 'resume-failed');
+    const result = rooms.resume(room, token, peer, newToken(), tokensEqual);
+    if (!result.ok) {
+      if (result.released) {
+        stopHold(result.released.seat);
+        send(result.released.partner?.peer, { type: 'partner-left' });
+      }
+      return sendError(peer, 'resume-failed');
+    }
+    stopHold(result.seat);
+    if (result.replaced) {
+      // A half-open connection still sat there: the token says this one is its successor.
+      result.replaced.room = result.replaced.seat = undefined;
+      result.replaced.socket.close(CLOSE.normal, 'seat resumed on another connection');
+    }
+    peer.room = result.room;
+    peer.seat = result.seat;
+    send(peer, { type: 'resumed', ...seated(result.room, result.seat, result.partner) });
+    send(result.partner?.peer, { type: 'partner-back' });
+  }
+
+  function onHandshake(peer: Peer): void {
+    if (!peer.room) return sendError(peer, 'not-joined');
+    const partner = connectedPartner(peer);
+    if (!partner) return sendError(peer, 'no-partner');
+    const decision = budget.take(peer.room.code, now());
+    if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
+    // The same grant to both seats: the nonce is the relay's share of the CPace session id.
+    const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
+    send(peer, grant);
+    send(partner, grant);
   }
 
   function onControl(peer: Peer, message: ClientMessage): void {
     switch (message.type) {
-      case 'join': {
-        if (peer.room) return sendError(peer, 'already-joined');
-        // parseClientMessage has checked the room code and the suite.
-        const result = rooms.join(message.room, message.suite as 'modern' | 'des', peer);
-        if (!result.ok) return sendError(peer, result.code);
-        peer.room = result.room;
-        peer.seat = result.seat;
-        send(peer, {
-          type: 'joined',
-          room: result.room.code,
-          suite: result.room.suite,
-          role: roleOf(result.seat),
-          partner: result.partner !== undefined,
-        });
-        if (result.partner) send(result.partner, { type: 'partner-joined' });
-        return;
-      }
+      case 'join':
+        return onJoin(peer, message.room, message.suite);
       case 'leave':
         if (!peer.room) return sendError(peer, 'not-joined');
         return leaveRoom(peer);
-      case 'handshake': {
-        if (!peer.room) return sendError(peer, 'not-joined');
-        const partner = partnerOf(peer);
-        if (!partner) return sendError(peer, 'no-partner');
-        const decision = budget.take(peer.room.code, now());
-        if (!decision.granted)
-          return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
-        const grant: ServerMessage = {
-          type: 'handshake',
-          attempt: decision.attempt,
-          nonce: randomBytes(16).toString('hex'),
-        };
-        send(peer, grant);
-        send(partner, grant);
-        return;
-      }
+      case 'handshake':
+        return onHandshake(peer);
+      case 'resume':
+        return onResume(peer, message.room, message.token);
       default: {
-        const never: never = message;
-        throw new Error(`unhandled control ${String(never)}`);
+        const unhandled: never = message;
+        throw new Error(`unhandled control message ${String(unhandled)}`);
       }
     }
   }
 
+  /** Acknowledges binary frames read: one `ack`, with the running count, for all those read in one turn. */
+  function scheduleAck(peer: Peer): void {
+    if (peer.ackScheduled) return;
+    peer.ackScheduled = true;
+    setImmediate(() => {
+      peer.ackScheduled = false;
+      send(peer, { type: 'ack', frames: peer.binaryFrames });
+    });
+  }
+
   function onBinary(peer: Peer, data: Buffer): void {
     if (!peer.room) return sendError(peer, 'not-joined');
-    const partner = partnerOf(peer);
+    const partner = connectedPartner(peer);
     if (!partner) return sendError(peer, 'no-partner');
     // A partner that does not read must not make the relay buffer without bound.
     if (partner.socket.bufferedAmount + data.length > options.maxBufferedBytes) {
-      partner.socket.close(CLOSE.tryAgainLater, 'slow reader');
-      return;
+      return drop(partner, CLOSE.tryAgainLater, 'slow reader');
     }
     partner.socket.send(data, { binary: true });
   }
 
   function onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
+    if (peer.socket.readyState !== WebSocket.OPEN) return; // closing: nothing more is acted on
+    if (isBinary) {
+      peer.binaryFrames += 1; // acks number every frame read, in order, whatever becomes of it
+      scheduleAck(peer);
+    }
     const at = now();
     if (!peer.frames.take(at)) {
-      if (at - peer.lastRateLimitNotice >= 1000) {
+      if (at - peer.lastRateLimitNotice >= RATE_LIMIT_NOTICE_MS) {
         peer.lastRateLimitNotice = at;
         sendError(peer, 'rate-limited', { retryAfterMs: peer.frames.waitMs(at) });
       }
       return;
     }
-    const bytes = Buffer.isBuffer(data)
-      ? data
-      : Array.isArray(data)
-        ? Buffer.concat(data)
-        : Buffer.from(data);
+    const bytes = toBuffer(data);
     if (isBinary) return onBinary(peer, bytes);
+    // Counted in bytes here; parseClientMessage counts UTF-16 units, which is never more.
     if (bytes.length > MAX_CONTROL_BYTES) return sendError(peer, 'too-large');
     let message: ClientMessage;
     try {
       message = parseClientMessage(bytes.toString('utf8'));
     } catch (error) {
-      const code = isDuetError(error) ? (error.code as RelayErrorCode) : 'bad-message';
-      return sendError(peer, code);
+      if (isDuetError(error) && isRelayErrorCode(error.code)) return sendError(peer, error.code);
+      throw error;
     }
     onControl(peer, message);
   }
@@ -213,53 +341,68 @@ export function createRelay(options: RelayOptions): Relay {
       frames: new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
       alive: true,
       lastRateLimitNotice: -Infinity,
+      binaryFrames: 0,
+      ackScheduled: false,
     };
     peers.add(peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (data, isBinary) => {
       try {
         onMessage(peer, data, isBinary);
-      } catch {
+      } catch (error) {
         // A bug must cost one connection, never the relay.
-        socket.close(1011, 'internal error');
+        onInternalError(error);
+        drop(peer, CLOSE.internalError, 'internal error');
       }
     });
-    socket.on('error', () => socket.terminate()); // e.g. maxPayload: ws closes with 1009 first
-    socket.on('close', () => {
-      peers.delete(peer);
-      leaveRoom(peer);
+    // ws emits 'error' for a protocol violation (codes WS_ERR_*, closing with 1002, 1007 or 1009)
+    // and for a failed write. A violation is no network drop: the seat is freed, not held.
+    socket.on('error', (error: Error & { code?: unknown }) => {
+      if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) leaveRoom(peer);
     });
-  }
-
-  function refuse(socket: Duplex, status: number, reason: string): void {
-    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.on('close', (code) => {
+      peers.delete(peer);
+      try {
+        // A client that says it is done (1000 normal, 1001 page gone, 1005 no code) frees the
+        // seat as `leave` does. Anything else (1006: the network or a heartbeat timeout, or an
+        // application code from a proxy) may come back: the seat is held.
+        if (DELIBERATE_CLOSES.has(code)) leaveRoom(peer);
+        else holdSeat(peer);
+      } catch (error) {
+        onInternalError(error);
+      }
+    });
   }
 
   return {
     handleUpgrade(request, socket, head) {
       socket.on('error', () => socket.destroy());
-      const path = new URL(request.url ?? '/', 'http://relay').pathname;
-      if (path !== '/ws') return refuse(socket, 404, 'Not Found');
-      if (!isOriginAllowed(request, options.allowedOrigins)) return refuse(socket, 403, 'Forbidden');
-      if (peers.size >= options.maxConnections) return refuse(socket, 503, 'Service Unavailable');
-      wss.handleUpgrade(request, socket, head, onConnection);
+      try {
+        const refusal = closing
+          ? { status: 503, reason: 'Service Unavailable' }
+          : gate.check(request, socket);
+        if (refusal) {
+          socket.end(
+            `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+          );
+          return;
+        }
+        wss.handleUpgrade(request, socket, head, onConnection);
+      } catch (error) {
+        onInternalError(error);
+        socket.destroy();
+      }
     },
     stats() {
       return { connections: peers.size, rooms: rooms.size };
     },
     async close() {
+      closing = true;
       clearInterval(heartbeat);
-      const closed = [...peers].map(
-        (peer) =>
-          new Promise<void>((resolve) => {
-            if (peer.socket.readyState === WebSocket.CLOSED) return resolve();
-            peer.socket.once('close', () => resolve());
-            peer.socket.close(CLOSE.goingAway, 'server shutting down');
-            // A peer that does not answer the close handshake is cut.
-            setTimeout(() => peer.socket.terminate(), 2000).unref();
-          }),
-      );
-      await Promise.all(closed);
+      for (const timer of holds.values()) clearTimeout(timer);
+      holds.clear();
+      for (const peer of peers) peer.socket.close(CLOSE.goingAway, 'server shutting down');
+      // Resolves once every client is closed; ws cuts those that stall after closeGraceMs.
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

@@ -2,53 +2,73 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONFIG, type Config } from './config.ts';
+import { resolveConfig, type Config } from './config.ts';
 import { createHttpApp } from './http.ts';
 import { createRelay, type RelayStats } from './relay.ts';
 
+/** The built web app, relative to the repository root. */
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface StartOptions extends Partial<Config> {
+  /** Directory served at `/` (its index.html for `/`); default web/dist. */
   staticDir?: string;
   /** The relay's clock, for tests of its limits. */
   now?: () => number;
 }
 
 export interface RunningServer {
-  /** http://host:port, with the port actually bound. */
+  /** `http://host:port`, with the port actually bound. */
   url: string;
   port: number;
   stats(): RelayStats;
-  /** Closes every WebSocket with 1001 (going away), then the HTTP server. */
+  /** Closes every WebSocket with 1001 (going away), then the HTTP server; resolves when all is closed. */
   close(): Promise<void>;
 }
 
+/**
+ * Starts Duet: settings are the defaults overlaid with `options`, validated (throws on a bad
+ * one). `port: 0` binds a free port; the returned `url` and `port` say which.
+ */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const config: Config = { ...DEFAULT_CONFIG, ...options };
-  let accepting = false;
-  const relay = createRelay({ ...config, ...(options.now ? { now: options.now } : {}) });
-  const app = createHttpApp({ staticDir: options.staticDir ?? DEFAULT_STATIC_DIR, isReady: () => accepting });
+  const { staticDir = DEFAULT_STATIC_DIR, now, ...settings } = options;
+  const config = resolveConfig(settings);
+  let ready = false;
+  const relay = createRelay({ ...config, ...(now ? { now } : {}) });
+  const app = createHttpApp({ staticDir, isReady: () => ready });
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  accepting = true;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await relay.close();
+    throw error;
+  }
+  ready = true;
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     stats: () => relay.stats(),
-    async close() {
-      accepting = false;
-      const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await relay.close();
-      server.closeAllConnections();
-      await httpClosed;
+    close() {
+      closed ??= (async () => {
+        ready = false;
+        const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await relay.close();
+        server.closeAllConnections();
+        await httpClosed;
+      })();
+      return closed;
     },
   };
 }

@@ -3,12 +3,17 @@ export class TokenBucket {
   #tokens: number;
   #updatedAt: number;
 
+  /**
+   * @param capacity tokens held at most, and at the start
+   * @param refillMs milliseconds for one token to come back
+   * @param now the clock's reading at creation
+   */
   constructor(
     private readonly capacity: number,
-    /** Milliseconds for one token to come back. */
     private readonly refillMs: number,
     now: number,
   ) {
+    if (!(capacity >= 1) || !(refillMs > 0)) throw new RangeError('capacity must be >= 1 and refillMs > 0');
     this.#tokens = capacity;
     this.#updatedAt = now;
   }
@@ -27,15 +32,16 @@ export class TokenBucket {
     return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) * this.refillMs);
   }
 
-  /** True once the bucket is full again, so that it can be forgotten. */
-  isFull(now: number): boolean {
+  /** Milliseconds until the bucket is full again, 0 if it is. */
+  fullInMs(now: number): number {
     this.#refill(now);
-    return this.#tokens >= this.capacity;
+    return Math.ceil((this.capacity - this.#tokens) * this.refillMs);
   }
 
   #refill(now: number): void {
+    // A clock that goes backwards adds nothing (and takes nothing back).
     const elapsed = Math.max(0, now - this.#updatedAt);
     this.#tokens = Math.min(this.capacity, this.#tokens + elapsed / this.refillMs);
-    this.#updatedAt = now;
+    this.#updatedAt = Math.max(now, this.#updatedAt);
   }
 }

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
-import { pair, TestClient } from './client.ts';
+import { pair, TestClient, upgradeStatus } from './client.ts';
 
 const servers: RunningServer[] = [];
 async function serve(options: StartOptions = {}): Promise<RunningServer> {
@@ -17,29 +16,27 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-/** Resolves with the HTTP status of a refused upgrade, or 101 when the upgrade went through. */
-function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers });
-    socket.once('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
-    socket.once('error', () => undefined);
-  });
-}
-
 describe('relay limits', () => {
-  it('a flood gets rate-limited and its excess frames are dropped, while the partner gets only the allowed ones', async () => {
-    const server = await serve({ messageBurst: 5, messagesPerSecond: 1 });
+  it('a flood gets rate-limited (once) and its excess frames are dropped; the partner gets only the allowed ones', async () => {
+    const clock = 1_000_000; // frozen: no token comes back during the test
+    const server = await serve({ messageBurst: 5, messagesPerSecond: 1, now: () => clock });
     const [a, b] = await pair(server.url, 'flood-room');
     // pair() used 1 token of a's bucket (join); 4 remain for binary frames.
     for (let i = 0; i < 20; i++) a.sendBinary(Buffer.from([i]));
-    expect(await a.errorCode()).toBe('rate-limited');
+    expect(await a.control()).toEqual({
+      type: 'error',
+      code: 'rate-limited',
+      message: expect.any(String),
+      retryAfterMs: 1000,
+    });
+    await a.ackedAtLeast(20); // every frame was read, and the relay said rate-limited only once
     const received: number[] = [];
     for (let i = 0; i < 4; i++) received.push((await b.binary())[0]!);
     expect(received).toEqual([0, 1, 2, 3]);
+    // Control frames count too, and the flood is not answered frame for frame.
+    a.sendJson({ type: 'handshake' });
+    b.sendJson({ type: 'leave' }); // b still has tokens: its frames go through
+    expect(await a.control()).toEqual({ type: 'partner-left' });
     a.close();
     b.close();
   });
@@ -51,7 +48,7 @@ describe('relay limits', () => {
     for (const attempt of [1, 2]) {
       a.sendJson({ type: 'handshake' });
       expect(await a.control()).toMatchObject({ type: 'handshake', attempt });
-      await b.control();
+      expect(await b.control()).toMatchObject({ type: 'handshake', attempt });
     }
     a.sendJson({ type: 'handshake' });
     expect(await a.control()).toEqual({
@@ -60,10 +57,14 @@ describe('relay limits', () => {
       message: expect.any(String),
       retryAfterMs: 60_000,
     });
-    // Leaving and coming back does not refill the room's budget.
+    // The partner asking instead does not help.
+    b.sendJson({ type: 'handshake' });
+    expect(await b.errorCode()).toBe('rate-limited');
+    // Leaving and coming back (the room even empties) does not refill the room's budget.
     a.close();
     b.close();
     await Promise.all([a.closed, b.closed]);
+    await vi.waitFor(() => expect(server.stats().rooms).toBe(0));
     [a, b] = await pair(server.url, 'budget-room');
     a.sendJson({ type: 'handshake' });
     expect(await a.errorCode()).toBe('rate-limited');
@@ -92,20 +93,26 @@ describe('relay limits', () => {
 
   it('refuses upgrades on other paths with 404', async () => {
     const server = await serve();
-    const status = await new Promise<number>((resolve) => {
-      const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/elsewhere`);
-      socket.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
-      socket.once('error', () => undefined);
-    });
-    expect(status).toBe(404);
+    expect(await upgradeStatus(server.url, {}, '/elsewhere')).toBe(404);
+    expect(await upgradeStatus(server.url, {}, '/ws/')).toBe(404);
   });
 
   it('refuses connections past maxConnections with 503', async () => {
     const server = await serve({ maxConnections: 2 });
     const a = await TestClient.connect(server.url);
     const b = await TestClient.connect(server.url);
-    expect(await upgradeStatus(server.url, {})).toBe(503);
+    expect(await upgradeStatus(server.url)).toBe(503);
     a.close();
+    b.close();
+  });
+
+  it('refuses connections past maxConnectionsPerIp with 429, and counts them down as they close', async () => {
+    const server = await serve({ maxConnectionsPerIp: 2 });
+    const a = await TestClient.connect(server.url);
+    const b = await TestClient.connect(server.url);
+    expect(await upgradeStatus(server.url)).toBe(429);
+    a.close();
+    await vi.waitFor(async () => expect(await upgradeStatus(server.url)).toBe(101));
     b.close();
   });
 
@@ -121,7 +128,7 @@ describe('relay limits', () => {
     b.close();
   });
 
-  it('drops a partner that stops reading (1013) instead of buffering without bound', async () => {
+  it('drops a partner that stops reading (1013, seat held) instead of buffering without bound', async () => {
     const server = await serve({
       maxBufferedBytes: 256 * 1024,
       messageBurst: 10_000,
@@ -130,20 +137,27 @@ describe('relay limits', () => {
     const [a, b] = await pair(server.url, 'slow-room');
     b.socket.pause(); // b stops reading from its TCP socket
     const frame = randomBytes(60 * 1024);
-    // 12 MB: more than the relay's 256 KiB cap plus what loopback TCP buffers can hold.
-    for (let i = 0; i < 200; i++) {
+    // Up to 12 MB: more than the relay's 256 KiB cap plus what loopback TCP buffers can hold.
+    // Sending stops at the relay's first partner-away.
+    let away = false;
+    void a.control().then((message) => (away = message.type === 'partner-away'));
+    for (let i = 0; i < 200 && !away; i++) {
       await new Promise<void>((resolve) => a.socket.send(frame, { binary: true }, () => resolve()));
     }
+    await vi.waitFor(() => expect(away).toBe(true));
     b.socket.resume();
     expect((await b.closed).code).toBe(1013);
     a.close();
   });
 
-  it('closes every connection with 1001 on shutdown', async () => {
+  it('closes every connection with 1001 on shutdown, and close() resolves once they are closed', async () => {
     const server = await startServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent' });
-    const a = await TestClient.connect(server.url);
+    const [a, b] = await pair(server.url, 'shutdown-room');
+    const closedA = a.closed;
     await server.close();
-    expect((await a.closed).code).toBe(1001);
+    expect((await closedA).code).toBe(1001);
+    expect((await b.closed).code).toBe(1001);
+    await server.close(); // idempotent
   });
 });
 
@@ -162,14 +176,28 @@ describe('http', () => {
     const response = await fetch(`${server.url}/`);
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<title>Duet</title>');
-    const csp = response.headers.get('content-security-policy') ?? '';
-    expect(csp).toContain("script-src 'self'");
-    expect(csp).toContain("object-src 'none'");
-    expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).not.toContain('unsafe-inline');
-    expect(csp).not.toContain('unsafe-eval');
+    const csp = (response.headers.get('content-security-policy') ?? '').split(';').map((d) => d.trim());
+    expect(csp.sort()).toEqual(
+      [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+      ].sort(),
+    );
     expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
     expect(response.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('answers unknown paths, and a plain GET of /ws, with 404', async () => {
+    const server = await serve();
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    expect((await fetch(`${server.url}/ws`)).status).toBe(404);
   });
 });

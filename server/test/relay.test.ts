@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { pair, TestClient } from './client.ts';
@@ -6,9 +7,16 @@ import { pair, TestClient } from './client.ts';
 let server: RunningServer;
 let roomCounter = 0;
 const newRoom = () => `relay-test-${++roomCounter}`;
+const TOKEN = expect.stringMatching(/^[0-9a-f]{32}$/);
 
 beforeAll(async () => {
-  server = await startServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent' });
+  // A high frame rate: the rate limit has its own tests (limits.test.ts).
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    staticDir: '/nonexistent',
+    messageBurst: 100_000,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -25,6 +33,8 @@ describe('relay: rooms of two', () => {
       suite: 'des',
       role: 'initiator',
       partner: false,
+      partnerAway: false,
+      token: TOKEN,
     });
     expect(await b.join(room, 'des')).toEqual({
       type: 'joined',
@@ -32,6 +42,8 @@ describe('relay: rooms of two', () => {
       suite: 'des',
       role: 'responder',
       partner: true,
+      partnerAway: false,
+      token: TOKEN,
     });
     expect(await a.control()).toEqual({ type: 'partner-joined' });
     a.close();
@@ -48,6 +60,22 @@ describe('relay: rooms of two', () => {
       b.sendBinary(back);
       expect(Buffer.compare(await a.binary(), back)).toBe(0);
     }
+    a.close();
+    b.close();
+  });
+
+  it('relays random payloads unchanged and in order (property)', async () => {
+    const [a, b] = await pair(server.url, newRoom());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ maxLength: 4096 }), { minLength: 1, maxLength: 8 }),
+        async (frames) => {
+          for (const frame of frames) a.sendBinary(frame);
+          for (const frame of frames) expect(new Uint8Array(await b.binary())).toEqual(frame);
+        },
+      ),
+      { numRuns: 50 },
+    );
     a.close();
     b.close();
   });
@@ -89,10 +117,13 @@ describe('relay: rooms of two', () => {
     for (const client of [a, b, c]) client.close();
   });
 
-  it('a closed socket frees its seat and tells the partner', async () => {
+  it.each([
+    ['code 1000', 1000],
+    ['code 1001 (a page going away)', 1001],
+  ])('a socket closed with a closing handshake (%s) frees its seat at once', async (_name, code) => {
     const room = newRoom();
     const [a, b] = await pair(server.url, room);
-    a.close();
+    a.close(code);
     expect(await b.control()).toEqual({ type: 'partner-left' });
     const c = await TestClient.connect(server.url);
     expect(await c.join(room)).toMatchObject({ type: 'joined', role: 'initiator', partner: true });
@@ -103,15 +134,31 @@ describe('relay: rooms of two', () => {
 
 describe('relay: every error path answers with a code and keeps the connection', () => {
   it.each([
-    ['not JSON at all', 'bad-json'],
-    ['{"type":"fly"}', 'unknown-type'],
-    ['{"type":"join","room":"abc"}', 'bad-message'],
-    ['{"type":"join","room":"UPPER CASE","suite":"modern"}', 'bad-room'],
-    ['{"type":"join","room":"abcd","suite":"rot13"}', 'bad-suite'],
-    ['{"type":"leave"}', 'not-joined'],
-    ['{"type":"handshake"}', 'not-joined'],
-    [JSON.stringify({ type: 'join', room: 'a'.repeat(2000), suite: 'des' }), 'too-large'],
-  ])('%s → %s', async (text, code) => {
+    { what: 'not JSON', text: 'not JSON at all', code: 'bad-json' },
+    { what: 'a JSON array', text: '[1,2,3]', code: 'unknown-type' },
+    { what: 'an unknown type', text: '{"type":"fly"}', code: 'unknown-type' },
+    { what: 'a missing field', text: '{"type":"join","room":"abc"}', code: 'bad-message' },
+    { what: 'an extra field', text: '{"type":"leave","extra":1}', code: 'bad-message' },
+    {
+      what: 'a bad room code',
+      text: '{"type":"join","room":"UPPER CASE","suite":"modern"}',
+      code: 'bad-room',
+    },
+    { what: 'an unknown suite', text: '{"type":"join","room":"abcd","suite":"rot13"}', code: 'bad-suite' },
+    { what: 'leave before join', text: '{"type":"leave"}', code: 'not-joined' },
+    { what: 'handshake before join', text: '{"type":"handshake"}', code: 'not-joined' },
+    {
+      what: 'a 2,000-byte text frame',
+      text: JSON.stringify({ type: 'join', room: 'a'.repeat(2000), suite: 'des' }),
+      code: 'too-large',
+    },
+    {
+      // 400 three-byte characters: 400 UTF-16 units but 1,200 bytes, over the 1,024-byte limit.
+      what: 'a text frame of 1,024 characters but more bytes',
+      text: JSON.stringify({ type: 'join', room: '€'.repeat(400), suite: 'des' }),
+      code: 'too-large',
+    },
+  ])('$what → $code', async ({ text, code }) => {
     const client = await TestClient.connect(server.url);
     client.sendText(text);
     expect(await client.errorCode()).toBe(code);
@@ -119,7 +166,23 @@ describe('relay: every error path answers with a code and keeps the connection',
     client.close();
   });
 
-  it('binary before joining → not-joined; binary with no partner → no-partner', async () => {
+  it('an error message never echoes the input', async () => {
+    const client = await TestClient.connect(server.url);
+    const marker = 'zqxjmarker';
+    for (const text of [
+      marker,
+      `{"type":"${marker}"}`,
+      `{"type":"join","room":"${marker}!","suite":"des"}`,
+    ]) {
+      client.sendText(text);
+      const reply = await client.control();
+      expect(reply.type).toBe('error');
+      expect(JSON.stringify(reply)).not.toContain(marker);
+    }
+    client.close();
+  });
+
+  it('binary before joining → not-joined; binary or handshake with no partner → no-partner', async () => {
     const client = await TestClient.connect(server.url);
     client.sendBinary(Buffer.from([1, 2, 3]));
     expect(await client.errorCode()).toBe('not-joined');
@@ -146,6 +209,13 @@ describe('relay: every error path answers with a code and keeps the connection',
     expect(await b.control()).toEqual({ type: 'partner-left' });
     b.close();
   });
+
+  it('a text frame that is not UTF-8 closes the connection with 1007 (ws’s own check)', async () => {
+    const client = await TestClient.connect(server.url);
+    // Sent as a text frame: ws on the client does not validate what it sends.
+    client.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+  });
 });
 
 describe('relay: handshake attempts', () => {
@@ -155,16 +225,29 @@ describe('relay: handshake attempts', () => {
     const toA = await a.control();
     const toB = await b.control();
     expect(toA).toEqual(toB);
-    expect(toA).toMatchObject({
-      type: 'handshake',
-      attempt: 1,
-      nonce: expect.stringMatching(/^[0-9a-f]{32}$/),
-    });
+    expect(toA).toEqual({ type: 'handshake', attempt: 1, nonce: TOKEN });
     b.sendJson({ type: 'handshake' });
     const second = await b.control();
+    expect(await a.control()).toEqual(second);
     expect(second).toMatchObject({ type: 'handshake', attempt: 2 });
     expect(second).not.toEqual(toA);
     a.close();
     b.close();
+  });
+});
+
+describe('relay: acks', () => {
+  it('acknowledges every binary frame read on the connection, relayed or refused', async () => {
+    const client = await TestClient.connect(server.url);
+    client.sendBinary(Buffer.from([1]));
+    expect(await client.errorCode()).toBe('not-joined');
+    await client.ackedAtLeast(1);
+    const [a, b] = await pair(server.url, newRoom());
+    for (let i = 0; i < 30; i++) a.sendBinary(Buffer.from([i]));
+    await a.ackedAtLeast(30);
+    expect(a.acked).toBe(30);
+    for (let i = 0; i < 30; i++) expect((await b.binary())[0]).toBe(i);
+    expect(b.acked).toBe(0); // b sent nothing
+    for (const c of [client, a, b]) c.close();
   });
 });

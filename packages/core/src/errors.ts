@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'too-large',
   'rate-limited',
   'server-busy',
+  'resume-failed',
   // The `des` suite: distinct inside the library, one `decrypt-failed` outside it.
   'des-too-short',
   'des-not-block-aligned',

@@ -12,7 +12,10 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   tampered: 'A message was altered on the way and was rejected. The conversation goes on.',
   replayed: 'A message arrived twice (a replay) and was rejected. The conversation goes on.',
   'bad-frame': 'A malformed message was rejected. The conversation goes on.',
-  'connection-lost': 'The connection to the relay was lost.',
+  'connection-lost':
+    'The connection to the relay was lost. Duet reconnects by itself and sends again whatever your partner has not confirmed.',
+  'resume-failed': 'Your seat in the room had expired; Duet joined the room again.',
+  'server-busy': 'The relay is at capacity right now. Try again in a little while.',
   'rate-limited': 'Too many attempts or messages: slow down and try again in a moment.',
   'too-large': 'That message is too large to send.',
   'bad-room': 'That room code is not valid: use letters, digits and hyphens (3 to 64 characters).',

@@ -1,130 +1,108 @@
 /**
- * One chat session: the state the chat view shows, and the wiring between the relay transport
- * and the suite's channel. Components render this state; they never touch sockets or crypto.
+ * The state the chat view shows, kept in step with one Conversation (packages/core). The
+ * conversation does the work; this class only turns its events into Svelte state and gives it
+ * a browser WebSocket and the browser's timers.
  */
-import { fromHex } from '@duet/core/bytes';
-import { isDuetError, type ErrorCode } from '@duet/core/errors';
-import type { Role, ServerMessage, SuiteId } from '@duet/core/protocol/control';
-import type { ChannelEffect, SecureChannel } from '@duet/core/session/channel';
-import { createChannel, type ChannelSettings } from './channels.ts';
-import { connect, type Transport } from './transport.ts';
+import type { ErrorCode } from '@duet/core/errors';
+import type { SuiteId } from '@duet/core/protocol/control';
+import {
+  Conversation,
+  type ConversationEvent,
+  type ConversationStatus,
+  type PartnerState,
+} from '@duet/core/session/conversation';
+import type { DeliveryStatus } from '@duet/core/session/outbox';
+import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
+import { browserConnect } from './transport.ts';
 
-export type Status =
-  'idle' | 'connecting' | 'waiting' | 'handshaking' | 'ready' | 'reconnecting' | 'closed' | 'failed';
-export type Direction = 'in' | 'out';
-export type DeliveryStatus = 'sending' | 'sent' | 'delivered' | 'failed';
+/** `idle` is the join view; the rest are the conversation's states. */
+export type Status = 'idle' | ConversationStatus;
+export type { DeliveryStatus, PartnerState };
 
 export interface ChatMessage {
-  id: number;
-  direction: Direction;
+  /** Unique in the list: `out-<id>` for ours, `in-<n>` for the partner's. */
+  key: string;
+  /** For outgoing messages, the conversation's message id. */
+  id?: number;
+  direction: 'in' | 'out';
   text: string;
-  /** Milliseconds since the epoch, when the message was sent or received here. */
+  /** Milliseconds since the epoch, when the message was sent or shown here. */
   time: number;
   status?: DeliveryStatus;
 }
 
 export interface Banner {
   code: ErrorCode;
-  /** Fatal errors end the session; others are warnings and the chat goes on. */
+  /** Fatal errors end the session (or wait for a retry); others are warnings and the chat goes on. */
   fatal: boolean;
 }
 
-/** Relay errors after which this connection cannot chat in this room. */
-const FATAL_RELAY_CODES = new Set<ErrorCode>(['room-full', 'suite-mismatch', 'bad-room', 'bad-suite']);
-
-/** Client-side back-off before asking for another handshake attempt after a failure (ms). */
-const HANDSHAKE_BACKOFF_MS = [0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+const browserTimers = {
+  set: (callback: () => void, ms: number) => setTimeout(callback, ms),
+  clear: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 export class ChatSession {
   status = $state<Status>('idle');
   messages = $state<ChatMessage[]>([]);
   banner = $state<Banner | null>(null);
-  partnerPresent = $state(false);
+  partner = $state<PartnerState>('absent');
   room = $state('');
   suite = $state<SuiteId>('modern');
   /** The passphrase failed: the view offers to retry with another one. */
   canRetry = $derived(this.status === 'failed' && this.banner?.code === 'passphrase-mismatch');
 
-  #transport: Transport | undefined;
-  #channel: SecureChannel | undefined;
-  #role: Role | undefined;
-  /** The channel was started for the partner now present (false after partner-left). */
-  #started = false;
-  #queue: Promise<void> = Promise.resolve();
-  #nextId = 0;
-  #failedAttempts = 0;
-  #backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  #conversation: Conversation | undefined;
+  #incoming = 0;
   readonly #url: string;
 
   constructor(url: string) {
     this.#url = url;
   }
 
-  /** Joins a room: connects to the relay, then the channel takes over once the partner is there. */
   async join(settings: ChannelSettings): Promise<void> {
     this.room = settings.room;
     this.suite = settings.suite;
     this.messages = [];
     this.banner = null;
+    this.partner = 'absent';
     this.status = 'connecting';
+    let channel;
     try {
-      this.#channel = await createChannel(settings);
-    } catch (error) {
-      this.#fail(isDuetError(error) ? error.code : 'bad-input');
+      channel = await createChannel(settings);
+    } catch {
+      this.status = 'failed';
+      this.banner = { code: 'bad-input', fatal: true };
       return;
     }
-    this.#transport = connect(this.#url, {
-      onOpen: () =>
-        this.#transport?.sendControl({ type: 'join', room: settings.room, suite: settings.suite }),
-      onControl: (message) => this.#onControl(message),
-      onFrame: (frame) => this.#run((channel) => channel.receive(frame)),
-      onClose: (intentional) => this.#onClose(intentional),
-      onProtocolError: () => this.#warn('bad-frame'),
+    const conversation = new Conversation({
+      room: settings.room,
+      suite: settings.suite,
+      channel,
+      connect: browserConnect(this.#url),
+      timers: browserTimers,
+      onEvent: (event) => {
+        if (this.#conversation === conversation) this.#onEvent(event);
+      },
     });
+    this.#conversation = conversation;
+    conversation.start();
   }
 
   send(text: string): void {
     if (this.status !== 'ready' || text.length === 0) return;
-    const message: ChatMessage = {
-      id: this.#nextId++,
-      direction: 'out',
-      text,
-      time: Date.now(),
-      status: 'sending',
-    };
-    this.messages.push(message);
-    const id = message.id;
-    this.#run(async (channel) => {
-      try {
-        const effects = await channel.send(text);
-        this.#setDelivery(id, 'sent');
-        return effects;
-      } catch (error) {
-        this.#setDelivery(id, 'failed');
-        if (isDuetError(error)) this.#warn(error.code);
-        return [];
-      }
-    });
+    this.#conversation?.send(text);
   }
 
-  /** Tries again with a new passphrase after `passphrase-mismatch`, on the same connection. */
   retry(passphrase: string): void {
     this.banner = null;
-    this.status = this.partnerPresent ? 'handshaking' : 'waiting';
-    this.#run((channel) => channel.retry(passphrase));
-    // A partner who arrived while we were failed has not been started yet.
-    if (this.partnerPresent && !this.#started) this.#startChannel();
+    this.#conversation?.retry(passphrase);
   }
 
   leave(): void {
-    clearTimeout(this.#backoffTimer);
-    this.#transport?.sendControl({ type: 'leave' });
-    this.#transport?.close();
-    this.#transport = undefined;
-    this.#channel?.reset();
-    this.#channel = undefined;
-    this.#started = false;
-    this.partnerPresent = false;
+    this.#conversation?.leave();
+    this.#conversation = undefined;
+    this.partner = 'absent';
     this.status = 'idle';
   }
 
@@ -132,126 +110,53 @@ export class ChatSession {
     if (!this.banner?.fatal) this.banner = null;
   }
 
-  #onControl(message: ServerMessage): void {
-    switch (message.type) {
-      case 'joined':
-        this.#role = message.role;
-        if (message.partner) this.#partnerArrived();
-        else this.status = 'waiting';
-        break;
-      case 'partner-joined':
-        this.#partnerArrived();
-        break;
-      case 'partner-left':
-        this.partnerPresent = false;
-        this.#started = false;
-        this.#channel?.reset();
-        if (this.status !== 'failed') this.status = 'waiting';
-        break;
-      case 'handshake':
-        this.#run((channel) => channel.grant(message.attempt, fromHex(message.nonce)));
-        break;
-      case 'error':
-        if (message.code === 'rate-limited' && this.status === 'handshaking') {
-          this.#requestHandshake(message.retryAfterMs ?? 1_000);
-        } else if (FATAL_RELAY_CODES.has(message.code)) {
-          this.#fail(message.code);
-          this.#transport?.close();
-        } else {
-          this.#warn(message.code);
+  #onEvent(event: ConversationEvent): void {
+    switch (event.type) {
+      case 'status':
+        this.status = event.status;
+        // Back to normal: a warning about an earlier frame no longer needs to stand, nor a lost connection.
+        if (
+          event.status === 'ready' &&
+          this.banner &&
+          (!this.banner.fatal || this.banner.code === 'connection-lost')
+        ) {
+          if (this.banner.code !== 'decrypt-failed') this.banner = null;
         }
+        if (event.status === 'reconnecting') this.banner = { code: 'connection-lost', fatal: false };
+        break;
+      case 'partner':
+        this.partner = event.state;
+        break;
+      case 'outgoing':
+        this.messages.push({
+          key: `out-${event.id}`,
+          id: event.id,
+          direction: 'out',
+          text: event.text,
+          time: Date.now(),
+          status: 'sending',
+        });
+        break;
+      case 'delivery': {
+        const message = this.messages.find((m) => m.direction === 'out' && m.id === event.id);
+        if (message) message.status = event.status;
+        break;
+      }
+      case 'incoming':
+        this.messages.push({
+          key: `in-${this.#incoming++}`,
+          direction: 'in',
+          text: event.text,
+          time: Date.now(),
+        });
+        break;
+      case 'problem':
+        this.banner = { code: event.code, fatal: event.fatal };
         break;
       default: {
-        const never: never = message;
-        throw new Error(`unhandled control ${String(never)}`);
+        const never: never = event;
+        throw new Error(`unhandled event ${String(never)}`);
       }
     }
-  }
-
-  #partnerArrived(): void {
-    this.partnerPresent = true;
-    if (this.status === 'failed') return;
-    this.status = 'handshaking';
-    this.#startChannel();
-  }
-
-  #startChannel(): void {
-    const role = this.#role;
-    if (!role) return;
-    this.#started = true;
-    this.#run((channel) => channel.start(role));
-  }
-
-  /** Runs channel calls one at a time, in arrival order, and carries out their effects. */
-  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[]>): void {
-    this.#queue = this.#queue.then(async () => {
-      const channel = this.#channel;
-      if (!channel) return;
-      try {
-        const effects = await step(channel);
-        if (channel === this.#channel) for (const effect of effects) this.#apply(effect);
-      } catch (error) {
-        this.#warn(isDuetError(error) ? error.code : 'handshake-failed');
-      }
-    });
-  }
-
-  #apply(effect: ChannelEffect): void {
-    switch (effect.type) {
-      case 'transmit':
-        this.#transport?.sendFrame(effect.frame);
-        break;
-      case 'request-handshake':
-        this.#requestHandshake(
-          HANDSHAKE_BACKOFF_MS[Math.min(this.#failedAttempts, HANDSHAKE_BACKOFF_MS.length - 1)] ?? 0,
-        );
-        break;
-      case 'ready':
-        this.#failedAttempts = 0;
-        this.status = 'ready';
-        if (this.banner?.fatal === false && this.banner.code !== 'decrypt-failed') this.banner = null;
-        break;
-      case 'message':
-        this.messages.push({ id: this.#nextId++, direction: 'in', text: effect.text, time: Date.now() });
-        break;
-      case 'warning':
-        this.#warn(effect.code);
-        break;
-      case 'failed':
-        this.#failedAttempts++;
-        this.#fail(effect.code);
-        break;
-      default: {
-        const never: never = effect;
-        throw new Error(`unhandled effect ${String(never)}`);
-      }
-    }
-  }
-
-  #requestHandshake(delayMs: number): void {
-    clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = setTimeout(() => this.#transport?.sendControl({ type: 'handshake' }), delayMs);
-  }
-
-  #onClose(intentional: boolean): void {
-    this.#transport = undefined;
-    if (intentional || this.status === 'idle' || this.status === 'failed') return;
-    this.partnerPresent = false;
-    this.status = 'closed';
-    this.banner = { code: 'connection-lost', fatal: true };
-  }
-
-  #setDelivery(id: number, status: DeliveryStatus): void {
-    const message = this.messages.find((m) => m.id === id);
-    if (message) message.status = status;
-  }
-
-  #warn(code: ErrorCode): void {
-    this.banner = { code, fatal: false };
-  }
-
-  #fail(code: ErrorCode): void {
-    this.status = 'failed';
-    this.banner = { code, fatal: true };
   }
 }

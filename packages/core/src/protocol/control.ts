@@ -30,6 +30,7 @@ export const RELAY_ERROR_CODES = [
   'too-large',
   'rate-limited',
   'server-busy',
+  'resume-failed',
 ] as const;
 export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
 
@@ -44,20 +45,42 @@ const join = z.strictObject({
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */
 const handshake = z.strictObject({ type: z.literal('handshake') });
+/** Takes back a seat held since this client's connection dropped, with the seat's token. */
+const resume = z.strictObject({
+  type: z.literal('resume'),
+  room: z.string(),
+  token: z.string(),
+});
 
-export const clientMessage = z.discriminatedUnion('type', [join, leave, handshake]);
+export const clientMessage = z.discriminatedUnion('type', [join, leave, handshake, resume]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
+/** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
+export const seatToken = z.string().regex(/^[0-9a-f]{32}$/);
+
+const seated = {
+  room: roomCode,
+  suite: z.enum(SUITE_IDS),
+  role: z.enum(['initiator', 'responder']),
+  /** Whether the other seat is taken (its holder may be away, see `partnerAway`). */
+  partner: z.boolean(),
+  /** Whether the partner's seat is held for it while its connection is down. */
+  partnerAway: z.boolean(),
+  /** The token for `resume`; a new one after every join and resume. */
+  token: seatToken,
+};
+
 export const serverMessage = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('joined'),
-    room: roomCode,
-    suite: z.enum(SUITE_IDS),
-    role: z.enum(['initiator', 'responder']),
-    partner: z.boolean(),
-  }),
+  z.strictObject({ type: z.literal('joined'), ...seated }),
+  z.strictObject({ type: z.literal('resumed'), ...seated }),
   z.strictObject({ type: z.literal('partner-joined') }),
   z.strictObject({ type: z.literal('partner-left') }),
+  /** The partner's connection dropped; its seat is held for the grace period. */
+  z.strictObject({ type: z.literal('partner-away') }),
+  /** The partner took its held seat back. */
+  z.strictObject({ type: z.literal('partner-back') }),
+  /** The relay has received `frames` binary frames from this connection so far (coalesced). */
+  z.strictObject({ type: z.literal('ack'), frames: z.number().int().nonnegative() }),
   /**
    * A handshake attempt granted to both seats at once. `attempt` counts up per room; `nonce`
    * (16 random bytes, hex) is the relay's contribution to the CPace session id. Clients answer

@@ -1,10 +1,10 @@
 /** The suites as a table: which channel to build for the suite a room uses. */
-import { fromHex } from '@duet/core/bytes';
-import { roomSalt } from '@duet/core/crypto/des-suite';
-import type { SuiteId } from '@duet/core/protocol/control';
-import type { SecureChannel } from '@duet/core/session/channel';
-import { createDesChannel } from '@duet/core/session/des-channel';
-import { createModernChannel } from '@duet/core/session/modern-channel';
+import { fromHex } from '../bytes.ts';
+import { roomSalt } from '../crypto/des-suite.ts';
+import type { SuiteId } from '../protocol/control.ts';
+import type { SecureChannel } from './channel.ts';
+import { createDesChannel } from './des-channel.ts';
+import { createModernChannel } from './modern-channel.ts';
 
 export interface ChannelSettings {
   suite: SuiteId;

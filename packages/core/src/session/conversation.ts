@@ -1,0 +1,519 @@
+/**
+ * One conversation: the file that wires the relay protocol, the suite's channel, the outbox and
+ * the inbox. It owns no socket and no timer of its own: `connect` and `timers` are passed in,
+ * so the browser app, the Node client and the tests all run this same code.
+ *
+ * What it guarantees: every message typed is shown to the partner exactly once and in order,
+ * across dropped connections (reconnect with back-off, resume of the held seat, retransmission
+ * of whatever the partner has not confirmed), or ends `failed`, visibly.
+ */
+import { fromHex, randomBytes, toHex } from '../bytes.ts';
+import { isDuetError, type ErrorCode } from '../errors.ts';
+import {
+  encodeControl,
+  parseServerMessage,
+  type ClientMessage,
+  type Role,
+  type ServerMessage,
+  type SuiteId,
+} from '../protocol/control.ts';
+import type { ChannelEffect, SecureChannel } from './channel.ts';
+import { decodeEnvelope, encodeEnvelope } from './envelope.ts';
+import { Inbox } from './inbox.ts';
+import { Outbox, type DeliveryStatus } from './outbox.ts';
+
+/** One connection to the relay, as the conversation sees it. */
+export interface Link {
+  sendText(text: string): void;
+  sendBinary(bytes: Uint8Array): void;
+  close(code: number, reason: string): void;
+}
+
+export interface LinkHandlers {
+  onOpen(): void;
+  onText(text: string): void;
+  onBinary(bytes: Uint8Array): void;
+  /** The connection is gone (closed by either side, or never opened). */
+  onClose(): void;
+}
+
+export type Connect = (handlers: LinkHandlers) => Link;
+
+export interface Timers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+export type ConversationStatus =
+  'connecting' | 'waiting' | 'handshaking' | 'ready' | 'reconnecting' | 'closed' | 'failed';
+
+export type PartnerState = 'absent' | 'present' | 'away';
+
+export type ConversationEvent =
+  | { type: 'status'; status: ConversationStatus }
+  | { type: 'partner'; state: PartnerState }
+  | { type: 'outgoing'; id: number; text: string }
+  | { type: 'delivery'; id: number; status: DeliveryStatus }
+  | { type: 'incoming'; text: string }
+  /** Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`). */
+  | { type: 'problem'; code: ErrorCode; fatal: boolean };
+
+export interface ConversationOptions {
+  room: string;
+  suite: SuiteId;
+  channel: SecureChannel;
+  connect: Connect;
+  timers: Timers;
+  onEvent: (event: ConversationEvent) => void;
+  random?: (length: number) => Uint8Array;
+  /** Delays between reconnection attempts (the last repeats), before ±20 % jitter. */
+  reconnectDelaysMs?: readonly number[];
+  /** Attempts in a row before giving up with `connection-lost`. */
+  maxReconnectAttempts?: number;
+}
+
+export const DEFAULT_RECONNECT_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 10_000];
+export const DEFAULT_MAX_RECONNECT_ATTEMPTS = 30;
+/** Back-off before asking for another handshake after failures (ms), by failures so far. */
+const HANDSHAKE_BACKOFF_MS = [0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
+/**
+ * Unconfirmed messages are sent again when no receipt makes progress for this long (doubling
+ * up to the maximum): a frame the network or an attacker spoiled must not stall the queue.
+ */
+export const RETRANSMIT_MIN_MS = 1_000;
+export const RETRANSMIT_MAX_MS = 30_000;
+/** Relay errors after which this conversation cannot go on in this room. */
+const FATAL_RELAY_CODES = new Set<ErrorCode>([
+  'room-full',
+  'suite-mismatch',
+  'bad-room',
+  'bad-suite',
+  'server-busy',
+]);
+
+export class Conversation {
+  readonly #options: Required<Omit<ConversationOptions, 'random'>> & {
+    random: (length: number) => Uint8Array;
+  };
+  readonly #channel: SecureChannel;
+  readonly #outbox = new Outbox();
+  readonly #inbox = new Inbox();
+  /** This tab's sender instance: a partner who sees a new one starts counting afresh. */
+  readonly #instance: string;
+
+  #link: Link | undefined;
+  #linkOpen = false;
+  #framesOnLink = 0;
+  #seated = false;
+  #everSeated = false;
+  #token: string | undefined;
+  #role: Role | undefined;
+  #partner: PartnerState = 'absent';
+  #channelStarted = false;
+  #channelReady = false;
+  #channelFailed = false;
+  #failedAttempts = 0;
+  /** Which link-up each message was last transmitted on, so each goes out once per link-up. */
+  #linkEpoch = 0;
+  readonly #sentOnEpoch = new Map<number, number>();
+  #receiptDue: { instance: string; upTo: number } | undefined;
+  #receiptQueued = false;
+  #queue: Promise<void> = Promise.resolve();
+  #reconnectAttempts = 0;
+  #reconnectTimer: unknown;
+  #handshakeTimer: unknown;
+  #retransmitTimer: unknown;
+  #retransmitDelayMs = RETRANSMIT_MIN_MS;
+  /** Why the conversation ended: the user left, the connection was lost for good, or a fatal error. */
+  #ended: 'left' | 'lost' | 'fatal' | undefined;
+  #status: ConversationStatus | undefined;
+
+  constructor(options: ConversationOptions) {
+    this.#options = {
+      random: randomBytes,
+      reconnectDelaysMs: DEFAULT_RECONNECT_DELAYS_MS,
+      maxReconnectAttempts: DEFAULT_MAX_RECONNECT_ATTEMPTS,
+      ...options,
+    };
+    this.#channel = options.channel;
+    this.#instance = toHex(this.#options.random(8));
+  }
+
+  get status(): ConversationStatus {
+    return this.#computeStatus();
+  }
+
+  /** Connects and joins the room. */
+  start(): void {
+    this.#update();
+    this.#connect();
+  }
+
+  /** Queues a message; returns its id (delivery events follow). */
+  send(text: string): number {
+    const message = this.#outbox.add(text);
+    this.#emit({ type: 'outgoing', id: message.id, text });
+    this.#run(() => this.#flush());
+    return message.id;
+  }
+
+  /** After `passphrase-mismatch`: try another passphrase on the same connection. */
+  retry(passphrase: string): void {
+    this.#channelFailed = false;
+    this.#run((channel) => channel.retry(passphrase));
+    // A partner who arrived while we were failed has not been started yet.
+    if (this.#partner === 'present' && !this.#channelStarted) this.#startChannel();
+    this.#update();
+  }
+
+  /** Frees the seat at once and ends the conversation; undelivered messages fail. */
+  leave(): void {
+    if (this.#ended) return;
+    this.#ended = 'left';
+    this.#options.timers.clear(this.#reconnectTimer);
+    this.#options.timers.clear(this.#handshakeTimer);
+    this.#options.timers.clear(this.#retransmitTimer);
+    this.#sendControl({ type: 'leave' });
+    this.#link?.close(1000, 'leave');
+    this.#link = undefined;
+    this.#channel.reset();
+    for (const id of this.#outbox.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#update();
+  }
+
+  // --- The relay link -------------------------------------------------------------------
+
+  #connect(): void {
+    const link = this.#options.connect({
+      onOpen: () => {
+        if (this.#link !== link) return;
+        this.#linkOpen = true;
+        if (this.#token) this.#sendControl({ type: 'resume', room: this.#options.room, token: this.#token });
+        else this.#sendControl({ type: 'join', room: this.#options.room, suite: this.#options.suite });
+      },
+      onText: (text) => {
+        if (this.#link === link) this.#onText(text);
+      },
+      onBinary: (bytes) => {
+        if (this.#link === link) this.#run((channel) => channel.receive(bytes));
+      },
+      onClose: () => {
+        if (this.#link === link) this.#onLinkClosed();
+      },
+    });
+    this.#link = link;
+  }
+
+  #onLinkClosed(): void {
+    this.#link = undefined;
+    this.#linkOpen = false;
+    this.#seated = false;
+    this.#framesOnLink = 0;
+    this.#outbox.newLink();
+    if (this.#ended) return this.#update();
+    this.#reconnectAttempts += 1;
+    if (this.#reconnectAttempts > this.#options.maxReconnectAttempts) {
+      this.#end('lost', 'connection-lost');
+      return;
+    }
+    const delays = this.#options.reconnectDelaysMs;
+    const base = delays[Math.min(this.#reconnectAttempts - 1, delays.length - 1)] ?? 1_000;
+    const jitter = 0.8 + 0.4 * ((this.#options.random(1)[0] ?? 128) / 255);
+    this.#reconnectTimer = this.#options.timers.set(() => this.#connect(), Math.round(base * jitter));
+    this.#update();
+  }
+
+  #sendControl(message: ClientMessage): void {
+    if (this.#linkOpen) this.#link?.sendText(encodeControl(message));
+  }
+
+  #transmit(frame: Uint8Array): number | undefined {
+    if (!this.#linkOpen || !this.#link) return undefined;
+    this.#link.sendBinary(frame);
+    return ++this.#framesOnLink;
+  }
+
+  #onText(text: string): void {
+    let message: ServerMessage;
+    try {
+      message = parseServerMessage(text);
+    } catch {
+      this.#emit({ type: 'problem', code: 'bad-frame', fatal: false });
+      return;
+    }
+    this.#onControl(message);
+  }
+
+  #onControl(message: ServerMessage): void {
+    switch (message.type) {
+      case 'joined':
+      case 'resumed': {
+        const fresh = message.type === 'joined';
+        this.#seated = true;
+        this.#everSeated = true;
+        this.#reconnectAttempts = 0;
+        this.#token = message.token;
+        this.#role = message.role;
+        if (fresh) this.#forgetSession();
+        this.#partner = !message.partner ? 'absent' : message.partnerAway ? 'away' : 'present';
+        this.#emit({ type: 'partner', state: this.#partner });
+        if (this.#partner === 'present') this.#partnerConnected();
+        break;
+      }
+      case 'partner-joined':
+        this.#setPartner('present');
+        this.#forgetSession(); // a new partner is a new session
+        this.#partnerConnected();
+        break;
+      case 'partner-back':
+        this.#setPartner('present');
+        this.#partnerConnected();
+        break;
+      case 'partner-away':
+        this.#setPartner('away');
+        break;
+      case 'partner-left':
+        this.#setPartner('absent');
+        this.#forgetSession();
+        break;
+      case 'handshake':
+        this.#run((channel) => channel.grant(message.attempt, fromHex(message.nonce)));
+        break;
+      case 'ack':
+        for (const id of this.#outbox.relayAcked(message.frames))
+          this.#emit({ type: 'delivery', id, status: 'sent' });
+        break;
+      case 'error':
+        this.#onRelayError(message.code, message.retryAfterMs);
+        break;
+      default: {
+        const never: never = message;
+        throw new Error(`unhandled control ${String(never)}`);
+      }
+    }
+    this.#update();
+  }
+
+  #onRelayError(code: ErrorCode, retryAfterMs: number | undefined): void {
+    if (code === 'resume-failed') {
+      // The seat is gone (grace period over, or a new relay): join afresh, new session.
+      this.#token = undefined;
+      this.#sendControl({ type: 'join', room: this.#options.room, suite: this.#options.suite });
+    } else if (code === 'rate-limited' && this.#computeStatus() === 'handshaking') {
+      this.#requestHandshake(retryAfterMs ?? 1_000);
+    } else if (FATAL_RELAY_CODES.has(code)) {
+      this.#end('fatal', code);
+    } else if (code !== 'no-partner') {
+      // `no-partner` only means a frame crossed the partner's departure: it is sent again later.
+      this.#emit({ type: 'problem', code, fatal: false });
+    }
+  }
+
+  #setPartner(state: PartnerState): void {
+    this.#partner = state;
+    this.#emit({ type: 'partner', state });
+  }
+
+  /** The partner is connected: carry on where we were, or start the channel. */
+  #partnerConnected(): void {
+    if (this.#channelReady) this.#linkUp();
+    else if (!this.#channelFailed) this.#startChannel();
+  }
+
+  /** A new partner or a new seat: per-session secrets go, the conversation's messages stay. */
+  #forgetSession(): void {
+    this.#channel.reset();
+    this.#channelStarted = false;
+    this.#channelReady = false;
+  }
+
+  #startChannel(): void {
+    const role = this.#role;
+    if (!role) return;
+    this.#channelStarted = true;
+    this.#run((channel) => channel.start(role));
+  }
+
+  #requestHandshake(delayMs: number): void {
+    this.#options.timers.clear(this.#handshakeTimer);
+    this.#handshakeTimer = this.#options.timers.set(() => this.#sendControl({ type: 'handshake' }), delayMs);
+  }
+
+  // --- The channel -----------------------------------------------------------------------
+
+  /** Runs channel work one step at a time, in arrival order, and carries out its effects. */
+  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[] | void>): void {
+    this.#queue = this.#queue.then(async () => {
+      if (this.#ended) return;
+      try {
+        const effects = await step(this.#channel);
+        if (effects) for (const effect of effects) this.#apply(effect);
+      } catch (error) {
+        this.#emit({
+          type: 'problem',
+          code: isDuetError(error) ? error.code : 'handshake-failed',
+          fatal: false,
+        });
+      }
+      this.#update();
+    });
+  }
+
+  #apply(effect: ChannelEffect): void {
+    switch (effect.type) {
+      case 'transmit':
+        this.#transmit(effect.frame);
+        break;
+      case 'request-handshake':
+        this.#requestHandshake(
+          HANDSHAKE_BACKOFF_MS[Math.min(this.#failedAttempts, HANDSHAKE_BACKOFF_MS.length - 1)] ?? 0,
+        );
+        break;
+      case 'ready':
+        this.#channelReady = true;
+        this.#failedAttempts = 0;
+        this.#linkUp();
+        break;
+      case 'message':
+        this.#onPlaintext(effect.text);
+        break;
+      case 'warning':
+        this.#emit({ type: 'problem', code: effect.code, fatal: false });
+        break;
+      case 'failed':
+        this.#channelReady = false;
+        this.#channelFailed = true;
+        this.#failedAttempts += 1;
+        this.#emit({ type: 'problem', code: effect.code, fatal: true });
+        break;
+      default: {
+        const never: never = effect;
+        throw new Error(`unhandled effect ${String(never)}`);
+      }
+    }
+  }
+
+  #onPlaintext(text: string): void {
+    let envelope;
+    try {
+      envelope = decodeEnvelope(text);
+    } catch {
+      // For `des` a wrong key can, rarely, still give valid padding: to the user it is one failure.
+      const code = this.#options.suite === 'des' ? 'decrypt-failed' : 'bad-frame';
+      this.#emit({ type: 'problem', code, fatal: false });
+      return;
+    }
+    if (envelope.kind === 'receipt') {
+      if (envelope.instance !== this.#instance) return;
+      const delivered = this.#outbox.receipt(envelope.upTo);
+      for (const id of delivered) this.#emit({ type: 'delivery', id, status: 'delivered' });
+      if (delivered.length > 0) {
+        this.#retransmitDelayMs = RETRANSMIT_MIN_MS;
+        this.#armRetransmit();
+      }
+      return;
+    }
+    const result = this.#inbox.accept(envelope.instance, envelope.id, envelope.text);
+    for (const shown of result.show) this.#emit({ type: 'incoming', text: shown });
+    this.#receiptDue = result.receipt;
+    if (!this.#receiptQueued) {
+      this.#receiptQueued = true;
+      this.#run(() => this.#sendReceipt());
+    }
+  }
+
+  /** One receipt for a burst of incoming messages: it covers everything shown so far. */
+  async #sendReceipt(): Promise<void> {
+    this.#receiptQueued = false;
+    const receipt = this.#receiptDue;
+    if (!receipt || !this.#canTransmit()) return;
+    this.#receiptDue = undefined;
+    const effects = await this.#channel.send(encodeEnvelope({ kind: 'receipt', ...receipt }));
+    for (const effect of effects) this.#apply(effect);
+  }
+
+  #canTransmit(): boolean {
+    return this.#channelReady && this.#partner === 'present' && this.#linkOpen && this.#seated;
+  }
+
+  /** The path to the partner is (again) complete: everything unconfirmed goes out once more. */
+  #linkUp(): void {
+    this.#linkEpoch += 1;
+    this.#run(() => this.#flush());
+  }
+
+  /** If messages wait for a receipt, sends them again after the current delay unless one comes. */
+  #armRetransmit(): void {
+    this.#options.timers.clear(this.#retransmitTimer);
+    this.#retransmitTimer = undefined;
+    if (this.#ended || this.#outbox.undelivered().length === 0) return;
+    this.#retransmitTimer = this.#options.timers.set(() => {
+      this.#retransmitTimer = undefined;
+      this.#retransmitDelayMs = Math.min(2 * this.#retransmitDelayMs, RETRANSMIT_MAX_MS);
+      // Without a path to the partner, the next link-up sends everything anyway.
+      if (this.#canTransmit()) this.#linkUp();
+    }, this.#retransmitDelayMs);
+  }
+
+  /** Transmits, in order, every unconfirmed message not yet sent on this link-up. */
+  async #flush(): Promise<void> {
+    if (this.#canTransmit() && this.#retransmitTimer === undefined) this.#armRetransmit();
+    for (const message of [...this.#outbox.undelivered()]) {
+      if (!this.#canTransmit()) return;
+      if (this.#sentOnEpoch.get(message.id) === this.#linkEpoch) continue;
+      let effects: ChannelEffect[];
+      try {
+        effects = await this.#channel.send(
+          encodeEnvelope({ kind: 'message', instance: this.#instance, id: message.id, text: message.text }),
+        );
+      } catch (error) {
+        if (this.#outbox.fail(message.id)) this.#emit({ type: 'delivery', id: message.id, status: 'failed' });
+        this.#emit({ type: 'problem', code: isDuetError(error) ? error.code : 'bad-input', fatal: false });
+        continue;
+      }
+      this.#sentOnEpoch.set(message.id, this.#linkEpoch);
+      for (const effect of effects) {
+        if (effect.type !== 'transmit') {
+          this.#apply(effect);
+          continue;
+        }
+        const frame = this.#transmit(effect.frame);
+        if (frame !== undefined) this.#outbox.transmitted(message.id, frame);
+      }
+    }
+  }
+
+  // --- State for the UI -------------------------------------------------------------------
+
+  #end(why: 'lost' | 'fatal', code: ErrorCode): void {
+    this.#ended = why;
+    this.#options.timers.clear(this.#reconnectTimer);
+    this.#options.timers.clear(this.#retransmitTimer);
+    this.#link?.close(1000, code);
+    this.#link = undefined;
+    this.#linkOpen = false;
+    for (const id of this.#outbox.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#emit({ type: 'problem', code, fatal: true });
+    this.#update();
+  }
+
+  #computeStatus(): ConversationStatus {
+    if (this.#ended === 'left' || this.#ended === 'lost') return 'closed';
+    if (this.#ended === 'fatal') return 'failed';
+    if (!this.#seated) return this.#everSeated ? 'reconnecting' : 'connecting';
+    if (this.#partner === 'absent') return 'waiting';
+    if (this.#channelFailed) return 'failed';
+    return this.#channelReady ? 'ready' : 'handshaking';
+  }
+
+  #update(): void {
+    const status = this.#computeStatus();
+    if (status === this.#status) return;
+    this.#status = status;
+    this.#emit({ type: 'status', status });
+  }
+
+  #emit(event: ConversationEvent): void {
+    this.#options.onEvent(event);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What travels inside a suite's encrypted text: a chat message with its id, or a receipt.
+ * The suites encrypt and authenticate; this layer numbers messages so that each is shown once,
+ * in order, across reconnects, and acknowledges them end to end.
+ *
+ *   m:<sender instance>:<id>:<text>      a chat message (text runs to the end, unescaped)
+ *   r:<sender instance>:<up to>          "I have shown every message of that instance up to id"
+ *
+ * The sender instance is 16 hex digits chosen at random per conversation (per tab), so that a
+ * partner who reloads starts a fresh sequence instead of looking like a replay.
+ */
+import { duetError } from '../errors.ts';
+
+export type Envelope =
+  | { kind: 'message'; instance: string; id: number; text: string }
+  | { kind: 'receipt'; instance: string; upTo: number };
+
+const INSTANCE = /^[0-9a-f]{16}$/;
+const COUNTER = /^(0|[1-9][0-9]{0,14})$/;
+
+export function encodeEnvelope(envelope: Envelope): string {
+  switch (envelope.kind) {
+    case 'message':
+      return `m:${envelope.instance}:${envelope.id}:${envelope.text}`;
+    case 'receipt':
+      return `r:${envelope.instance}:${envelope.upTo}`;
+    default: {
+      const never: never = envelope;
+      throw new Error(`unknown envelope ${String(never)}`);
+    }
+  }
+}
+
+/** Throws DuetError('bad-frame') for anything `encodeEnvelope` would not produce. */
+export function decodeEnvelope(text: string): Envelope {
+  const [kind, instance, counter] = text.split(':', 3);
+  if (instance === undefined || counter === undefined || !INSTANCE.test(instance) || !COUNTER.test(counter)) {
+    throw duetError('bad-frame', 'not an envelope');
+  }
+  const number = Number(counter);
+  if (kind === 'r' && text.length === 2 + instance.length + 1 + counter.length) {
+    return { kind: 'receipt', instance, upTo: number };
+  }
+  const prefix = `m:${instance}:${counter}:`;
+  if (kind === 'm' && number >= 1 && text.startsWith(prefix)) {
+    return { kind: 'message', instance, id: number, text: text.slice(prefix.length) };
+  }
+  throw duetError('bad-frame', 'not an envelope');
+}

@@ -1,0 +1,86 @@
+/**
+ * Outgoing messages until the partner confirms them: numbered from 1, kept in order, sent
+ * again after every reconnect until an end-to-end receipt covers them.
+ *
+ *   sending → sent (the relay acknowledged the frame) → delivered (the partner's receipt)
+ *   sending | sent → failed (the message could not be encrypted, or the user left)
+ */
+export type DeliveryStatus = 'sending' | 'sent' | 'delivered' | 'failed';
+
+export interface OutgoingMessage {
+  readonly id: number;
+  readonly text: string;
+  status: DeliveryStatus;
+}
+
+export class Outbox {
+  readonly #pending: OutgoingMessage[] = [];
+  /** Frame numbers on the current connection that carried each message, for relay acks. */
+  #framesOnLink: { frame: number; id: number }[] = [];
+  #nextId = 1;
+
+  /** Adds a message; it is transmitted by whoever drains `undelivered()`. */
+  add(text: string): OutgoingMessage {
+    const message: OutgoingMessage = { id: this.#nextId++, text, status: 'sending' };
+    this.#pending.push(message);
+    return message;
+  }
+
+  /** Everything not yet confirmed by the partner, oldest first. */
+  undelivered(): readonly OutgoingMessage[] {
+    return this.#pending;
+  }
+
+  /** Message `id` went out as binary frame number `frame` (1-based) of the current connection. */
+  transmitted(id: number, frame: number): void {
+    this.#framesOnLink.push({ frame, id });
+  }
+
+  /** The relay has received `frames` frames on this connection; returns the ids now `sent`. */
+  relayAcked(frames: number): number[] {
+    const changed: number[] = [];
+    while (this.#framesOnLink.length > 0 && this.#framesOnLink[0]!.frame <= frames) {
+      const { id } = this.#framesOnLink.shift()!;
+      const message = this.#pending.find((m) => m.id === id);
+      if (message?.status === 'sending') {
+        message.status = 'sent';
+        changed.push(id);
+      }
+    }
+    return changed;
+  }
+
+  /** A new connection: frame numbers start again, and un-acked frames may be lost. */
+  newLink(): void {
+    this.#framesOnLink = [];
+  }
+
+  /** The partner showed everything up to `upTo`; returns the ids now `delivered`. */
+  receipt(upTo: number): number[] {
+    const delivered: number[] = [];
+    while (this.#pending.length > 0 && this.#pending[0]!.id <= upTo) {
+      const message = this.#pending.shift()!;
+      message.status = 'delivered';
+      delivered.push(message.id);
+    }
+    return delivered;
+  }
+
+  /** Gives up on one message (it could not be encrypted); returns true if it was pending. */
+  fail(id: number): boolean {
+    const index = this.#pending.findIndex((m) => m.id === id);
+    if (index < 0) return false;
+    this.#pending[index]!.status = 'failed';
+    this.#pending.splice(index, 1);
+    return true;
+  }
+
+  /** Gives up on everything pending; returns their ids. */
+  failAll(): number[] {
+    const ids = this.#pending.map((m) => m.id);
+    for (const message of this.#pending) message.status = 'failed';
+    this.#pending.length = 0;
+    this.#framesOnLink = [];
+    return ids;
+  }
+}

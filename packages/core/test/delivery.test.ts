@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isDuetError } from '../src/errors.ts';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../src/session/envelope.ts';
+import { Inbox } from '../src/session/inbox.ts';
+import { Outbox } from '../src/session/outbox.ts';
+
+const instance = fc.stringMatching(/^[0-9a-f]{16}$/);
+
+describe('envelope', () => {
+  it('any message or receipt round-trips, whatever the text holds', () => {
+    const envelope: fc.Arbitrary<Envelope> = fc.oneof(
+      fc.record({
+        kind: fc.constant('message' as const),
+        instance,
+        id: fc.integer({ min: 1, max: 2 ** 40 }),
+        text: fc.string({ unit: 'grapheme' }),
+      }),
+      fc.record({
+        kind: fc.constant('receipt' as const),
+        instance,
+        upTo: fc.integer({ min: 0, max: 2 ** 40 }),
+      }),
+    );
+    fc.assert(
+      fc.property(envelope, (value) => {
+        expect(decodeEnvelope(encodeEnvelope(value))).toEqual(value);
+      }),
+    );
+  });
+
+  it('anything else is bad-frame, never another error', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        try {
+          const decoded = decodeEnvelope(text);
+          expect(encodeEnvelope(decoded)).toBe(text); // only canonical encodings decode
+        } catch (error) {
+          expect(isDuetError(error, 'bad-frame')).toBe(true);
+        }
+      }),
+    );
+    for (const text of [
+      '',
+      'hello',
+      'm:0123456789abcdef:0:zero id',
+      'm:0123456789abcdef:01:x',
+      'r:0123456789abcdef:1:',
+      'x:0123456789abcdef:1:x',
+      'm:0123456789ABCDEF:1:x',
+    ]) {
+      expect(() => decodeEnvelope(text), text).toThrow(expect.objectContaining({ code: 'bad-frame' }));
+    }
+  });
+});
+
+describe('outbox', () => {
+  it('numbers from 1, goes sending → sent on relay acks → delivered on receipts', () => {
+    const outbox = new Outbox();
+    const [a, b, c] = ['a', 'b', 'c'].map((text) => outbox.add(text));
+    expect([a!.id, b!.id, c!.id]).toEqual([1, 2, 3]);
+    outbox.transmitted(1, 1);
+    outbox.transmitted(2, 3); // frame 2 was something else (a receipt)
+    expect(outbox.relayAcked(2)).toEqual([1]);
+    expect(outbox.relayAcked(3)).toEqual([2]);
+    expect(outbox.receipt(2)).toEqual([1, 2]);
+    expect(outbox.undelivered().map((m) => m.id)).toEqual([3]);
+    expect(outbox.receipt(2)).toEqual([]); // receipts are idempotent
+    expect(outbox.failAll()).toEqual([3]);
+    expect(outbox.undelivered()).toEqual([]);
+  });
+
+  it('a new link forgets frame numbers of the old one', () => {
+    const outbox = new Outbox();
+    outbox.add('x');
+    outbox.transmitted(1, 1);
+    outbox.newLink();
+    expect(outbox.relayAcked(5)).toEqual([]);
+  });
+});
+
+describe('inbox', () => {
+  it('shows each message exactly once and in order, whatever duplicates and reordering arrive', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 40 })
+          .chain((n) =>
+            fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 1, max: n }), { maxLength: 120 })),
+          ),
+        ([n, noise]) => {
+          // Arrivals: random duplicates and reorderings, then the sender's full in-order resend.
+          const arrivals = [...noise, ...Array.from({ length: n }, (_, i) => i + 1)];
+          const inbox = new Inbox();
+          const shown: string[] = [];
+          let upTo = 0;
+          for (const id of arrivals) {
+            const result = inbox.accept('0123456789abcdef', id, `#${id}`);
+            shown.push(...result.show);
+            expect(result.receipt.upTo).toBeGreaterThanOrEqual(upTo);
+            upTo = result.receipt.upTo;
+          }
+          expect(shown).toEqual(Array.from({ length: n }, (_, i) => `#${i + 1}`));
+          expect(upTo).toBe(n);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a new sender instance starts a new sequence', () => {
+    const inbox = new Inbox();
+    expect(inbox.accept('aaaaaaaaaaaaaaaa', 1, 'one').show).toEqual(['one']);
+    expect(inbox.accept('bbbbbbbbbbbbbbbb', 1, 'fresh one').show).toEqual(['fresh one']);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * Who may open a WebSocket: the right path, an allowed Origin, and room under the connection
+ * limits. A refusal is an HTTP status, sent before any upgrade (docs/protocol.md, "Connecting").
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Limits } from './limits.ts';
+import { isOriginAllowed } from './origin.ts';
+
+export const RELAY_PATH = '/ws';
+
+export interface Refusal {
+  status: 403 | 404 | 429 | 503;
+  reason: string;
+}
+
+type GateOptions = Pick<Limits, 'maxConnections' | 'maxConnectionsPerIp'> & {
+  allowedOrigins: readonly string[];
+};
+
+export class ConnectionGate {
+  /** TCP connections let through and still open, in all and per IP address. */
+  #open = 0;
+  readonly #perIp = new Map<string, number>();
+
+  constructor(private readonly options: GateOptions) {}
+
+  /**
+   * Checks an upgrade request; when it may go ahead, counts its connection until the socket
+   * closes (whatever becomes of the upgrade) and returns undefined.
+   */
+  check(request: IncomingMessage, socket: Duplex): Refusal | undefined {
+    const path = new URL(request.url ?? '/', 'http://relay').pathname;
+    if (path !== RELAY_PATH) return { status: 404, reason: 'Not Found' };
+    if (!isOriginAllowed(request.headers, this.options.allowedOrigins))
+      return { status: 403, reason: 'Forbidden' };
+    if (this.#open >= this.options.maxConnections) return { status: 503, reason: 'Service Unavailable' };
+    const ip = request.socket.remoteAddress ?? 'unknown';
+    if ((this.#perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp)
+      return { status: 429, reason: 'Too Many Requests' };
+    this.#open += 1;
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    socket.once('close', () => {
+      this.#open -= 1;
+      const left = (this.#perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.#perIp.set(ip, left);
+      else this.#perIp.delete(ip);
+    });
+    return undefined;
+  }
+}

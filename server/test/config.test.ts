@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { configFromEnv, DEFAULT_CONFIG, envName, resolveConfig } from '../src/config.ts';
+import { DEFAULT_LIMITS } from '../src/limits.ts';
+
+describe('config from the environment', () => {
+  it('uses the defaults when nothing is set', () => {
+    expect(configFromEnv({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      allowedOrigins: [],
+      maxFrameBytes: 65536,
+      maxRooms: 10_000,
+      maxConnections: 20_000,
+    });
+  });
+
+  it('reads every limit from its SNAKE_CASE variable', () => {
+    expect(envName('maxFrameBytes')).toBe('MAX_FRAME_BYTES');
+    const env = Object.fromEntries(
+      Object.keys(DEFAULT_LIMITS).map((key, index) => [envName(key), `${index + 7}`]),
+    );
+    const config = configFromEnv({ ...env, PORT: '9000', HOST: '0.0.0.0' });
+    expect(config).toMatchObject({ port: 9000, host: '0.0.0.0' });
+    Object.keys(DEFAULT_LIMITS).forEach((key, index) => expect(config).toHaveProperty(key, index + 7));
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(configFromEnv({ PORT: '', ALLOWED_ORIGINS: ' ' })).toEqual(DEFAULT_CONFIG);
+  });
+
+  it('normalises ALLOWED_ORIGINS to origins', () => {
+    expect(
+      configFromEnv({ ALLOWED_ORIGINS: 'https://a.example/, http://b.example:8080' }).allowedOrigins,
+    ).toEqual(['https://a.example', 'http://b.example:8080']);
+  });
+
+  it('refuses bad values with a message naming each one', () => {
+    const read = () =>
+      configFromEnv({
+        PORT: 'eighty',
+        MAX_ROOMS: '-1',
+        HEARTBEAT_MS: '1.5',
+        ALLOWED_ORIGINS: 'not a url',
+      });
+    expect(read).toThrow(/PORT="eighty"/);
+    expect(read).toThrow(/MAX_ROOMS="-1"/);
+    expect(read).toThrow(/HEARTBEAT_MS="1.5"/);
+    expect(read).toThrow(/ALLOWED_ORIGINS="not a url"/);
+  });
+
+  it('refuses origins that are not http or https', () => {
+    expect(() => configFromEnv({ ALLOWED_ORIGINS: 'javascript:alert(1)' })).toThrow(/ALLOWED_ORIGINS/);
+  });
+});
+
+describe('resolveConfig (options given in code)', () => {
+  it('overlays the options on the defaults, ignoring undefined ones', () => {
+    expect(resolveConfig({ port: 0, maxRooms: undefined })).toEqual({ ...DEFAULT_CONFIG, port: 0 });
+  });
+
+  it('refuses a bad option, naming it', () => {
+    expect(() => resolveConfig({ maxFrameBytes: 0 })).toThrow(/maxFrameBytes/);
+    expect(() => resolveConfig({ port: 70_000 })).toThrow(/port/);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Nothing lost, nothing doubled: two headless clients (the app's own Conversation, over `ws`)
+ * chat through a proxy that keeps cutting their connections. Every message must be shown
+ * exactly once, in order, and confirmed back to its sender.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNodeClient, type NodeClient } from '../src/client/node-client.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+
+const MESSAGES_EACH_WAY = Number(process.env.FAULT_MESSAGES ?? 1500);
+const SEED = Number(process.env.FAULT_SEED ?? 20261129);
+
+let server: RunningServer;
+let proxy: FaultProxy;
+beforeAll(async () => {
+  server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    staticDir: '/nonexistent',
+    messageBurst: 100_000,
+    messagesPerSecond: 100_000,
+    handshakeBurst: 50,
+  });
+  proxy = await startFaultProxy({
+    targetPort: server.port,
+    seed: SEED,
+    maxCuts: 12,
+    cutAfterBytes: [2_000, 60_000],
+  });
+});
+afterAll(async () => {
+  await proxy?.close();
+  await server?.close();
+});
+
+/** Resolves when `predicate` holds, checking after every event; rejects after `ms`. */
+function until(clients: NodeClient[], predicate: () => boolean, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (predicate()) {
+        clearInterval(timer);
+        resolve();
+      } else if (Date.now() - started > ms) {
+        clearInterval(timer);
+        const state = clients
+          .map((c) => `${c.conversation.status}: received ${c.received.length}`)
+          .join('; ');
+        reject(new Error(`timed out waiting for ${what} (${state})`));
+      }
+    }, 20);
+  });
+}
+
+const delivered = (client: NodeClient) =>
+  client.events.filter((event) => event.type === 'delivery' && event.status === 'delivered').length;
+
+describe('delivery through a failing network', () => {
+  it(`${MESSAGES_EACH_WAY} messages each way arrive exactly once and in order, despite cuts`, async () => {
+    const common = {
+      url: proxy.url,
+      room: 'fault-room',
+      passphrase: 'through thick and thin',
+      reconnectDelaysMs: [20, 50, 100],
+    };
+    const alice = await startNodeClient(common);
+    const bob = await startNodeClient(common);
+    const clients = [alice, bob];
+    await until(
+      clients,
+      () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready',
+      30_000,
+      'ready',
+    );
+
+    const expectedFrom = (who: string) =>
+      Array.from({ length: MESSAGES_EACH_WAY }, (_, i) => `${who} #${i + 1}`);
+    // Sent in bursts, so that some are in flight whenever a cut comes.
+    for (let i = 0; i < MESSAGES_EACH_WAY; i++) {
+      alice.conversation.send(`alice #${i + 1}`);
+      bob.conversation.send(`bob #${i + 1}`);
+      if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(
+      clients,
+      () => alice.received.length >= MESSAGES_EACH_WAY && bob.received.length >= MESSAGES_EACH_WAY,
+      120_000,
+      'all messages',
+    );
+    await until(
+      clients,
+      () => delivered(alice) === MESSAGES_EACH_WAY && delivered(bob) === MESSAGES_EACH_WAY,
+      60_000,
+      'all receipts',
+    );
+
+    expect(bob.received).toEqual(expectedFrom('alice'));
+    expect(alice.received).toEqual(expectedFrom('bob'));
+    expect(proxy.cuts()).toBeGreaterThan(0);
+    const reconnections = clients
+      .flatMap((c) => c.events)
+      .filter((e) => e.type === 'status' && e.status === 'reconnecting');
+    expect(reconnections.length).toBeGreaterThan(0);
+    alice.conversation.leave();
+    bob.conversation.leave();
+  });
+});
