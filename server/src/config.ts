@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import { LOG_LEVELS } from './log.ts';
 
 export interface Config extends Limits {
   /** TCP port; 0 asks the system for a free one. */
@@ -13,12 +14,18 @@ export interface Config extends Limits {
   host: string;
   /** Origins allowed to open the WebSocket; empty means "the page's own origin only". */
   allowedOrigins: string[];
+  /** pino level for the JSON logs on stdout. */
+  logLevel: (typeof LOG_LEVELS)[number];
+  /** Serve GET /metrics to anyone, not only to loopback clients. */
+  metricsPublic: boolean;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   port: 8080,
   host: '127.0.0.1',
   allowedOrigins: [],
+  logLevel: 'info',
+  metricsPublic: false,
   ...DEFAULT_LIMITS,
 });
 
@@ -32,6 +39,11 @@ const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
   allowedOrigins: z.array(origin),
+  logLevel: z.enum(LOG_LEVELS),
+  metricsPublic: z.union([
+    z.boolean(),
+    z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+  ]),
   ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
 });
 
@@ -54,7 +66,7 @@ function validate(candidate: Record<string, unknown>, describe: (key: string) =>
  */
 export function configFromEnv(env: Record<string, string | undefined>): Config {
   const candidate: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  const keys = ['port', 'host', 'allowedOrigins', ...LIMIT_KEYS];
+  const keys = ['port', 'host', 'allowedOrigins', 'logLevel', 'metricsPublic', ...LIMIT_KEYS];
   for (const key of keys) {
     const raw = env[envName(key)];
     if (raw === undefined || raw.trim() === '') continue;

@@ -1,13 +1,20 @@
 /** The HTTP side: the built app with strict security headers, and a health check. */
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
+import type { Registry } from 'prom-client';
 
 export interface HttpOptions {
   /** The built web app (web/dist); its index.html answers `/`. */
   staticDir: string;
   /** Tells /healthz whether the relay is accepting connections. */
   isReady: () => boolean;
+  /** Served at GET /metrics in the Prometheus text format. */
+  metrics: Registry;
+  /** When false, /metrics answers only loopback clients (a scraper on the same host). */
+  metricsPublic: boolean;
 }
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 
 /**
  * The page's Content-Security-Policy: everything from our own origin, no inline script or
@@ -41,6 +48,12 @@ export function createHttpApp(options: HttpOptions): Express {
     response.set('Cache-Control', 'no-store');
     if (options.isReady()) response.json({ status: 'ok' });
     else response.status(503).json({ status: 'starting' });
+  });
+  app.get('/metrics', (request, response, next) => {
+    if (!options.metricsPublic && !LOOPBACK.has(request.socket.remoteAddress ?? '')) return next();
+    options.metrics.metrics().then((text) => {
+      response.set('Cache-Control', 'no-store').type(options.metrics.contentType).send(text);
+    }, next);
   });
   app.use(express.static(options.staticDir, { index: 'index.html' }));
   app.use((_request, response) => {

@@ -13,14 +13,14 @@ try {
 } catch (error) {
   fail(`Duet could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
 }
-process.stdout.write(`Duet listening on ${server.url}\n`);
+server.logger.info({ event: 'listening', url: server.url }, `Duet listening on ${server.url}`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) fail(`${signal} again: exiting now`, 1);
     stopping = true;
-    process.stdout.write(`${signal}: closing connections\n`);
+    server.logger.info({ event: 'shutdown', signal }, 'closing connections');
     server.close().then(
       () => process.exit(0),
       (error: unknown) => fail(`Duet could not close cleanly: ${String(error)}`, 1),

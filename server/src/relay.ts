@@ -23,6 +23,7 @@ import {
 } from '@duet/core/protocol/control';
 import { ConnectionGate } from './connection-gate.ts';
 import { HandshakeBudget } from './handshake-budget.ts';
+import { silentObserver, type RelayObserver } from './observer.ts';
 import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
 import { Rooms, roleOf, type Room, type Seat } from './rooms.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -62,8 +63,8 @@ export interface RelayOptions extends Limits {
   allowedOrigins: readonly string[];
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
-  /** Told about bugs caught while handling a connection (never about what a client sent). */
-  onInternalError?: (error: unknown) => void;
+  /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
+  observer?: RelayObserver;
 }
 
 interface Peer {
@@ -112,15 +113,12 @@ const newToken = (): string => randomBytes(16).toString('hex');
 const tokensEqual = (a: string, b: string): boolean =>
   timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
-function defaultInternalError(error: unknown): void {
-  // The error's name only: a message or stack could one day carry something a client sent.
-  const name = error instanceof Error ? error.name : typeof error;
-  process.stderr.write(`Duet relay: internal error while handling a connection (${name})\n`);
-}
-
 export function createRelay(options: RelayOptions): Relay {
   const now = options.now ?? Date.now;
-  const onInternalError = options.onInternalError ?? defaultInternalError;
+  const observer = options.observer ?? silentObserver;
+  // The error's name only: a message or stack could one day carry something a client sent.
+  const onInternalError = (error: unknown) =>
+    observer.internalError(error instanceof Error ? error.name : typeof error);
   // `closeTimeout` (ws 8.19+) is not in @types/ws 8.18 yet, hence the widened type.
   const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
@@ -163,6 +161,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function sendError(peer: Peer, code: RelayErrorCode, extra: { retryAfterMs?: number } = {}): void {
+    observer.error(code);
     send(peer, { type: 'error', code, message: ERROR_TEXT[code], ...extra });
   }
 
@@ -188,6 +187,7 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function releaseSeat(room: Room<Peer>, seat: Seat<Peer>): void {
+    observer.seat('left');
     stopHold(seat);
     send(rooms.release(room, seat)?.peer, { type: 'partner-left' });
   }
@@ -206,10 +206,13 @@ export function createRelay(options: RelayOptions): Relay {
     if (!room || !seat) return;
     peer.room = peer.seat = undefined;
     if (closing) return releaseSeat(room, seat);
+    observer.seat('held');
     send(rooms.hold(room, seat)?.peer, { type: 'partner-away' });
     const timer = setTimeout(() => {
       holds.delete(seat);
-      if (seat.peer === undefined) releaseSeat(room, seat);
+      if (seat.peer !== undefined) return;
+      observer.seat('expired');
+      releaseSeat(room, seat);
     }, options.seatGraceMs);
     timer.unref();
     holds.set(seat, timer);
@@ -228,6 +231,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (!result.ok) return sendError(peer, result.code);
     peer.room = result.room;
     peer.seat = result.seat;
+    observer.seat('joined');
     send(peer, { type: 'joined', ...seated(result.room, result.seat, result.partner) });
     send(result.partner?.peer, { type: 'partner-joined' });
   }
@@ -252,6 +256,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     peer.room = result.room;
     peer.seat = result.seat;
+    observer.seat('resumed');
     send(peer, { type: 'resumed', ...seated(result.room, result.seat, result.partner) });
     send(result.partner?.peer, { type: 'partner-back' });
   }
@@ -261,6 +266,7 @@ export function createRelay(options: RelayOptions): Relay {
     const partner = connectedPartner(peer);
     if (!partner) return sendError(peer, 'no-partner');
     const decision = budget.take(peer.room.code, now());
+    observer.handshake(decision.granted);
     if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
     // The same grant to both seats: the nonce is the relay's share of the CPace session id.
     const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
@@ -305,6 +311,7 @@ export function createRelay(options: RelayOptions): Relay {
       return drop(partner, CLOSE.tryAgainLater, 'slow reader');
     }
     partner.socket.send(data, { binary: true });
+    observer.relayed(data.length);
   }
 
   function onMessage(peer: Peer, data: RawData, isBinary: boolean): void {
@@ -382,6 +389,7 @@ export function createRelay(options: RelayOptions): Relay {
           ? { status: 503, reason: 'Service Unavailable' }
           : gate.check(request, socket);
         if (refusal) {
+          observer.refused(refusal.status);
           socket.end(
             `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
           );

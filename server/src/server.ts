@@ -4,6 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig, type Config } from './config.ts';
 import { createHttpApp } from './http.ts';
+import type { Logger } from 'pino';
+import { createLogger, logObserver } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { fanOut } from './observer.ts';
 import { createRelay, type RelayStats } from './relay.ts';
 
 /** The built web app, relative to the repository root. */
@@ -14,6 +18,8 @@ export interface StartOptions extends Partial<Config> {
   staticDir?: string;
   /** The relay's clock, for tests of its limits. */
   now?: () => number;
+  /** Where logs go; default: pino on stdout at `logLevel`. */
+  logger?: Logger;
 }
 
 export interface RunningServer {
@@ -21,6 +27,7 @@ export interface RunningServer {
   url: string;
   port: number;
   stats(): RelayStats;
+  logger: Logger;
   /** Closes every WebSocket with 1001 (going away), then the HTTP server; resolves when all is closed. */
   close(): Promise<void>;
 }
@@ -30,11 +37,25 @@ export interface RunningServer {
  * one). `port: 0` binds a free port; the returned `url` and `port` say which.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { staticDir = DEFAULT_STATIC_DIR, now, ...settings } = options;
+  const { staticDir = DEFAULT_STATIC_DIR, now, logger, ...settings } = options;
   const config = resolveConfig(settings);
+  const log = logger ?? createLogger(config.logLevel);
   let ready = false;
-  const relay = createRelay({ ...config, ...(now ? { now } : {}) });
-  const app = createHttpApp({ staticDir, isReady: () => ready });
+  // The relay is created first; the metrics read its counts lazily, at scrape time.
+  let stats: () => RelayStats = () => ({ connections: 0, rooms: 0 });
+  const metrics = createMetrics(() => stats());
+  const relay = createRelay({
+    ...config,
+    ...(now ? { now } : {}),
+    observer: fanOut(metrics.observer, logObserver(log)),
+  });
+  stats = () => relay.stats();
+  const app = createHttpApp({
+    staticDir,
+    isReady: () => ready,
+    metrics: metrics.registry,
+    metricsPublic: config.metricsPublic,
+  });
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head));
 
@@ -59,6 +80,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     url: `http://${host}:${port}`,
     port,
     stats: () => relay.stats(),
+    logger: log,
     close() {
       closed ??= (async () => {
         ready = false;
