@@ -1,33 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   containsBytes,
   joinRoom,
   messageTexts,
   openPage,
   sendMessage,
-  startHarness,
+  uniqueRoom,
+  useHarness,
   waitForError,
   waitForMessage,
   waitForState,
-  type Harness,
 } from './harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
-
-const uniqueRoom = (name: string) => `${name}-${Math.random().toString(36).slice(2, 10)}`;
+const harness = useHarness();
 
 describe('des suite in the browser', () => {
   it('two pages chat both ways, and no frame the relay carries holds plaintext or passphrase', async () => {
     const room = uniqueRoom('des-chat');
     const passphrase = 'correct horse battery staple';
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     await joinRoom(alice.page, { room, passphrase, suite: 'des' });
     await waitForState(alice.page, 'waiting');
     await joinRoom(bob.page, { room, passphrase, suite: 'des' });
@@ -62,8 +54,8 @@ describe('des suite in the browser', () => {
 
   it('a page with the wrong passphrase shows decrypt-failed, stays connected, and the other page keeps working', async () => {
     const room = uniqueRoom('des-wrong');
-    const alice = await openPage(harness);
-    const mallory = await openPage(harness);
+    const alice = await openPage(harness());
+    const mallory = await openPage(harness());
     await joinRoom(alice.page, { room, passphrase: 'right passphrase', suite: 'des' });
     await joinRoom(mallory.page, { room, passphrase: 'wrong passphrase', suite: 'des' });
     await Promise.all([waitForState(alice.page, 'ready'), waitForState(mallory.page, 'ready')]);
@@ -77,7 +69,7 @@ describe('des suite in the browser', () => {
     // The wrong page leaves; a partner with the right passphrase takes the seat and Alice chats on.
     await mallory.page.getByTestId('leave-button').click();
     await waitForState(alice.page, 'waiting');
-    const bob = await openPage(harness, `#${room}`);
+    const bob = await openPage(harness(), `#${room}`);
     expect(await bob.page.getByTestId('room-input').inputValue()).toBe(room);
     await bob.page.getByTestId('passphrase-input').fill('right passphrase');
     await bob.page.getByTestId('suite-select').selectOption('des');
@@ -89,7 +81,11 @@ describe('des suite in the browser', () => {
 
   it('a third page gets room-full and the pair keeps chatting', async () => {
     const room = uniqueRoom('des-full');
-    const [alice, bob, carol] = await Promise.all([openPage(harness), openPage(harness), openPage(harness)]);
+    const [alice, bob, carol] = await Promise.all([
+      openPage(harness()),
+      openPage(harness()),
+      openPage(harness()),
+    ]);
     await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'des' });
     await waitForState(alice.page, 'waiting');
     await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });
@@ -103,8 +99,8 @@ describe('des suite in the browser', () => {
 
   it('a typed hex salt must match on both sides: the seed salt works, another salt fails', async () => {
     const room = uniqueRoom('des-salt');
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     await joinRoom(alice.page, {
       room,
       passphrase: 'pass',
@@ -124,7 +120,7 @@ describe('des suite in the browser', () => {
     // Same passphrase, another salt: another key.
     await bob.page.getByTestId('leave-button').click();
     await waitForState(alice.page, 'waiting');
-    const carol = await openPage(harness);
+    const carol = await openPage(harness());
     await joinRoom(carol.page, {
       room,
       passphrase: 'pass',

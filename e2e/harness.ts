@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { startServer } from '../server/src/server.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -14,6 +15,26 @@ export interface Harness {
   url: string;
   browser: Browser;
   close(): Promise<void>;
+}
+
+/** One relay and one browser for the test file: started before its tests, closed after. */
+export function useHarness(): () => Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness();
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  return () => {
+    if (!harness) throw new Error('the harness is not started');
+    return harness;
+  };
+}
+
+/** A fresh room code per test, so that tests never meet. */
+export function uniqueRoom(name: string): string {
+  return `${name}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 export async function startHarness(): Promise<Harness> {

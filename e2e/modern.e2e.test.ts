@@ -1,27 +1,19 @@
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   containsBytes,
   joinRoom,
   messageTexts,
   openPage,
   sendMessage,
-  startHarness,
+  uniqueRoom,
+  useHarness,
   waitForError,
   waitForMessage,
   waitForState,
-  type Harness,
 } from './harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
-
-const uniqueRoom = (name: string) => `${name}-${Math.random().toString(36).slice(2, 10)}`;
+const harness = useHarness();
 
 /** Joins with the suite left at its default, as a new user would. */
 async function joinWithDefaults(page: Page, room: string, passphrase: string): Promise<void> {
@@ -34,8 +26,8 @@ describe('modern suite in the browser', () => {
   it('is the default: two pages chat both ways with nothing readable on the wire', async () => {
     const room = uniqueRoom('modern-chat');
     const passphrase = 'purple monkey dishwasher';
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     expect(await alice.page.getByTestId('suite-select').inputValue()).toBe('modern');
     await joinWithDefaults(alice.page, room, passphrase);
     await waitForState(alice.page, 'waiting');
@@ -58,8 +50,8 @@ describe('modern suite in the browser', () => {
 
   it('a wrong passphrase gives passphrase-mismatch on both pages, and both can retry without reloading', async () => {
     const room = uniqueRoom('modern-wrong');
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     await joinRoom(alice.page, { room, passphrase: 'alpha bravo', suite: 'modern' });
     await joinRoom(bob.page, { room, passphrase: 'alpha charlie', suite: 'modern' });
     await Promise.all([
@@ -80,8 +72,8 @@ describe('modern suite in the browser', () => {
 
   it('a frame altered in flight is rejected as tampered and the chat goes on', async () => {
     const room = uniqueRoom('modern-tamper');
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     // Bob's socket goes through a route that can flip one bit of the next binary frame he receives.
     let tamperNext = false;
     await bob.page.routeWebSocket(/\/ws$/, (client) => {
@@ -114,8 +106,8 @@ describe('modern suite in the browser', () => {
 
   it('a joiner with the other suite gets suite-mismatch', async () => {
     const room = uniqueRoom('modern-suite');
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'modern' });
     await waitForState(alice.page, 'waiting');
     await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });

@@ -1,23 +1,17 @@
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   joinRoom,
   messageTexts,
   openPage,
   sendMessage,
-  startHarness,
+  uniqueRoom,
+  useHarness,
   waitForMessage,
   waitForState,
-  type Harness,
 } from './harness.ts';
 
-let harness: Harness;
-beforeAll(async () => {
-  harness = await startHarness();
-});
-afterAll(async () => {
-  await harness?.close();
-});
+const harness = useHarness();
 
 /**
  * Routes the page's relay socket through the test, so that the test can cut it like a dropped
@@ -51,9 +45,9 @@ async function waitForDelivered(page: Page, count: number): Promise<void> {
 
 describe('reconnecting in the browser', () => {
   it('cut links reconnect by themselves; every message arrives once, in order, and is confirmed', async () => {
-    const room = `reconnect-${Math.random().toString(36).slice(2, 10)}`;
-    const alice = await openPage(harness);
-    const bob = await openPage(harness);
+    const room = uniqueRoom('reconnect');
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
     const aliceLink = await cuttable(alice.page);
     const bobLink = await cuttable(bob.page);
     await alice.page.reload();
@@ -102,8 +96,12 @@ describe('reconnecting in the browser', () => {
   });
 
   it('leaving frees the seat at once: a newcomer can take it straight away', async () => {
-    const room = `leave-${Math.random().toString(36).slice(2, 10)}`;
-    const [alice, bob, carol] = await Promise.all([openPage(harness), openPage(harness), openPage(harness)]);
+    const room = uniqueRoom('leave');
+    const [alice, bob, carol] = await Promise.all([
+      openPage(harness()),
+      openPage(harness()),
+      openPage(harness()),
+    ]);
     await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'modern' });
     await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'modern' });
     await waitForState(bob.page, 'ready');
@@ -114,8 +112,12 @@ describe('reconnecting in the browser', () => {
   });
 
   it('closing the tab frees the seat at once', async () => {
-    const room = `close-${Math.random().toString(36).slice(2, 10)}`;
-    const [alice, bob, carol] = await Promise.all([openPage(harness), openPage(harness), openPage(harness)]);
+    const room = uniqueRoom('close');
+    const [alice, bob, carol] = await Promise.all([
+      openPage(harness()),
+      openPage(harness()),
+      openPage(harness()),
+    ]);
     await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'des' });
     await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });
     await waitForState(bob.page, 'ready');

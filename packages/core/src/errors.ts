@@ -2,12 +2,11 @@
  * One error type for the whole of Duet, with a stable machine-readable `code`.
  *
  * Codes are part of the contract: tests assert them, the UI maps them to sentences
- * (web/src/lib/messages.ts), and docs/protocol.md lists the ones that cross the wire.
+ * (web/src/lib/explain.ts), and docs/protocol.md lists the ones that cross the wire.
  */
 
-/** Codes raised inside the libraries; some never leave the process (see `toWireCode`). */
-export const ERROR_CODES = [
-  // Relay control protocol (sent by the server in `error` messages).
+/** Codes the relay sends in `error` messages (docs/protocol.md lists when). */
+export const RELAY_ERROR_CODES = [
   'bad-json',
   'bad-message',
   'unknown-type',
@@ -22,6 +21,12 @@ export const ERROR_CODES = [
   'rate-limited',
   'server-busy',
   'resume-failed',
+] as const;
+export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
+
+/** Every code: the relay's, and those raised inside the libraries and the app. */
+export const ERROR_CODES = [
+  ...RELAY_ERROR_CODES,
   // The `des` suite: distinct inside the library, one `decrypt-failed` outside it.
   'des-too-short',
   'des-not-block-aligned',

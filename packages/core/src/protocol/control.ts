@@ -4,7 +4,7 @@
  * docs/protocol.md is the human-readable version of this file; keep the two in step.
  */
 import { z } from 'zod';
-import { duetError } from '../errors.ts';
+import { duetError, RELAY_ERROR_CODES, type RelayErrorCode } from '../errors.ts';
 
 /** Control text frames larger than this are refused unparsed. */
 export const MAX_CONTROL_BYTES = 1024;
@@ -16,23 +16,7 @@ export type SuiteId = (typeof SUITE_IDS)[number];
 export const ROOM_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const roomCode = z.string().min(3).max(64).regex(ROOM_PATTERN);
 
-export const RELAY_ERROR_CODES = [
-  'bad-json',
-  'bad-message',
-  'unknown-type',
-  'bad-room',
-  'bad-suite',
-  'not-joined',
-  'already-joined',
-  'room-full',
-  'suite-mismatch',
-  'no-partner',
-  'too-large',
-  'rate-limited',
-  'server-busy',
-  'resume-failed',
-] as const;
-export type RelayErrorCode = (typeof RELAY_ERROR_CODES)[number];
+export { RELAY_ERROR_CODES, type RelayErrorCode };
 
 /** Seat 0 (first in) is the initiator, seat 1 the responder: roles come from the relay. */
 export type Role = 'initiator' | 'responder';
