@@ -143,6 +143,15 @@ export class Conversation {
     return this.#computeStatus();
   }
 
+  /** Resolves once every piece of channel work queued so far (and what it queued) is done. */
+  async settled(): Promise<void> {
+    let queue: Promise<void>;
+    do {
+      queue = this.#queue;
+      await queue;
+    } while (queue !== this.#queue);
+  }
+
   /** Connects and joins the room. */
   start(): void {
     this.#update();
