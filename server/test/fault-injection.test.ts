@@ -106,3 +106,39 @@ describe('delivery through a failing network', () => {
     bob.conversation.leave();
   });
 });
+
+describe('a relay restart', () => {
+  it('clients reconnect after a graceful shutdown (1001), join again, and what was written meanwhile arrives', async () => {
+    let relay = await startServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent' });
+    const port = relay.port;
+    const common = {
+      url: `ws://127.0.0.1:${port}/ws`,
+      room: 'restart-room',
+      passphrase: 'carry on',
+      reconnectDelaysMs: [50, 100, 200],
+    };
+    const alice = await startNodeClient(common);
+    const bob = await startNodeClient(common);
+    const clients = [alice, bob];
+    const bothReady = () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready';
+    await until(clients, bothReady, 30_000, 'ready');
+    alice.conversation.send('before the restart');
+    await until(clients, () => bob.received.length === 1, 10_000, 'first message');
+
+    await relay.close(); // what SIGTERM does: every client is closed with 1001
+    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    alice.conversation.send('during the restart');
+    relay = await startServer({ port, host: '127.0.0.1', staticDir: '/nonexistent' });
+    // The new relay knows no seats: resume fails, both join again and run a new handshake.
+    await until(
+      clients,
+      () => bob.received.length === 2,
+      30_000,
+      'the message written while the relay was down',
+    );
+    expect(bob.received).toEqual(['before the restart', 'during the restart']);
+    alice.conversation.leave();
+    bob.conversation.leave();
+    await relay.close();
+  });
+});
