@@ -415,7 +415,10 @@ export class Conversation {
     if (envelope.kind === 'receipt') {
       if (envelope.instance !== this.#instance) return;
       const delivered = this.#outbox.receipt(envelope.upTo);
-      for (const id of delivered) this.#emit({ type: 'delivery', id, status: 'delivered' });
+      for (const id of delivered) {
+        this.#sentOnEpoch.delete(id);
+        this.#emit({ type: 'delivery', id, status: 'delivered' });
+      }
       if (delivered.length > 0) {
         this.#retransmitDelayMs = RETRANSMIT_MIN_MS;
         this.#armRetransmit();
