@@ -1,0 +1,233 @@
+/** The bench's results: their shape in latest.json, the ratios with their targets, the printed table. */
+import { cpus, platform, release, totalmem } from 'node:os';
+import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
+import type { CryptoResult } from './workloads/crypto.ts';
+import type { IdleResult } from './workloads/idle.ts';
+import type { PingPongResult } from './workloads/pingpong.ts';
+import type { StreamResult } from './workloads/stream.ts';
+
+export interface Machine {
+  cpuModel: string;
+  cpuCount: number;
+  totalMemoryGiB: number;
+  node: string;
+  os: string;
+}
+
+export interface RelayResults {
+  pingpong?: PingPongResult;
+  streamB?: StreamResult;
+  streamC?: StreamResult;
+  idle?: IdleResult;
+  /** Workloads that failed for this relay, with the error. */
+  errors: Partial<Record<WorkloadName, string>>;
+}
+
+export interface Ratio {
+  name: string;
+  value: number;
+  /** Human-readable target, or undefined for a figure given for information. */
+  target?: string;
+  met?: boolean;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  elapsedSeconds: number;
+  machine: Machine;
+  /** CPU other processes used just before the run, as a share of one core. */
+  backgroundCpuPercent: number;
+  config: BenchConfig;
+  relays: Partial<Record<RelayName, RelayResults>>;
+  ratios: Ratio[];
+  crypto?: CryptoResult;
+  cryptoError?: string;
+}
+
+export function describeMachine(): Machine {
+  const cores = cpus();
+  return {
+    cpuModel: cores[0]?.model.trim() ?? 'unknown',
+    cpuCount: cores.length,
+    totalMemoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    node: process.version,
+    os: `${platform()} ${release()}`,
+  };
+}
+
+function ratio(
+  name: string,
+  numerator: number | undefined,
+  denominator: number | undefined,
+  target?: { text: string; met: (value: number) => boolean },
+): Ratio | undefined {
+  if (numerator === undefined || denominator === undefined || !(denominator > 0)) return undefined;
+  const value = numerator / denominator;
+  return target ? { name, value, target: target.text, met: target.met(value) } : { name, value };
+}
+
+/** The ratios the issue asks for (targets), then a few for information; only those measured. */
+export function computeRatios(relays: BenchResults['relays']): Ratio[] {
+  const duet = relays.duet;
+  const minimal = relays['minimal-ws'];
+  const socketIo = relays['socket.io'];
+  const idleKiB = duet?.idle?.rssKiBPerConnection;
+  const ratios = [
+    ratio(
+      'duet / minimal-ws msgs/s (b)',
+      duet?.streamB?.messagesPerSecond,
+      minimal?.streamB?.messagesPerSecond,
+      {
+        text: '>= 0.85',
+        met: (value) => value >= 0.85,
+      },
+    ),
+    ratio(
+      'duet / socket.io msgs/s (b)',
+      duet?.streamB?.messagesPerSecond,
+      socketIo?.streamB?.messagesPerSecond,
+      {
+        text: '>= 2.5',
+        met: (value) => value >= 2.5,
+      },
+    ),
+    ratio('duet / minimal-ws rtt p50 (a)', duet?.pingpong?.rttP50Ms, minimal?.pingpong?.rttP50Ms, {
+      text: '<= 1.2',
+      met: (value) => value <= 1.2,
+    }),
+    idleKiB === undefined
+      ? undefined
+      : { name: 'duet KiB per idle connection (d, RSS)', value: idleKiB, target: '< 30', met: idleKiB < 30 },
+    ratio(
+      'duet / minimal-ws msgs/s (c)',
+      duet?.streamC?.messagesPerSecond,
+      minimal?.streamC?.messagesPerSecond,
+    ),
+    ratio(
+      'duet / socket.io msgs/s (c)',
+      duet?.streamC?.messagesPerSecond,
+      socketIo?.streamC?.messagesPerSecond,
+    ),
+    ratio('duet / minimal-ws latency p50 (b)', duet?.streamB?.latencyP50Ms, minimal?.streamB?.latencyP50Ms),
+    ratio(
+      'duet / minimal-ws relay CPU per msg (b)',
+      duet?.streamB?.serverCpuMicrosPerMessage,
+      minimal?.streamB?.serverCpuMicrosPerMessage,
+    ),
+    ratio(
+      'duet / minimal-ws relay CPU per msg (c)',
+      duet?.streamC?.serverCpuMicrosPerMessage,
+      minimal?.streamC?.serverCpuMicrosPerMessage,
+    ),
+    ratio(
+      'socket.io / duet relay CPU per msg (b)',
+      socketIo?.streamB?.serverCpuMicrosPerMessage,
+      duet?.streamB?.serverCpuMicrosPerMessage,
+    ),
+  ];
+  return ratios.filter((item): item is Ratio => item !== undefined);
+}
+
+const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
+const fixed =
+  (digits: number) =>
+  (value: number): string =>
+    value.toFixed(digits);
+
+type Row = [
+  label: string,
+  pick: (results: RelayResults) => number | undefined,
+  format: (value: number) => string,
+];
+
+function streamRows(key: 'streamB' | 'streamC', tag: string, pairs: number): Row[] {
+  const at = `${tag}  ${pairs} pairs`;
+  return [
+    [`${at} msgs/s delivered`, (r) => r[key]?.messagesPerSecond, integer],
+    [`${at} latency p50 ms (one-way)`, (r) => r[key]?.latencyP50Ms, fixed(2)],
+    [`${at} latency p99 ms (one-way)`, (r) => r[key]?.latencyP99Ms, fixed(2)],
+    [`${at} relay CPU us/msg`, (r) => r[key]?.serverCpuMicrosPerMessage, fixed(2)],
+    [`${at} relay CPU %`, (r) => r[key]?.serverCpuPercent, integer],
+    [`${at} load-generator CPU %`, (r) => r[key]?.clientCpuPercent, integer],
+    [`${at} other processes CPU %`, (r) => r[key]?.otherCpuPercent, integer],
+  ];
+}
+
+function pad(cells: string[], widths: number[]): string {
+  return cells
+    .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+    .join('  ')
+    .trimEnd();
+}
+
+/** The whole printout: machine, one column per relay, the ratios, the crypto figures. */
+export function formatReport(results: BenchResults): string {
+  const { machine, config } = results;
+  const names = Object.keys(results.relays) as RelayName[];
+  const lines: string[] = [
+    `Duet relay benchmark, ${results.startedAt}${config.quick ? ' (BENCH_QUICK: smoke sizes)' : ''}`,
+    `machine: ${machine.cpuModel} x ${machine.cpuCount}, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.os}`,
+    `other processes at start: ${results.backgroundCpuPercent.toFixed(0)} % of a core`,
+    '',
+  ];
+
+  const rows: Row[] = [
+    ['a  ping-pong rtt p50 ms', (r) => r.pingpong?.rttP50Ms, fixed(3)],
+    ['a  ping-pong rtt p99 ms', (r) => r.pingpong?.rttP99Ms, fixed(3)],
+    ['a  ping-pong msgs/s', (r) => r.pingpong?.messagesPerSecond, integer],
+    ...streamRows('streamB', 'b', config.pairsB),
+    ...streamRows('streamC', 'c', config.pairsC),
+    [`d  ${config.idleConnections} idle: KiB/conn RSS`, (r) => r.idle?.rssKiBPerConnection, fixed(1)],
+    [`d  ${config.idleConnections} idle: KiB/conn heap`, (r) => r.idle?.heapKiBPerConnection, fixed(1)],
+    [`d  ${config.idleConnections} idle: connect s`, (r) => r.idle?.connectSeconds, fixed(1)],
+  ];
+  const table = [
+    ['workload', ...names],
+    ...rows.map(([label, pick, format]) => [
+      label,
+      ...names.map((name) => {
+        const relay = results.relays[name];
+        const value = relay ? pick(relay) : undefined;
+        return value === undefined ? '-' : format(value);
+      }),
+    ]),
+  ].filter((cells) => cells.slice(1).some((cell) => cell !== '-') || cells[0] === 'workload');
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((cells) => cells[i]?.length ?? 0))) ?? [];
+  lines.push(...table.map((cells) => pad(cells, widths)));
+
+  for (const name of names) {
+    for (const [workload, error] of Object.entries(results.relays[name]?.errors ?? {})) {
+      lines.push(`!! ${name} ${workload} failed: ${error}`);
+    }
+  }
+
+  if (results.ratios.length > 0) {
+    lines.push('');
+    const ratioRows = [
+      ['ratio (same run)', 'value', 'target', 'met'],
+      ...results.ratios.map((item) => [
+        item.name,
+        item.value.toFixed(2),
+        item.target ?? '(info)',
+        item.met === undefined ? '' : item.met ? 'yes' : 'NO',
+      ]),
+    ];
+    const ratioWidths = [0, 1, 2, 3].map((i) => Math.max(...ratioRows.map((cells) => cells[i]?.length ?? 0)));
+    lines.push(...ratioRows.map((cells) => pad(cells, ratioWidths)));
+  }
+
+  const crypto = results.crypto;
+  if (crypto) {
+    lines.push(
+      '',
+      'e  crypto, in process              des                 modern',
+      `   key derivation / handshake ms   ${fixed(2)(crypto.des.keyDerivationMs).padEnd(20)}${fixed(2)(crypto.modern.handshakeMs)}`,
+      `   100 B encrypt+decrypt msgs/s    ${integer(crypto.des.messagesPerSecond).padEnd(20)}${integer(crypto.modern.messagesPerSecond)} (channel send + receive)`,
+      `   1 MiB encrypt MiB/s             ${fixed(1)(crypto.des.encryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadSealMiBPerSecond)} (AEAD layer, aead.ts)`,
+      `   1 MiB decrypt MiB/s             ${fixed(1)(crypto.des.decryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadOpenMiBPerSecond)} (AEAD layer, aead.ts)`,
+    );
+  }
+  if (results.cryptoError) lines.push(`!! crypto failed: ${results.cryptoError}`);
+  lines.push('', `took ${results.elapsedSeconds.toFixed(0)} s`);
+  return lines.join('\n');
+}
