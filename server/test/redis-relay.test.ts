@@ -1,0 +1,221 @@
+/**
+ * Scale-out (docs/scale-out.md): several relay nodes sharing rooms through a real redis-server
+ * on a free loopback port. Without /usr/bin/redis-server these tests fail, on purpose.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerMessage } from '@duet/core/protocol/control';
+import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
+import { TestClient } from './client.ts';
+import { startRedis, type TestRedis } from './support/redis-server.ts';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+
+const servers: RunningServer[] = [];
+const clients: TestClient[] = [];
+async function node(options: StartOptions = {}): Promise<RunningServer> {
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    staticDir: '/nonexistent',
+    logLevel: 'warn',
+    redisUrl: redis.url,
+    ...options,
+  });
+  servers.push(server);
+  return server;
+}
+async function connect(server: { url: string }): Promise<TestClient> {
+  const client = await TestClient.connect(server.url);
+  clients.push(client);
+  return client;
+}
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.cut();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function joined(client: TestClient, room: string) {
+  const message = await client.join(room);
+  if (message.type !== 'joined') throw new Error(`expected joined, got ${JSON.stringify(message)}`);
+  return message;
+}
+
+async function resume(client: TestClient, room: string, token: string): Promise<ServerMessage> {
+  client.sendJson({ type: 'resume', room, token });
+  return client.control();
+}
+
+/** Binary frames both ways, checked byte for byte. */
+async function chat(a: TestClient, b: TestClient): Promise<void> {
+  const there = Buffer.from('00ff10a5c3deadbeef', 'hex');
+  const back = Buffer.from('7f80000102', 'hex');
+  a.sendBinary(there);
+  expect((await b.binary()).equals(there)).toBe(true);
+  b.sendBinary(back);
+  expect((await a.binary()).equals(back)).toBe(true);
+}
+
+describe('scale-out on Redis', () => {
+  it('two people on two nodes are seated together and chat both ways, byte for byte', async () => {
+    const [one, two] = [await node({ nodeId: 'one' }), await node({ nodeId: 'two' })];
+    const a = await connect(one);
+    const b = await connect(two);
+    expect(await a.join('two-nodes')).toMatchObject({ type: 'joined', role: 'initiator', partner: false });
+    expect(await b.join('two-nodes')).toMatchObject({ type: 'joined', role: 'responder', partner: true });
+    expect(await a.control()).toEqual({ type: 'partner-joined' });
+    await chat(a, b);
+  });
+
+  it('a third joiner on either node gets room-full; the other suite gets suite-mismatch', async () => {
+    const [one, two] = [await node(), await node()];
+    await joined(await connect(one), 'full-room');
+    await joined(await connect(two), 'full-room');
+    for (const server of [one, two]) {
+      const c = await connect(server);
+      c.sendJson({ type: 'join', room: 'full-room', suite: 'modern' });
+      expect(await c.errorCode()).toBe('room-full');
+    }
+    await joined(await connect(one), 'des-room');
+    const d = await connect(two);
+    d.sendJson({ type: 'join', room: 'des-room', suite: 'des' });
+    expect(await d.errorCode()).toBe('suite-mismatch');
+  });
+
+  it('ten clients racing for one room across two nodes: exactly two are seated, one per role', async () => {
+    const [one, two] = [await node(), await node()];
+    const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(i % 2 ? one : two)));
+    for (const racer of racers) racer.sendJson({ type: 'join', room: 'race-room', suite: 'modern' });
+    const answers = await Promise.all(racers.map((racer) => racer.control()));
+    const seated = answers.filter((answer) => answer.type === 'joined');
+    expect(seated.map((answer) => answer.type === 'joined' && answer.role).sort()).toEqual([
+      'initiator',
+      'responder',
+    ]);
+    expect(answers.filter((answer) => answer.type === 'error' && answer.code === 'room-full')).toHaveLength(
+      8,
+    );
+  });
+
+  it('the handshake budget is shared: attempts taken on either node come from one bucket', async () => {
+    const options = { handshakeBurst: 3, handshakeRefillMs: 3_600_000 };
+    const [one, two] = [await node(options), await node(options)];
+    const a = await connect(one);
+    const b = await connect(two);
+    await joined(a, 'budget-room');
+    await joined(b, 'budget-room');
+    await a.control(); // partner-joined
+    for (const [asker, other, attempt] of [
+      [a, b, 1],
+      [b, a, 2],
+      [a, b, 3],
+    ] as const) {
+      asker.sendJson({ type: 'handshake' });
+      expect(await asker.control()).toMatchObject({ type: 'handshake', attempt });
+      expect(await other.control()).toMatchObject({ type: 'handshake', attempt });
+    }
+    b.sendJson({ type: 'handshake' });
+    expect(await b.control()).toMatchObject({ type: 'error', code: 'rate-limited' });
+  });
+
+  it('a cut connection resumes on the other node: partner-away, then partner-back, and the chat goes on', async () => {
+    const [one, two] = [await node(), await node()];
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'moving-room');
+    await joined(b, 'moving-room');
+    await a.control(); // partner-joined
+    a.cut();
+    expect(await b.control()).toEqual({ type: 'partner-away' });
+    const a2 = await connect(two);
+    expect(await resume(a2, 'moving-room', token)).toMatchObject({
+      type: 'resumed',
+      role: 'initiator',
+      partner: true,
+      partnerAway: false,
+    });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    await chat(a2, b);
+  });
+
+  it('resume while the old connection looks alive, from another node, closes the old one with 1000', async () => {
+    const [one, two] = [await node(), await node()];
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'takeover-room');
+    await joined(b, 'takeover-room');
+    await a.control(); // partner-joined
+    const a2 = await connect(two);
+    expect(await resume(a2, 'takeover-room', token)).toMatchObject({ type: 'resumed' });
+    expect((await a.closed).code).toBe(1000);
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    await chat(a2, b);
+  });
+
+  it('a held seat is freed after seatGraceMs by the sweep; the partner on another node gets partner-left', async () => {
+    const options = { seatGraceMs: 100, nodeTtlMs: 300 };
+    const [one, two] = [await node(options), await node(options)];
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'expiring-room');
+    await joined(b, 'expiring-room');
+    await a.control(); // partner-joined
+    a.cut();
+    expect(await b.control()).toEqual({ type: 'partner-away' });
+    expect(await b.control()).toEqual({ type: 'partner-left' });
+    expect(await resume(await connect(one), 'expiring-room', token)).toMatchObject({ code: 'resume-failed' });
+  });
+
+  it('a crashed node (SIGKILL): its seats are held, the partner told, and A resumes through the other node', async () => {
+    const settings = { nodeTtlMs: 300, seatGraceMs: 60_000 };
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./support/relay-node.ts', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          PORT: '0',
+          REDIS_URL: redis.url,
+          NODE_ID: 'doomed',
+          NODE_TTL_MS: '300',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+      const one = JSON.parse(line) as { url: string };
+      const two = await node(settings);
+      const a = await connect(one);
+      const b = await connect(two);
+      const { token } = await joined(a, 'crash-room');
+      await joined(b, 'crash-room');
+      await a.control(); // partner-joined
+      await chat(a, b);
+
+      child.kill('SIGKILL');
+      expect((await a.closed).code).toBe(1006);
+      expect(await b.control()).toEqual({ type: 'partner-away' }); // once node two's sweep sees "doomed" gone
+      const a2 = await connect(two);
+      expect(await resume(a2, 'crash-room', token)).toMatchObject({
+        type: 'resumed',
+        role: 'initiator',
+        partner: true,
+      });
+      expect(await b.control()).toEqual({ type: 'partner-back' });
+      await chat(a2, b);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
