@@ -95,7 +95,10 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     if (raw === undefined || raw.trim() === '') continue;
     candidate[key] = key === 'allowedOrigins' ? raw.split(',').map((item) => item.trim()) : raw;
   }
-  return validate(candidate, (key) => `${envName(key)}=${JSON.stringify(env[envName(key)])}`);
+  // The Redis URL may carry a password: its value is never repeated.
+  return validate(candidate, (key) =>
+    key === 'redisUrl' ? envName(key) : `${envName(key)}=${JSON.stringify(env[envName(key)])}`,
+  );
 }
 
 /** The defaults overlaid with `options` (undefined values ignored), validated. */
