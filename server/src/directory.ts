@@ -62,10 +62,16 @@ export interface RoomDirectory {
   join(room: string, suite: SuiteId, at: Location): Promise<DirectoryJoin>;
   /** Gives the seat whose token is `token` to `at`, with a new token (docs/protocol.md, "Reconnecting"). */
   resume(room: string, token: string, at: Location): Promise<DirectoryResume>;
-  /** Frees a seat at once; returns the connected partner, to be told partner-left. */
-  release(seat: SeatRef): Promise<Location | undefined>;
-  /** Holds a dropped connection's seat for `seatGraceMs`; returns the connected partner, to be told partner-away. */
-  hold(seat: SeatRef): Promise<Location | undefined>;
+  /**
+   * Frees a seat at once; returns the connected partner, to be told partner-left. Does nothing
+   * unless `at` still sits there (the seat may have been resumed on another connection).
+   */
+  release(seat: SeatRef, at: Location): Promise<Location | undefined>;
+  /**
+   * Holds a dropped connection's seat for `seatGraceMs`; returns the connected partner, to be
+   * told partner-away. Does nothing unless `at` still sits there.
+   */
+  hold(seat: SeatRef, at: Location): Promise<Location | undefined>;
   /** Takes one handshake attempt from `room`'s budget (handshake-budget.ts). */
   takeAttempt(room: string, now: number): Promise<AttemptDecision>;
   /** Rooms with a seat taken or held (as last known, for metrics). */

@@ -20,6 +20,9 @@ import { newToken, tokensEqual } from './seat-token.ts';
 
 type MemorySeat = Seat<Location>;
 
+const sameLocation = (a: Location | undefined, b: Location): boolean =>
+  a !== undefined && a.node === b.node && a.conn === b.conn;
+
 const partnerView = (seat: MemorySeat | undefined): PartnerSeat | undefined => seat && { at: seat.peer };
 
 export class MemoryRoomDirectory implements RoomDirectory {
@@ -87,16 +90,16 @@ export class MemoryRoomDirectory implements RoomDirectory {
     });
   }
 
-  release(ref: SeatRef): Promise<Location | undefined> {
+  release(ref: SeatRef, at: Location): Promise<Location | undefined> {
     const entry = this.#seats.get(ref.id);
-    if (!entry) return Promise.resolve(undefined);
+    if (!entry || !sameLocation(entry.seat.peer, at)) return Promise.resolve(undefined);
     this.#forget(entry.seat);
     return Promise.resolve(this.#rooms.release(entry.room, entry.seat)?.peer);
   }
 
-  hold(ref: SeatRef): Promise<Location | undefined> {
+  hold(ref: SeatRef, at: Location): Promise<Location | undefined> {
     const entry = this.#seats.get(ref.id);
-    if (!entry) return Promise.resolve(undefined);
+    if (!entry || !sameLocation(entry.seat.peer, at)) return Promise.resolve(undefined);
     const { room, seat } = entry;
     const partner = this.#rooms.hold(room, seat)?.peer;
     const timer = setTimeout(() => {

@@ -248,7 +248,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (!seat) return;
     peer.seat = peer.partner = undefined;
     observer.seat('left');
-    notify(await directory.release(seat), { type: 'partner-left' });
+    notify(await directory.release(seat, peer.at), { type: 'partner-left' });
   }
 
   /** The connection is gone but may come back: the seat is held for `seatGraceMs`. */
@@ -258,7 +258,7 @@ export function createRelay(options: RelayOptions): Relay {
     const seat = peer.seat;
     peer.seat = peer.partner = undefined;
     observer.seat('held');
-    notify(await directory.hold(seat), { type: 'partner-away' });
+    notify(await directory.hold(seat, peer.at), { type: 'partner-away' });
   }
 
   /** Runs `task` after this connection's earlier work; a failure costs this connection only. */
@@ -275,7 +275,9 @@ export function createRelay(options: RelayOptions): Relay {
     if (seat && !closing) {
       peer.seat = peer.partner = undefined;
       observer.seat('held');
-      void directory.hold(seat).then((partner) => notify(partner, { type: 'partner-away' }), onInternalError);
+      void directory
+        .hold(seat, peer.at)
+        .then((partner) => notify(partner, { type: 'partner-away' }), onInternalError);
     }
     peer.socket.close(code, reason);
   }
@@ -286,7 +288,7 @@ export function createRelay(options: RelayOptions): Relay {
     const result = await directory.join(room, suite, peer.at);
     if (!result.ok) return sendError(peer, result.code);
     if (peer.socket.readyState !== WebSocket.OPEN) {
-      await directory.release(result.seat); // closed while the seat was being taken
+      await directory.release(result.seat, peer.at); // closed while the seat was being taken
       notify(result.partner?.at, { type: 'partner-left' });
       return;
     }

@@ -100,14 +100,18 @@ export class RedisRoomDirectory implements RoomDirectory {
     };
   }
 
-  async release(seat: SeatRef): Promise<Location | undefined> {
-    const answer = (await this.#run(RELEASE, seat.room, seat.index, seat.id)) as { p?: Wire };
+  async release(seat: SeatRef, at: Location): Promise<Location | undefined> {
+    const answer = (await this.#run(RELEASE, seat.room, seat.index, seat.id, at.node, at.conn)) as {
+      p?: Wire;
+    };
     return location(answer.p);
   }
 
-  async hold(seat: SeatRef): Promise<Location | undefined> {
+  async hold(seat: SeatRef, at: Location): Promise<Location | undefined> {
     const until = Date.now() + this.options.seatGraceMs;
-    const answer = (await this.#run(HOLD, seat.room, seat.index, seat.id, until)) as { p?: Wire };
+    const answer = (await this.#run(HOLD, seat.room, seat.index, seat.id, until, at.node, at.conn)) as {
+      p?: Wire;
+    };
     return location(answer.p);
   }
 

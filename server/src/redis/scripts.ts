@@ -103,15 +103,28 @@ redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, s.id))
 return cjson.encode({ i = i, id = s.id, suite = redis.call('HGET', r, 'suite'), p = view(p), rp = replaced })
 `;
 
-/** ARGV: code, index, seat id → {p?}: the connected partner, when this seat was freed. */
-export const RELEASE = `${PRELUDE}
+/**
+ * The seat's holder asks; a guard below makes sure it still is the holder: a seat resumed on
+ * another connection keeps its id, and the replaced connection may not have heard yet.
+ */
+const OWNER = `
+local function owned(code, i, id, node, conn)
+  local s = seat('duet:room:' .. code, i)
+  return s ~= nil and s.id == id and s.h == 0 and s.n == node and s.c == conn
+end
+`;
+
+/** ARGV: code, index, seat id, node, conn → {p?}: the connected partner, when this seat was freed. */
+export const RELEASE = `${PRELUDE}${OWNER}
+if not owned(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]) then return '{}' end
 local freed, p = free(ARGV[1], tonumber(ARGV[2]), ARGV[3])
 if freed then return cjson.encode({ p = loc(p) }) end
 return '{}'
 `;
 
-/** ARGV: code, index, seat id, held until (ms) → {p?}: the connected partner, when this seat was held. */
-export const HOLD = `${PRELUDE}
+/** ARGV: code, index, seat id, held until (ms), node, conn → {p?}: the connected partner, when this seat was held. */
+export const HOLD = `${PRELUDE}${OWNER}
+if not owned(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[5], ARGV[6]) then return '{}' end
 local held, p = hold(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
 if held then return cjson.encode({ p = loc(p) }) end
 return '{}'
