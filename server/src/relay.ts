@@ -75,7 +75,8 @@ export interface RelayOptions extends Limits {
 
 interface Peer {
   readonly socket: WebSocket;
-  readonly at: Location;
+  /** A fresh connection id for every seating, so that a frame for a seat this connection left is never delivered to its next one. */
+  at: Location;
   readonly frames: TokenBucket;
   seat?: SeatRef | undefined;
   /** The partner's connection while it is connected, kept up to date by the partner notices. */
@@ -190,7 +191,8 @@ export function createRelay(options: RelayOptions): Relay {
   /** An envelope for a connection on this node (from this node or another). */
   function receive(envelope: Envelope): void {
     const peer = peers.get(envelope.conn);
-    if (!peer) return; // gone meanwhile: its seat's own close tells the sender
+    // Gone meanwhile (its seat's own close tells the sender), or out of that seat.
+    if (!peer?.seat) return;
     switch (envelope.kind) {
       case 'binary':
         return deliverBinary(peer, envelope.data);
@@ -209,7 +211,6 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function onNotice(peer: Peer, message: ServerMessage, from: Location | undefined): void {
-    if (!peer.seat) return; // left meanwhile
     switch (message.type) {
       case 'partner-joined':
       case 'partner-back':
@@ -282,9 +283,17 @@ export function createRelay(options: RelayOptions): Relay {
     peer.socket.close(code, reason);
   }
 
+  /** A new connection id before taking a seat: envelopes for an earlier seating find nobody. */
+  function renumber(peer: Peer): void {
+    peers.delete(peer.at.conn);
+    peer.at = { node: bus.node, conn: (++nextConn).toString(36) };
+    peers.set(peer.at.conn, peer);
+  }
+
   async function onJoin(peer: Peer, room: string, suite: string): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
+    renumber(peer);
     const result = await directory.join(room, suite, peer.at);
     if (!result.ok) return sendError(peer, result.code);
     if (peer.socket.readyState !== WebSocket.OPEN) {
@@ -303,6 +312,7 @@ export function createRelay(options: RelayOptions): Relay {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!roomCode.safeParse(room).success || !seatToken.safeParse(token).success)
       return sendError(peer, 'resume-failed');
+    renumber(peer);
     const result = await directory.resume(room, token, peer.at);
     if (!result.ok) {
       notify(result.releasedPartner, { type: 'partner-left' });
