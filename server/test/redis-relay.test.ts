@@ -42,6 +42,7 @@ async function connect(server: { url: string }): Promise<TestClient> {
 afterEach(async () => {
   for (const client of clients.splice(0)) client.cut();
   await Promise.all(servers.splice(0).map((server) => server.close()));
+  await redis.flush(); // held seats of the cut clients would count against MAX_ROOMS
 });
 
 async function joined(client: TestClient, room: string) {
@@ -159,6 +160,39 @@ describe('scale-out on Redis', () => {
     expect((await a.closed).code).toBe(1000);
     expect(await b.control()).toEqual({ type: 'partner-back' });
     await chat(a2, b);
+  });
+
+  it('a held seat whose partner left meanwhile cannot be resumed on another node; the newcomer gets partner-left', async () => {
+    const [one, two] = [await node(), await node()];
+    const a = await connect(one);
+    const b = await connect(two);
+    await joined(a, 'changed-room');
+    const { token } = await joined(b, 'changed-room');
+    await a.control(); // partner-joined
+    b.cut();
+    expect(await a.control()).toEqual({ type: 'partner-away' });
+    a.sendJson({ type: 'leave' });
+    const c = await connect(two);
+    expect(await c.join('changed-room')).toMatchObject({
+      role: 'initiator',
+      partner: true,
+      partnerAway: true,
+    });
+    const b2 = await connect(one);
+    expect(await resume(b2, 'changed-room', token)).toMatchObject({ type: 'error', code: 'resume-failed' });
+    expect(await c.control()).toEqual({ type: 'partner-left' });
+    expect(await b2.join('changed-room')).toMatchObject({ type: 'joined', role: 'responder', partner: true });
+    expect(await c.control()).toEqual({ type: 'partner-joined' });
+    await chat(c, b2);
+  });
+
+  it('MAX_ROOMS counts the rooms of every node', async () => {
+    const [one, two] = [await node({ maxRooms: 1 }), await node({ maxRooms: 1 })];
+    await joined(await connect(one), 'only-room');
+    const b = await connect(two);
+    b.sendJson({ type: 'join', room: 'second-room', suite: 'modern' });
+    expect(await b.errorCode()).toBe('server-busy');
+    expect(await b.join('only-room')).toMatchObject({ type: 'joined', role: 'responder' });
   });
 
   it('a held seat is freed after seatGraceMs by the sweep; the partner on another node gets partner-left', async () => {

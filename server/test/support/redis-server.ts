@@ -11,6 +11,8 @@ export const REDIS_SERVER = process.env['REDIS_SERVER_PATH'] ?? '/usr/bin/redis-
 
 export interface TestRedis {
   url: string;
+  /** Empties every key, between tests. */
+  flush(): Promise<void>;
   /** Stops the server and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -62,6 +64,14 @@ export async function startRedis(): Promise<TestRedis> {
   }
   return {
     url,
+    async flush() {
+      const client = new Redis(url);
+      try {
+        await client.flushall();
+      } finally {
+        client.disconnect();
+      }
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
