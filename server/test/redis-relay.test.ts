@@ -2,7 +2,7 @@
  * Scale-out (docs/scale-out.md): several relay nodes sharing rooms through a real redis-server
  * on a free loopback port. Without /usr/bin/redis-server these tests fail, on purpose.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -210,46 +210,58 @@ describe('scale-out on Redis', () => {
   });
 
   it('a crashed node (SIGKILL): its seats are held, the partner told, and A resumes through the other node', async () => {
-    const settings = { nodeTtlMs: 300, seatGraceMs: 60_000 };
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(new URL('./support/relay-node.ts', import.meta.url))],
-      {
-        env: {
-          ...process.env,
-          PORT: '0',
-          REDIS_URL: redis.url,
-          NODE_ID: 'doomed',
-          NODE_TTL_MS: '300',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    try {
-      const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-      const one = JSON.parse(line) as { url: string };
-      const two = await node(settings);
-      const a = await connect(one);
-      const b = await connect(two);
-      const { token } = await joined(a, 'crash-room');
-      await joined(b, 'crash-room');
-      await a.control(); // partner-joined
-      await chat(a, b);
+    const one = await spawnNode();
+    const two = await node({ nodeTtlMs: 300 });
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'crash-room');
+    await joined(b, 'crash-room');
+    await a.control(); // partner-joined
+    await chat(a, b);
 
-      child.kill('SIGKILL');
-      expect((await a.closed).code).toBe(1006);
-      expect(await b.control()).toEqual({ type: 'partner-away' }); // once node two's sweep sees "doomed" gone
-      const a2 = await connect(two);
-      expect(await resume(a2, 'crash-room', token)).toMatchObject({
-        type: 'resumed',
-        role: 'initiator',
-        partner: true,
-      });
-      expect(await b.control()).toEqual({ type: 'partner-back' });
-      await chat(a2, b);
-    } finally {
-      child.kill('SIGKILL');
-    }
+    one.kill();
+    expect((await a.closed).code).toBe(1006);
+    expect(await b.control()).toEqual({ type: 'partner-away' }); // once node two's sweep sees it gone
+    const a2 = await connect(two);
+    expect(await resume(a2, 'crash-room', token)).toMatchObject({
+      type: 'resumed',
+      role: 'initiator',
+      partner: true,
+    });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    await chat(a2, b);
+  });
+
+  it('a crashed node whose client never comes back: partner-away, then partner-left after seatGraceMs', async () => {
+    const one = await spawnNode();
+    const two = await node({ nodeTtlMs: 300, seatGraceMs: 200 });
+    const a = await connect(one);
+    const b = await connect(two);
+    await joined(a, 'gone-room');
+    await joined(b, 'gone-room');
+    one.kill();
+    expect(await b.control()).toEqual({ type: 'partner-away' });
+    expect(await b.control()).toEqual({ type: 'partner-left' });
+    const c = await connect(two);
+    expect(await c.join('gone-room')).toMatchObject({ type: 'joined', role: 'initiator', partner: true });
   });
 });
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+/** A relay node in its own process (support/relay-node.ts), so that it can really crash. */
+async function spawnNode(): Promise<{ url: string; kill(): void }> {
+  const script = fileURLToPath(new URL('./support/relay-node.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, PORT: '0', REDIS_URL: redis.url, NODE_TTL_MS: '300', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  if (!child.stdout) throw new Error('no stdout');
+  const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+  const { url } = JSON.parse(line) as { url: string };
+  return { url, kill: () => child.kill('SIGKILL') };
+}
