@@ -55,6 +55,11 @@ export interface DirectoryEvents {
   seatExpired(partner: Location | undefined): void;
   /** A seat's node stopped answering; its seat is now held; `partner` (if connected) gets partner-away. */
   seatOrphaned(partner: Location | undefined): void;
+  /**
+   * The other nodes took this one for crashed (it could not reach Redis for a while) and hold
+   * its seats: every connection must be closed, so that its client resumes the seat.
+   */
+  evicted(): void;
 }
 
 export interface RoomDirectory {

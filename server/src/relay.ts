@@ -37,6 +37,8 @@ export const CLOSE = {
   /** Never sent: what ws reports when a connection ended without a closing handshake. */
   abnormal: 1006,
   internalError: 1011,
+  /** With REDIS_URL: this node was taken for crashed and its seats held; clients should resume. */
+  serviceRestart: 1012,
   tryAgainLater: 1013,
 } as const;
 
@@ -140,6 +142,14 @@ export function createRelay(options: RelayOptions): Relay {
       observer.seat('left');
       if (partner)
         deliver(partner, { kind: 'control', conn: partner.conn, message: { type: 'partner-left' } });
+    },
+    evicted() {
+      for (const peer of peers.values()) {
+        if (!peer.seat) continue;
+        // The seat is held already; the client takes it back with `resume`, here or elsewhere.
+        peer.seat = peer.partner = undefined;
+        peer.socket.close(CLOSE.serviceRestart, 'relay node lost its seats; resume');
+      }
     },
     seatOrphaned(partner) {
       observer.seat('held');

@@ -8,6 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerMessage } from '@duet/core/protocol/control';
+import { Redis } from 'ioredis';
+import { REAP } from '../src/redis/scripts.ts';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
 import { TestClient } from './client.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
@@ -228,6 +230,25 @@ describe('scale-out on Redis', () => {
       role: 'initiator',
       partner: true,
     });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    await chat(a2, b);
+  });
+
+  it('a node taken for crashed while alive closes its seated connections with 1012; they resume', async () => {
+    const one = await node({ nodeId: 'slow', nodeTtlMs: 300 });
+    const two = await node({ nodeTtlMs: 300 });
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'evicted-room');
+    await joined(b, 'evicted-room');
+    await a.control(); // partner-joined
+    // As if "slow" had not renewed its key in time and another node's sweep reaped it.
+    const admin = new Redis(redis.url);
+    await admin.eval(`redis.call('DEL', 'duet:alive:slow')\n${REAP}`, 0, Date.now() + 60_000);
+    admin.disconnect();
+    expect((await a.closed).code).toBe(1012);
+    const a2 = await connect(two);
+    expect(await resume(a2, 'evicted-room', token)).toMatchObject({ type: 'resumed', role: 'initiator' });
     expect(await b.control()).toEqual({ type: 'partner-back' });
     await chat(a2, b);
   });

@@ -44,6 +44,7 @@ export class RedisRoomDirectory implements RoomDirectory {
   readonly #node: string;
   readonly #timer: NodeJS.Timeout;
   #size = 0;
+  #registered = false;
   #sweeping: Promise<void> = Promise.resolve();
 
   constructor(
@@ -139,12 +140,16 @@ export class RedisRoomDirectory implements RoomDirectory {
     await this.#redis.multi().del(`duet:alive:${this.#node}`).srem('duet:nodes', this.#node).exec();
   }
 
+  /** Renews this node's presence; a node that finds itself forgotten was reaped (scripts.ts, REAP). */
   async #beat(): Promise<void> {
-    await this.#redis
+    const results = await this.#redis
       .multi()
       .set(`duet:alive:${this.#node}`, '1', 'PX', this.options.nodeTtlMs)
       .sadd('duet:nodes', this.#node)
       .exec();
+    const added = results?.[1]?.[1];
+    if (added === 1 && this.#registered) this.events.evicted();
+    this.#registered = true;
   }
 
   #tick(): void {
