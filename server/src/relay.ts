@@ -77,7 +77,7 @@ export interface RelayOptions extends Limits {
 
 interface Peer {
   readonly socket: WebSocket;
-  /** A fresh connection id for every seating, so that a frame for a seat this connection left is never delivered to its next one. */
+  /** Renewed for every seating: a frame meant for a seat it has left never reaches its next one. */
   at: Location;
   readonly frames: TokenBucket;
   seat?: SeatRef | undefined;
@@ -140,8 +140,7 @@ export function createRelay(options: RelayOptions): Relay {
     seatExpired(partner) {
       observer.seat('expired');
       observer.seat('left');
-      if (partner)
-        deliver(partner, { kind: 'control', conn: partner.conn, message: { type: 'partner-left' } });
+      notify(partner, { type: 'partner-left' });
     },
     evicted() {
       for (const peer of peers.values()) {
@@ -153,8 +152,7 @@ export function createRelay(options: RelayOptions): Relay {
     },
     seatOrphaned(partner) {
       observer.seat('held');
-      if (partner)
-        deliver(partner, { kind: 'control', conn: partner.conn, message: { type: 'partner-away' } });
+      notify(partner, { type: 'partner-away' });
     },
   };
   const directory = options.directory?.(events) ?? new MemoryRoomDirectory(options, events);
