@@ -18,6 +18,10 @@ export interface Config extends Limits {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Serve GET /metrics to anyone, not only to loopback clients. */
   metricsPublic: boolean;
+  /** `redis://…` or `rediss://…`: share rooms with other relay nodes; empty: this process only. */
+  redisUrl: string;
+  /** This node's name in Redis; empty: a random one at start. */
+  nodeId: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -26,6 +30,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   allowedOrigins: [],
   logLevel: 'info',
   metricsPublic: false,
+  redisUrl: '',
+  nodeId: '',
   ...DEFAULT_LIMITS,
 });
 
@@ -43,6 +49,14 @@ const configSchema = z.strictObject({
   metricsPublic: z.union([
     z.boolean(),
     z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+  ]),
+  redisUrl: z.union([
+    z.literal(''),
+    z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://… or rediss://…'),
+  ]),
+  nodeId: z.union([
+    z.literal(''),
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
   ]),
   ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
 });
@@ -66,13 +80,25 @@ function validate(candidate: Record<string, unknown>, describe: (key: string) =>
  */
 export function configFromEnv(env: Record<string, string | undefined>): Config {
   const candidate: Record<string, unknown> = { ...DEFAULT_CONFIG };
-  const keys = ['port', 'host', 'allowedOrigins', 'logLevel', 'metricsPublic', ...LIMIT_KEYS];
+  const keys = [
+    'port',
+    'host',
+    'allowedOrigins',
+    'logLevel',
+    'metricsPublic',
+    'redisUrl',
+    'nodeId',
+    ...LIMIT_KEYS,
+  ];
   for (const key of keys) {
     const raw = env[envName(key)];
     if (raw === undefined || raw.trim() === '') continue;
     candidate[key] = key === 'allowedOrigins' ? raw.split(',').map((item) => item.trim()) : raw;
   }
-  return validate(candidate, (key) => `${envName(key)}=${JSON.stringify(env[envName(key)])}`);
+  // The Redis URL may carry a password: its value is never repeated.
+  return validate(candidate, (key) =>
+    key === 'redisUrl' ? envName(key) : `${envName(key)}=${JSON.stringify(env[envName(key)])}`,
+  );
 }
 
 /** The defaults overlaid with `options` (undefined values ignored), validated. */

@@ -37,6 +37,11 @@ export const DEFAULT_LIMITS = {
    * worth nothing to forget) is ever pushed out early; when none has, grants wait.
    */
   handshakeBudgetRooms: 50_000,
+  /**
+   * With `REDIS_URL` only: a node that has not renewed its presence in Redis for this long is
+   * taken for crashed, and its seats are held for `seatGraceMs` as if every connection dropped.
+   */
+  nodeTtlMs: 10_000,
 } as const;
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };

@@ -3,7 +3,6 @@
  * the shared contract (@duet/core/protocol/control); binary payloads passed to the partner byte
  * for byte, never parsed, inspected, logged or stored. docs/protocol.md describes the protocol.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData, type ServerOptions } from 'ws';
@@ -22,10 +21,13 @@ import {
   type SuiteId,
 } from '@duet/core/protocol/control';
 import { ConnectionGate } from './connection-gate.ts';
-import { HandshakeBudget } from './handshake-budget.ts';
+import type { DirectoryEvents, Location, RoomDirectory, SeatRef } from './directory.ts';
+import { localBus, type Bus, type Envelope } from './envelope.ts';
+import { MemoryRoomDirectory } from './memory-directory.ts';
 import { silentObserver, type RelayObserver } from './observer.ts';
 import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
-import { Rooms, roleOf, type Room, type Seat } from './rooms.ts';
+import { roleOf } from './rooms.ts';
+import { newToken } from './seat-token.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Close codes (RFC 6455 §7.4.1) the relay sends itself; ws adds 1002, 1007 and 1009. */
@@ -35,6 +37,8 @@ export const CLOSE = {
   /** Never sent: what ws reports when a connection ended without a closing handshake. */
   abnormal: 1006,
   internalError: 1011,
+  /** With REDIS_URL: this node was taken for crashed and its seats held; clients should resume. */
+  serviceRestart: 1012,
   tryAgainLater: 1013,
 } as const;
 
@@ -65,13 +69,22 @@ export interface RelayOptions extends Limits {
   now?: () => number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
   observer?: RelayObserver;
+  /** Where rooms live; default: this process only (memory-directory.ts). */
+  directory?: (events: DirectoryEvents) => RoomDirectory;
+  /** How envelopes reach other nodes; default: there are none. */
+  bus?: Bus;
 }
 
 interface Peer {
   readonly socket: WebSocket;
+  /** Renewed for every seating: a frame meant for a seat it has left never reaches its next one. */
+  at: Location;
   readonly frames: TokenBucket;
-  room?: Room<Peer>;
-  seat?: Seat<Peer>;
+  seat?: SeatRef | undefined;
+  /** The partner's connection while it is connected, kept up to date by the partner notices. */
+  partner?: Location | undefined;
+  /** This connection's work, one message at a time, in the order received. */
+  work: Promise<void>;
   /** Answered the last ping. */
   alive: boolean;
   /** When this peer was last told `rate-limited`, so that a flood is not answered by a flood. */
@@ -124,12 +137,6 @@ function toBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
-const newToken = (): string => randomBytes(16).toString('hex');
-
-/** Both are seat tokens (32 hex digits), so the buffers have the same length. */
-const tokensEqual = (a: string, b: string): boolean =>
-  timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
-
 export function createRelay(options: RelayOptions): Relay {
   const now = options.now ?? Date.now;
   const observer = options.observer ?? silentObserver;
@@ -145,20 +152,34 @@ export function createRelay(options: RelayOptions): Relay {
   };
   const wss = new WebSocketServer(serverOptions);
   const gate = new ConnectionGate(options);
-  const rooms = new Rooms<Peer>(options.maxRooms);
-  const budget = new HandshakeBudget({
-    burst: options.handshakeBurst,
-    refillMs: options.handshakeRefillMs,
-    memoryMs: options.handshakeMemoryMs,
-    maxRooms: options.handshakeBudgetRooms,
-  });
-  const peers = new Set<Peer>();
-  /** Release timers of held seats. */
-  const holds = new Map<Seat<Peer>, NodeJS.Timeout>();
+  const bus = options.bus ?? localBus('local');
+  const events: DirectoryEvents = {
+    seatExpired(partner) {
+      observer.seat('expired');
+      observer.seat('left');
+      notify(partner, { type: 'partner-left' });
+    },
+    evicted() {
+      for (const peer of peers.values()) {
+        if (!peer.seat) continue;
+        // The seat is held already; the client takes it back with `resume`, here or elsewhere.
+        peer.seat = peer.partner = undefined;
+        peer.socket.close(CLOSE.serviceRestart, 'relay node lost its seats; resume');
+      }
+    },
+    seatOrphaned(partner) {
+      observer.seat('held');
+      notify(partner, { type: 'partner-away' });
+    },
+  };
+  const directory = options.directory?.(events) ?? new MemoryRoomDirectory(options, events);
+  /** Open connections on this node, by connection id. */
+  const peers = new Map<string, Peer>();
+  let nextConn = 0;
   let closing = false;
 
   const heartbeat = setInterval(() => {
-    for (const peer of peers) {
+    for (const peer of peers.values()) {
       try {
         if (!peer.alive) {
           peer.socket.terminate(); // 'close' follows: the seat is held and the partner told
@@ -182,121 +203,173 @@ export function createRelay(options: RelayOptions): Relay {
     send(peer, { type: 'error', code, message: ERROR_TEXT[code], ...extra });
   }
 
-  /** The partner's connection, when the partner seat is taken and not held. */
-  function connectedPartner(peer: Peer): Peer | undefined {
-    return peer.room && peer.seat ? rooms.partnerOf(peer.room, peer.seat)?.peer : undefined;
+  /** Hands an envelope to the connection it names, here or on its node. */
+  function deliver(to: Location, envelope: Envelope): void {
+    if (to.node === bus.node) receive(envelope);
+    else bus.publish(to.node, envelope);
   }
 
-  function seated(room: Room<Peer>, seat: Seat<Peer>, partner: Seat<Peer> | undefined) {
-    return {
-      room: room.code,
-      suite: room.suite,
-      role: roleOf(seat.index),
-      partner: partner !== undefined,
-      partnerAway: partner !== undefined && partner.peer === undefined,
-      token: seat.token,
-    };
+  function notify(to: Location | undefined, message: ServerMessage, from?: Location): void {
+    if (to) deliver(to, { kind: 'control', conn: to.conn, message, from });
   }
 
-  function stopHold(seat: Seat<Peer>): void {
-    clearTimeout(holds.get(seat));
-    holds.delete(seat);
+  /** An envelope for a connection on this node (from this node or another). */
+  function receive(envelope: Envelope): void {
+    const peer = peers.get(envelope.conn);
+    // Gone meanwhile (its seat's own close tells the sender), or out of that seat.
+    if (!peer?.seat) return;
+    switch (envelope.kind) {
+      case 'binary':
+        return deliverBinary(peer, envelope.data);
+      case 'control':
+        return onNotice(peer, envelope.message, envelope.from);
+      case 'replaced':
+        // A half-open connection still sat there: the token says another one is its successor.
+        peer.seat = peer.partner = undefined;
+        peer.socket.close(CLOSE.normal, 'seat resumed on another connection');
+        return;
+      default: {
+        const unhandled: never = envelope;
+        throw new Error(`unhandled envelope ${String(unhandled)}`);
+      }
+    }
   }
 
-  function releaseSeat(room: Room<Peer>, seat: Seat<Peer>): void {
-    observer.seat('left');
-    stopHold(seat);
-    send(rooms.release(room, seat)?.peer, { type: 'partner-left' });
+  function onNotice(peer: Peer, message: ServerMessage, from: Location | undefined): void {
+    switch (message.type) {
+      case 'partner-joined':
+      case 'partner-back':
+        peer.partner = from;
+        break;
+      case 'partner-left':
+      case 'partner-away':
+        peer.partner = undefined;
+        break;
+      default:
+        break;
+    }
+    send(peer, message);
   }
+
+  function deliverBinary(peer: Peer, data: Buffer): void {
+    // A partner that does not read must not make the relay buffer without bound.
+    if (peer.socket.bufferedAmount + data.length > options.maxBufferedBytes) {
+      return drop(peer, CLOSE.tryAgainLater, 'slow reader');
+    }
+    batchWrites(peer);
+    peer.socket.send(data, { binary: true });
+  }
+
+  const seated = (seat: SeatRef, token: string, partner: { at: Location | undefined } | undefined) => ({
+    room: seat.room,
+    suite: seat.suite,
+    role: roleOf(seat.index),
+    partner: partner !== undefined,
+    partnerAway: partner !== undefined && partner.at === undefined,
+    token,
+  });
 
   /** `leave`, or a deliberate close: the seat is free at once. */
-  function leaveRoom(peer: Peer): void {
-    const { room, seat } = peer;
-    if (!room || !seat) return;
-    peer.room = peer.seat = undefined;
-    releaseSeat(room, seat);
+  async function leaveRoom(peer: Peer): Promise<void> {
+    const seat = peer.seat;
+    if (!seat) return;
+    peer.seat = peer.partner = undefined;
+    observer.seat('left');
+    notify(await directory.release(seat, peer.at), { type: 'partner-left' });
   }
 
   /** The connection is gone but may come back: the seat is held for `seatGraceMs`. */
-  function holdSeat(peer: Peer): void {
-    const { room, seat } = peer;
-    if (!room || !seat) return;
-    peer.room = peer.seat = undefined;
-    if (closing) return releaseSeat(room, seat);
+  async function holdSeat(peer: Peer): Promise<void> {
+    if (!peer.seat) return;
+    if (closing) return leaveRoom(peer);
+    const seat = peer.seat;
+    peer.seat = peer.partner = undefined;
     observer.seat('held');
-    send(rooms.hold(room, seat)?.peer, { type: 'partner-away' });
-    const timer = setTimeout(() => {
-      holds.delete(seat);
-      if (seat.peer !== undefined) return;
-      observer.seat('expired');
-      releaseSeat(room, seat);
-    }, options.seatGraceMs);
-    timer.unref();
-    holds.set(seat, timer);
+    notify(await directory.hold(seat, peer.at), { type: 'partner-away' });
+  }
+
+  /** Runs `task` after this connection's earlier work; a failure costs this connection only. */
+  function enqueue(peer: Peer, task: () => Promise<void> | void): void {
+    peer.work = peer.work.then(task).catch((error: unknown) => {
+      onInternalError(error);
+      drop(peer, CLOSE.internalError, 'internal error');
+    });
   }
 
   /** Closes a connection, holding its seat now rather than when the close handshake ends. */
   function drop(peer: Peer, code: number, reason: string): void {
-    holdSeat(peer);
+    const seat = peer.seat;
+    if (seat && !closing) {
+      peer.seat = peer.partner = undefined;
+      observer.seat('held');
+      void directory
+        .hold(seat, peer.at)
+        .then((partner) => notify(partner, { type: 'partner-away' }), onInternalError);
+    }
     peer.socket.close(code, reason);
   }
 
-  function onJoin(peer: Peer, room: string, suite: string): void {
-    if (peer.room) return sendError(peer, 'already-joined');
-    if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
-    const result = rooms.join(room, suite, peer, newToken());
-    if (!result.ok) return sendError(peer, result.code);
-    peer.room = result.room;
-    peer.seat = result.seat;
-    observer.seat('joined');
-    send(peer, { type: 'joined', ...seated(result.room, result.seat, result.partner) });
-    send(result.partner?.peer, { type: 'partner-joined' });
+  /** A new connection id before taking a seat: envelopes for an earlier seating find nobody. */
+  function renumber(peer: Peer): void {
+    peers.delete(peer.at.conn);
+    peer.at = { node: bus.node, conn: (++nextConn).toString(36) };
+    peers.set(peer.at.conn, peer);
   }
 
-  function onResume(peer: Peer, room: string, token: string): void {
-    if (peer.room) return sendError(peer, 'already-joined');
+  async function onJoin(peer: Peer, room: string, suite: string): Promise<void> {
+    if (peer.seat) return sendError(peer, 'already-joined');
+    if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
+    renumber(peer);
+    const result = await directory.join(room, suite, peer.at);
+    if (!result.ok) return sendError(peer, result.code);
+    if (peer.socket.readyState !== WebSocket.OPEN) {
+      await directory.release(result.seat, peer.at); // closed while the seat was being taken
+      notify(result.partner?.at, { type: 'partner-left' });
+      return;
+    }
+    peer.seat = result.seat;
+    peer.partner = result.partner?.at;
+    observer.seat('joined');
+    send(peer, { type: 'joined', ...seated(result.seat, result.token, result.partner) });
+    notify(result.partner?.at, { type: 'partner-joined' }, peer.at);
+  }
+
+  async function onResume(peer: Peer, room: string, token: string): Promise<void> {
+    if (peer.seat) return sendError(peer, 'already-joined');
     if (!roomCode.safeParse(room).success || !seatToken.safeParse(token).success)
       return sendError(peer, 'resume-failed');
-    const result = rooms.resume(room, token, peer, newToken(), tokensEqual);
+    renumber(peer);
+    const result = await directory.resume(room, token, peer.at);
     if (!result.ok) {
-      if (result.released) {
-        stopHold(result.released.seat);
-        send(result.released.partner?.peer, { type: 'partner-left' });
-      }
+      notify(result.releasedPartner, { type: 'partner-left' });
       return sendError(peer, 'resume-failed');
     }
-    stopHold(result.seat);
-    if (result.replaced) {
-      // A half-open connection still sat there: the token says this one is its successor.
-      result.replaced.room = result.replaced.seat = undefined;
-      result.replaced.socket.close(CLOSE.normal, 'seat resumed on another connection');
-    }
-    peer.room = result.room;
+    if (result.replaced) deliver(result.replaced, { kind: 'replaced', conn: result.replaced.conn });
     peer.seat = result.seat;
+    peer.partner = result.partner?.at;
     observer.seat('resumed');
-    send(peer, { type: 'resumed', ...seated(result.room, result.seat, result.partner) });
-    send(result.partner?.peer, { type: 'partner-back' });
+    send(peer, { type: 'resumed', ...seated(result.seat, result.token, result.partner) });
+    notify(result.partner?.at, { type: 'partner-back' }, peer.at);
   }
 
-  function onHandshake(peer: Peer): void {
-    if (!peer.room) return sendError(peer, 'not-joined');
-    const partner = connectedPartner(peer);
-    if (!partner) return sendError(peer, 'no-partner');
-    const decision = budget.take(peer.room.code, now());
+  async function onHandshake(peer: Peer): Promise<void> {
+    if (!peer.seat) return sendError(peer, 'not-joined');
+    if (!peer.partner) return sendError(peer, 'no-partner');
+    const decision = await directory.takeAttempt(peer.seat.room, now());
     observer.handshake(decision.granted);
     if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
     // The same grant to both seats: the nonce is the relay's share of the CPace session id.
     const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
     send(peer, grant);
-    send(partner, grant);
+    notify(peer.partner, grant);
   }
 
-  function onControl(peer: Peer, message: ClientMessage): void {
+  function onControl(peer: Peer, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'join':
         return onJoin(peer, message.room, message.suite);
       case 'leave':
-        if (!peer.room) return sendError(peer, 'not-joined');
+        if (!peer.seat) return sendError(peer, 'not-joined');
         return leaveRoom(peer);
       case 'handshake':
         return onHandshake(peer);
@@ -340,15 +413,9 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function onBinary(peer: Peer, data: Buffer): void {
-    if (!peer.room) return sendError(peer, 'not-joined');
-    const partner = connectedPartner(peer);
-    if (!partner) return sendError(peer, 'no-partner');
-    // A partner that does not read must not make the relay buffer without bound.
-    if (partner.socket.bufferedAmount + data.length > options.maxBufferedBytes) {
-      return drop(partner, CLOSE.tryAgainLater, 'slow reader');
-    }
-    batchWrites(partner);
-    partner.socket.send(data, { binary: true });
+    if (!peer.seat) return sendError(peer, 'not-joined');
+    if (!peer.partner) return sendError(peer, 'no-partner');
+    deliver(peer.partner, { kind: 'binary', conn: peer.partner.conn, data });
     observer.relayed(data.length);
   }
 
@@ -367,30 +434,36 @@ export function createRelay(options: RelayOptions): Relay {
       return;
     }
     const bytes = toBuffer(data);
-    if (isBinary) return onBinary(peer, bytes);
-    // Counted in bytes here; parseClientMessage counts UTF-16 units, which is never more.
-    if (bytes.length > MAX_CONTROL_BYTES) return sendError(peer, 'too-large');
-    let message: ClientMessage;
-    try {
-      message = parseClientMessage(bytes.toString('utf8'));
-    } catch (error) {
-      if (isDuetError(error) && isRelayErrorCode(error.code)) return sendError(peer, error.code);
-      throw error;
-    }
-    onControl(peer, message);
+    // Everything after the rate limit waits its turn, so answers keep the order of the frames.
+    enqueue(peer, () => {
+      if (peer.socket.readyState !== WebSocket.OPEN) return;
+      if (isBinary) return onBinary(peer, bytes);
+      // Counted in bytes here; parseClientMessage counts UTF-16 units, which is never more.
+      if (bytes.length > MAX_CONTROL_BYTES) return sendError(peer, 'too-large');
+      let message: ClientMessage;
+      try {
+        message = parseClientMessage(bytes.toString('utf8'));
+      } catch (error) {
+        if (isDuetError(error) && isRelayErrorCode(error.code)) return sendError(peer, error.code);
+        throw error;
+      }
+      return onControl(peer, message);
+    });
   }
 
   function onConnection(socket: WebSocket): void {
     const peer: Peer = {
       socket,
+      at: { node: bus.node, conn: (++nextConn).toString(36) },
       frames: new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
+      work: Promise.resolve(),
       alive: true,
       lastRateLimitNotice: -Infinity,
       binaryFrames: 0,
       ackScheduled: false,
       corked: false,
     };
-    peers.add(peer);
+    peers.set(peer.at.conn, peer);
     socket.on('pong', () => (peer.alive = true));
     socket.on('message', (data, isBinary) => {
       try {
@@ -404,21 +477,27 @@ export function createRelay(options: RelayOptions): Relay {
     // ws emits 'error' for a protocol violation (codes WS_ERR_*, closing with 1002, 1007 or 1009)
     // and for a failed write. A violation is no network drop: the seat is freed, not held.
     socket.on('error', (error: Error & { code?: unknown }) => {
-      if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) leaveRoom(peer);
+      if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_'))
+        enqueue(peer, () => leaveRoom(peer));
     });
     socket.on('close', (code) => {
-      peers.delete(peer);
-      try {
-        // A client that says it is done (1000 normal, 1001 page gone, 1005 no code) frees the
-        // seat as `leave` does. Anything else (1006: the network or a heartbeat timeout, or an
-        // application code from a proxy) may come back: the seat is held.
-        if (DELIBERATE_CLOSES.has(code)) leaveRoom(peer);
-        else holdSeat(peer);
-      } catch (error) {
-        onInternalError(error);
-      }
+      peers.delete(peer.at.conn);
+      // A client that says it is done (1000 normal, 1001 page gone, 1005 no code) frees the
+      // seat as `leave` does. Anything else (1006: the network or a heartbeat timeout, or an
+      // application code from a proxy) may come back: the seat is held.
+      peer.work = peer.work
+        .then(() => (DELIBERATE_CLOSES.has(code) ? leaveRoom(peer) : holdSeat(peer)))
+        .catch(onInternalError);
     });
   }
+
+  bus.onEnvelope((envelope) => {
+    try {
+      receive(envelope);
+    } catch (error) {
+      onInternalError(error);
+    }
+  });
 
   return {
     handleUpgrade(request, socket, head) {
@@ -441,16 +520,18 @@ export function createRelay(options: RelayOptions): Relay {
       }
     },
     stats() {
-      return { connections: peers.size, rooms: rooms.size };
+      return { connections: peers.size, rooms: directory.size };
     },
     async close() {
       closing = true;
       clearInterval(heartbeat);
-      for (const timer of holds.values()) clearTimeout(timer);
-      holds.clear();
-      for (const peer of peers) peer.socket.close(CLOSE.goingAway, 'server shutting down');
+      const all = [...peers.values()];
+      for (const peer of all) peer.socket.close(CLOSE.goingAway, 'server shutting down');
       // Resolves once every client is closed; ws cuts those that stall after closeGraceMs.
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await Promise.all(all.map((peer) => peer.work)); // seats released in the directory
+      await directory.close();
+      await bus.close();
     },
   };
 }

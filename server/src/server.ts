@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createLogger, logObserver } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { fanOut } from './observer.ts';
+import { connectScaleOut } from './redis/scale-out.ts';
 import { createRelay, type RelayStats } from './relay.ts';
 
 /** The built web app, relative to the repository root. */
@@ -44,11 +45,15 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   // The relay is created first; the metrics read its counts lazily, at scrape time.
   let stats: () => RelayStats = () => ({ connections: 0, rooms: 0 });
   const metrics = createMetrics(() => stats());
+  // With REDIS_URL, rooms are shared with the other nodes (docs/scale-out.md).
+  const scaleOut = config.redisUrl ? await connectScaleOut(config, log) : undefined;
   const relay = createRelay({
     ...config,
     ...(now ? { now } : {}),
     observer: fanOut(metrics.observer, logObserver(log)),
+    ...(scaleOut ? { bus: scaleOut.bus, directory: scaleOut.directory } : {}),
   });
+  await scaleOut?.start();
   stats = () => relay.stats();
   const app = createHttpApp({
     staticDir,
@@ -69,6 +74,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     });
   } catch (error) {
     await relay.close();
+    await scaleOut?.quit();
     throw error;
   }
   ready = true;
@@ -87,6 +93,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await relay.close();
+        await scaleOut?.quit();
         server.closeAllConnections();
         await httpClosed;
       })();

@@ -49,6 +49,17 @@ describe('config from the environment', () => {
     expect(read).toThrow(/ALLOWED_ORIGINS="not a url"/);
   });
 
+  it('reads REDIS_URL and NODE_ID, refusing bad ones without repeating the URL', () => {
+    expect(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379', NODE_ID: 'relay-1' })).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      nodeId: 'relay-1',
+    });
+    const bad = () => configFromEnv({ REDIS_URL: 'http://user:hunter2@x', NODE_ID: 'no spaces' });
+    expect(bad).toThrow(/REDIS_URL/);
+    expect(bad).toThrow(/NODE_ID="no spaces"/);
+    expect(bad).not.toThrow(/hunter2/);
+  });
+
   it('refuses origins that are not http or https', () => {
     expect(() => configFromEnv({ ALLOWED_ORIGINS: 'javascript:alert(1)' })).toThrow(/ALLOWED_ORIGINS/);
   });

@@ -1,0 +1,191 @@
+/**
+ * The Lua scripts that keep the shared rooms consistent (docs/scale-out.md lists every key).
+ * Redis runs each script alone, start to end, so two nodes can never seat three people and a
+ * seat is never both resumed and freed. Keys are built inside the scripts from the room code,
+ * which suits one Redis server (or a primary with replicas), not Redis Cluster.
+ *
+ * A seat is `duet:room:<code>` field `s0` or `s1`, JSON:
+ *   t: token, id: seat id, n: node, c: connection id, h: 1 while held, pad: the partner's seat id
+ *   when it was held ('' if alone).
+ * Scripts answer JSON; a connection is `{n, c}`.
+ */
+
+const PRELUDE = `
+local function seat(r, i)
+  local v = redis.call('HGET', r, 's' .. i)
+  if v then return cjson.decode(v) end
+  return nil
+end
+local function put(r, i, s) redis.call('HSET', r, 's' .. i, cjson.encode(s)) end
+local function member(code, i, id) return code .. ' ' .. i .. ' ' .. id end
+local function loc(s)
+  if s and s.h == 0 then return { n = s.n, c = s.c } end
+  return nil
+end
+local function view(s)
+  if not s then return nil end
+  return { away = s.h == 1, n = s.n, c = s.c }
+end
+local function free(code, i, id)
+  local r = 'duet:room:' .. code
+  local s = seat(r, i)
+  if not s or s.id ~= id then return false, nil end
+  redis.call('HDEL', r, 's' .. i)
+  redis.call('ZREM', 'duet:holds', member(code, i, id))
+  redis.call('SREM', 'duet:node:' .. s.n .. ':seats', member(code, i, id))
+  local p = seat(r, 1 - i)
+  if not p then
+    redis.call('DEL', r)
+    redis.call('SREM', 'duet:rooms', code)
+  end
+  return true, p
+end
+local function hold(code, i, id, untilMs)
+  local r = 'duet:room:' .. code
+  local s = seat(r, i)
+  if not s or s.id ~= id or s.h == 1 then return false, nil end
+  local p = seat(r, 1 - i)
+  redis.call('SREM', 'duet:node:' .. s.n .. ':seats', member(code, i, id))
+  s.h = 1
+  s.pad = (p and p.id) or ''
+  put(r, i, s)
+  redis.call('ZADD', 'duet:holds', untilMs, member(code, i, id))
+  return true, p
+end
+local function parse(m)
+  local code, i, id = string.match(m, '^(%S+) (%d) (%S+)$')
+  return code, tonumber(i), id
+end
+`;
+
+/** ARGV: code, suite, node, conn, token, seat id, maxRooms → {e} | {i, p?: {away, n, c}} */
+export const JOIN = `${PRELUDE}
+local code, suite, node, conn, token, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local r = 'duet:room:' .. code
+if redis.call('EXISTS', r) == 0 then
+  if redis.call('SCARD', 'duet:rooms') >= tonumber(ARGV[7]) then return cjson.encode({ e = 'server-busy' }) end
+  redis.call('HSET', r, 'suite', suite)
+  redis.call('SADD', 'duet:rooms', code)
+end
+local i
+if not seat(r, 0) then i = 0 elseif not seat(r, 1) then i = 1 else return cjson.encode({ e = 'room-full' }) end
+if redis.call('HGET', r, 'suite') ~= suite then return cjson.encode({ e = 'suite-mismatch' }) end
+put(r, i, { t = token, id = id, n = node, c = conn, h = 0, pad = '' })
+redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, id))
+return cjson.encode({ i = i, p = view(seat(r, 1 - i)) })
+`;
+
+/**
+ * ARGV: code, token, node, conn, new token → {f, rp?} | {i, id, suite, p?, rp?}
+ * (rp: on failure the partner to tell partner-left; on success the connection replaced.)
+ */
+export const RESUME = `${PRELUDE}
+local code, token, node, conn = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local r = 'duet:room:' .. code
+local i
+for k = 0, 1 do
+  local s = seat(r, k)
+  if s and s.t == token then i = k end
+end
+if i == nil then return cjson.encode({ f = 1 }) end
+local s = seat(r, i)
+local p = seat(r, 1 - i)
+if s.h == 1 and s.pad ~= '' and (not p or p.id ~= s.pad) then
+  local _, partner = free(code, i, s.id)
+  return cjson.encode({ f = 1, rp = loc(partner) })
+end
+local replaced = loc(s)
+redis.call('SREM', 'duet:node:' .. s.n .. ':seats', member(code, i, s.id))
+redis.call('ZREM', 'duet:holds', member(code, i, s.id))
+s.t, s.n, s.c, s.h, s.pad = ARGV[5], node, conn, 0, ''
+put(r, i, s)
+redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, s.id))
+return cjson.encode({ i = i, id = s.id, suite = redis.call('HGET', r, 'suite'), p = view(p), rp = replaced })
+`;
+
+/**
+ * The seat's holder asks; a guard below makes sure it still is the holder: a seat resumed on
+ * another connection keeps its id, and the replaced connection may not have heard yet.
+ */
+const OWNER = `
+local function owned(code, i, id, node, conn)
+  local s = seat('duet:room:' .. code, i)
+  return s ~= nil and s.id == id and s.h == 0 and s.n == node and s.c == conn
+end
+`;
+
+/** ARGV: code, index, seat id, node, conn → {p?}: the connected partner, when this seat was freed. */
+export const RELEASE = `${PRELUDE}${OWNER}
+if not owned(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]) then return '{}' end
+local freed, p = free(ARGV[1], tonumber(ARGV[2]), ARGV[3])
+if freed then return cjson.encode({ p = loc(p) }) end
+return '{}'
+`;
+
+/** ARGV: code, index, seat id, held until (ms), node, conn → {p?}: the connected partner, when this seat was held. */
+export const HOLD = `${PRELUDE}${OWNER}
+if not owned(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[5], ARGV[6]) then return '{}' end
+local held, p = hold(ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4])
+if held then return cjson.encode({ p = loc(p) }) end
+return '{}'
+`;
+
+/** ARGV: now (ms), at most this many → [{p?}]: held seats past their time, freed. */
+export const EXPIRE = `${PRELUDE}
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', 'duet:holds', '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])) do
+  redis.call('ZREM', 'duet:holds', m)
+  local code, i, id = parse(m)
+  local s = seat('duet:room:' .. code, i)
+  if s and s.id == id and s.h == 1 then
+    local _, p = free(code, i, id)
+    table.insert(out, { p = loc(p) or false })
+  end
+end
+return cjson.encode(out)
+`;
+
+/**
+ * ARGV: held until (ms) → [{p?}]. Every node in duet:nodes whose duet:alive:<node> key has
+ * expired crashed: its seats are held as if their connections dropped, and it is forgotten.
+ */
+export const REAP = `${PRELUDE}
+local out = {}
+for _, node in ipairs(redis.call('SMEMBERS', 'duet:nodes')) do
+  if redis.call('EXISTS', 'duet:alive:' .. node) == 0 then
+    for _, m in ipairs(redis.call('SMEMBERS', 'duet:node:' .. node .. ':seats')) do
+      local code, i, id = parse(m)
+      local held, p = hold(code, i, id, ARGV[1])
+      if held then table.insert(out, { p = loc(p) or false }) end
+    end
+    redis.call('DEL', 'duet:node:' .. node .. ':seats')
+    redis.call('SREM', 'duet:nodes', node)
+  end
+end
+return cjson.encode(out)
+`;
+
+/**
+ * The handshake budget's token bucket (handshake-budget.ts), shared: ARGV: code, now, burst,
+ * refill ms, memory ms → [1, attempt] | [0, retry after ms]. Forgotten memoryMs after last use.
+ */
+export const TAKE_ATTEMPT = `
+local k = 'duet:budget:' .. ARGV[1]
+local now, burst, refill = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local tokens = tonumber(redis.call('HGET', k, 'tokens') or burst)
+local at = tonumber(redis.call('HGET', k, 'at') or now)
+local n = tonumber(redis.call('HGET', k, 'n') or 0)
+tokens = math.min(burst, tokens + math.max(0, now - at) / refill)
+at = math.max(now, at)
+local result
+if tokens < 1 then
+  result = { 0, math.ceil((1 - tokens) * refill) }
+else
+  tokens = tokens - 1
+  n = n + 1
+  result = { 1, n }
+end
+redis.call('HSET', k, 'tokens', string.format('%.17g', tokens), 'at', at, 'n', n)
+redis.call('PEXPIRE', k, ARGV[5])
+return result
+`;
