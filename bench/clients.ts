@@ -115,10 +115,12 @@ function duetKind(text: string): string {
   return message.type ?? 'unknown';
 }
 
-function duetConnector(port: number): PairConnector {
+/** Duet pairs with one side on the relay at `port` and the other at `portB` (two nodes sharing rooms). */
+export function duetConnector(port: number, portB = port): PairConnector {
   const url = `ws://127.0.0.1:${port}/ws`;
+  const urlB = `ws://127.0.0.1:${portB}/ws`;
   return async (room) => {
-    const [a, b] = await Promise.all([WsEndpoint.open(url, duetKind), WsEndpoint.open(url, duetKind)]);
+    const [a, b] = await Promise.all([WsEndpoint.open(url, duetKind), WsEndpoint.open(urlB, duetKind)]);
     a.sendText(JSON.stringify({ type: 'join', room, suite: 'des' }));
     await a.waitFor('joined-alone');
     b.sendText(JSON.stringify({ type: 'join', room, suite: 'des' }));

@@ -5,7 +5,7 @@
 export const RELAY_NAMES = ['duet', 'minimal-ws', 'socket.io'] as const;
 export type RelayName = (typeof RELAY_NAMES)[number];
 
-export const WORKLOAD_NAMES = ['pingpong', 'stream-b', 'stream-c', 'idle', 'crypto'] as const;
+export const WORKLOAD_NAMES = ['pingpong', 'stream-b', 'stream-c', 'idle', 'crypto', 'scale-out'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface BenchConfig {

@@ -25,6 +25,8 @@ export async function startDuetRelay(): Promise<BenchRelay> {
     maxConnections: 20_000,
     maxConnectionsPerIp: 20_000,
     maxRooms: 10_000,
+    // Set by the scale-out workload: this node shares rooms with the others through Redis.
+    ...(process.env.BENCH_REDIS_URL ? { redisUrl: process.env.BENCH_REDIS_URL } : {}),
   });
   return { port: server.port, close: () => server.close() };
 }

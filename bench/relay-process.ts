@@ -57,12 +57,17 @@ export class RelayProcess {
   ) {}
 
   /** Spawns the child; with `cpuProfDir`, under --cpu-prof, writing to `<cpuProfDir>/<name>/` when it stops. */
-  static async start(name: RelayName, cpuProfDir?: string): Promise<RelayProcess> {
+  static async start(
+    name: RelayName,
+    cpuProfDir?: string,
+    env: Record<string, string> = {},
+  ): Promise<RelayProcess> {
     const flags = ['--expose-gc', '--import', 'tsx'];
     // One file per thread (tsx's loader runs in a worker too): the relay's is the largest.
     if (cpuProfDir) flags.push('--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, name)}`);
     const child = spawn(process.execPath, [...flags, CHILD_ENTRY, name], {
       cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     const port = await new Promise<number>((resolve, reject) => {

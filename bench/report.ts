@@ -2,6 +2,7 @@
 import { cpus, platform, release, totalmem } from 'node:os';
 import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
+import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
 import type { PingPongResult } from './workloads/pingpong.ts';
 import type { StreamResult } from './workloads/stream.ts';
@@ -42,6 +43,8 @@ export interface BenchResults {
   ratios: Ratio[];
   crypto?: CryptoResult;
   cryptoError?: string;
+  scaleOut?: ScaleOutResult | { skipped: string };
+  scaleOutError?: string;
 }
 
 export function describeMachine(): Machine {
@@ -228,6 +231,24 @@ export function formatReport(results: BenchResults): string {
     );
   }
   if (results.cryptoError) lines.push(`!! crypto failed: ${results.cryptoError}`);
+  const scale = results.scaleOut;
+  if (scale && 'skipped' in scale) lines.push('', `f  scale-out skipped: ${scale.skipped}`);
+  else if (scale) {
+    const row = (label: string, pick: (r: ScaleOutResult['oneNode']) => string) =>
+      `   ${label.padEnd(34)}${pick(scale.oneNode).padEnd(14)}${pick(scale.twoNodesRedis)}`;
+    lines.push(
+      '',
+      `f  scale-out, ${scale.oneNode.pairs} pairs streaming     one node      two nodes + Redis (pairs split)`,
+      row('msgs/s delivered', (r) => integer(r.messagesPerSecond)),
+      row(
+        'latency p50 / p99 ms (one-way)',
+        (r) => `${fixed(1)(r.latencyP50Ms)} / ${fixed(1)(r.latencyP99Ms)}`,
+      ),
+      row('relay CPU us/msg (all nodes)', (r) => fixed(2)(r.serverCpuMicrosPerMessage)),
+      `   two nodes / one node msgs/s       ${fixed(2)(scale.twoNodesRedis.messagesPerSecond / scale.oneNode.messagesPerSecond)}`,
+    );
+  }
+  if (results.scaleOutError) lines.push(`!! scale-out failed: ${results.scaleOutError}`);
   lines.push('', `took ${results.elapsedSeconds.toFixed(0)} s`);
   return lines.join('\n');
 }

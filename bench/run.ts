@@ -18,6 +18,7 @@ import {
   type RelayResults,
 } from './report.ts';
 import { runCrypto } from './workloads/crypto.ts';
+import { runScaleOut } from './workloads/scale-out.ts';
 import { runIdle } from './workloads/idle.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
@@ -145,6 +146,16 @@ async function main(): Promise<void> {
         results.crypto = await runCrypto(config.cryptoMs);
       } catch (error) {
         results.cryptoError = error instanceof Error ? error.message : String(error);
+      }
+    });
+  }
+
+  if (config.workloads.includes('scale-out')) {
+    await step('f  scale-out (one node, two nodes + Redis)', async () => {
+      try {
+        results.scaleOut = await runScaleOut(config);
+      } catch (error) {
+        results.scaleOutError = error instanceof Error ? error.message : String(error);
       }
     });
   }
