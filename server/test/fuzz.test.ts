@@ -5,24 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDuetError } from '@duet/core/errors';
 import { MAX_CONTROL_BYTES, parseClientMessage, type ServerMessage } from '@duet/core/protocol/control';
-import { startServer, type RunningServer } from '../src/server.ts';
 import { pair, TestClient } from './client.ts';
+import { useServer } from './support/servers.ts';
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    staticDir: '/nonexistent',
-    messageBurst: 100_000,
-  });
-});
-afterAll(async () => {
-  await server.close();
-});
+// A high frame rate: the rate limit has its own tests (limits.test.ts).
+const relay = useServer({ messageBurst: 100_000 });
 
 /** Protocol-shaped nonsense: right keys with wrong values, wrong keys, deep and odd JSON. */
 const nastyText = fc.oneof(
@@ -98,11 +88,11 @@ async function repliesUntilProbe(client: TestClient, expectTooLarge: boolean): P
 
 describe('relay under bad input', () => {
   it('answers every frame as the contract predicts while a canary pair keeps chatting', async () => {
-    const [canaryA, canaryB] = await pair(server.url, 'canary-room');
+    const [canaryA, canaryB] = await pair(relay().url, 'canary-room');
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(nastyFrame, { minLength: 1, maxLength: 6 }), async (frames) => {
-        const fuzzer = await TestClient.connect(server.url);
+        const fuzzer = await TestClient.connect(relay().url);
         try {
           for (const frame of frames) {
             if ('bytes' in frame) {
@@ -139,7 +129,7 @@ describe('relay under bad input', () => {
       { numRuns: 100 },
     );
     expect(runs).toBe(100);
-    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${relay().url}/healthz`)).status).toBe(200);
     canaryA.close();
     canaryB.close();
   });

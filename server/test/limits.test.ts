@@ -2,19 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { startServer } from '../src/server.ts';
 import { pair, TestClient, upgradeStatus } from './client.ts';
+import { useServers } from './support/servers.ts';
 
-const servers: RunningServer[] = [];
-async function serve(options: StartOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', ...options });
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const serve = useServers();
 
 describe('relay limits', () => {
   it('a flood gets rate-limited (once) and its excess frames are dropped; the partner gets only the allowed ones', async () => {

@@ -2,20 +2,12 @@
  * Held seats: a connection lost without a closing handshake keeps its seat for `seatGraceMs`,
  * and `resume` with the seat's token takes it back (docs/protocol.md, "Reconnecting").
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '@duet/core/protocol/control';
-import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
 import { pair, TestClient } from './client.ts';
+import { useServers } from './support/servers.ts';
 
-const servers: RunningServer[] = [];
-async function serve(options: StartOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, host: '127.0.0.1', staticDir: '/nonexistent', ...options });
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const serve = useServers();
 
 const TOKEN = expect.stringMatching(/^[0-9a-f]{32}$/);
 

@@ -1,32 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../src/server.ts';
+import { describe, expect, it } from 'vitest';
 import { pair, TestClient } from './client.ts';
+import { useServer } from './support/servers.ts';
 
-let server: RunningServer;
 let roomCounter = 0;
 const newRoom = () => `relay-test-${++roomCounter}`;
 const TOKEN = expect.stringMatching(/^[0-9a-f]{32}$/);
 
-beforeAll(async () => {
-  // A high frame rate: the rate limit has its own tests (limits.test.ts).
-  server = await startServer({
-    port: 0,
-    host: '127.0.0.1',
-    staticDir: '/nonexistent',
-    messageBurst: 100_000,
-  });
-});
-afterAll(async () => {
-  await server.close();
-});
+// A high frame rate: the rate limit has its own tests (limits.test.ts).
+const relay = useServer({ messageBurst: 100_000 });
 
 describe('relay: rooms of two', () => {
   it('seats the first joiner as initiator and the second as responder, and tells the first', async () => {
     const room = newRoom();
-    const a = await TestClient.connect(server.url);
-    const b = await TestClient.connect(server.url);
+    const a = await TestClient.connect(relay().url);
+    const b = await TestClient.connect(relay().url);
     expect(await a.join(room, 'des')).toEqual({
       type: 'joined',
       room,
@@ -51,7 +40,7 @@ describe('relay: rooms of two', () => {
   });
 
   it('relays binary frames byte for byte both ways, from empty to the largest allowed', async () => {
-    const [a, b] = await pair(server.url, newRoom());
+    const [a, b] = await pair(relay().url, newRoom());
     for (const size of [0, 1, 8, 100, 20_507, 64 * 1024]) {
       const bytes = randomBytes(size);
       a.sendBinary(bytes);
@@ -65,7 +54,7 @@ describe('relay: rooms of two', () => {
   });
 
   it('relays random payloads unchanged and in order (property)', async () => {
-    const [a, b] = await pair(server.url, newRoom());
+    const [a, b] = await pair(relay().url, newRoom());
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.uint8Array({ maxLength: 4096 }), { minLength: 1, maxLength: 8 }),
@@ -82,8 +71,8 @@ describe('relay: rooms of two', () => {
 
   it('refuses a third joiner with room-full, keeps its connection open, and the pair keeps working', async () => {
     const room = newRoom();
-    const [a, b] = await pair(server.url, room);
-    const c = await TestClient.connect(server.url);
+    const [a, b] = await pair(relay().url, room);
+    const c = await TestClient.connect(relay().url);
     c.sendJson({ type: 'join', room, suite: 'modern' });
     expect(await c.errorCode()).toBe('room-full');
     // Still connected: it can join another room.
@@ -95,9 +84,9 @@ describe('relay: rooms of two', () => {
 
   it('refuses a joiner with the other suite: suite-mismatch', async () => {
     const room = newRoom();
-    const a = await TestClient.connect(server.url);
+    const a = await TestClient.connect(relay().url);
     await a.join(room, 'modern');
-    const b = await TestClient.connect(server.url);
+    const b = await TestClient.connect(relay().url);
     b.sendJson({ type: 'join', room, suite: 'des' });
     expect(await b.errorCode()).toBe('suite-mismatch');
     a.close();
@@ -106,10 +95,10 @@ describe('relay: rooms of two', () => {
 
   it('leave frees the seat at once and tells the partner; the seat can be taken again', async () => {
     const room = newRoom();
-    const [a, b] = await pair(server.url, room);
+    const [a, b] = await pair(relay().url, room);
     b.sendJson({ type: 'leave' });
     expect(await a.control()).toEqual({ type: 'partner-left' });
-    const c = await TestClient.connect(server.url);
+    const c = await TestClient.connect(relay().url);
     expect(await c.join(room)).toMatchObject({ type: 'joined', role: 'responder', partner: true });
     expect(await a.control()).toEqual({ type: 'partner-joined' });
     // The one who left may join elsewhere on the same connection.
@@ -122,10 +111,10 @@ describe('relay: rooms of two', () => {
     ['code 1001 (a page going away)', 1001],
   ])('a socket closed with a closing handshake (%s) frees its seat at once', async (_name, code) => {
     const room = newRoom();
-    const [a, b] = await pair(server.url, room);
+    const [a, b] = await pair(relay().url, room);
     a.close(code);
     expect(await b.control()).toEqual({ type: 'partner-left' });
-    const c = await TestClient.connect(server.url);
+    const c = await TestClient.connect(relay().url);
     expect(await c.join(room)).toMatchObject({ type: 'joined', role: 'initiator', partner: true });
     b.close();
     c.close();
@@ -159,7 +148,7 @@ describe('relay: every error path answers with a code and keeps the connection',
       code: 'too-large',
     },
   ])('$what → $code', async ({ text, code }) => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     client.sendText(text);
     expect(await client.errorCode()).toBe(code);
     expect((await client.join(newRoom())).type).toBe('joined'); // still usable
@@ -167,7 +156,7 @@ describe('relay: every error path answers with a code and keeps the connection',
   });
 
   it('an error message never echoes the input', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     const marker = 'zqxjmarker';
     for (const text of [
       marker,
@@ -183,7 +172,7 @@ describe('relay: every error path answers with a code and keeps the connection',
   });
 
   it('binary before joining → not-joined; binary or handshake with no partner → no-partner', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     client.sendBinary(Buffer.from([1, 2, 3]));
     expect(await client.errorCode()).toBe('not-joined');
     await client.join(newRoom());
@@ -195,7 +184,7 @@ describe('relay: every error path answers with a code and keeps the connection',
   });
 
   it('a second join on one connection → already-joined', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     await client.join(newRoom());
     client.sendJson({ type: 'join', room: newRoom(), suite: 'modern' });
     expect(await client.errorCode()).toBe('already-joined');
@@ -203,7 +192,7 @@ describe('relay: every error path answers with a code and keeps the connection',
   });
 
   it('an oversized binary frame closes the connection with 1009, and the partner is told', async () => {
-    const [a, b] = await pair(server.url, newRoom());
+    const [a, b] = await pair(relay().url, newRoom());
     a.sendBinary(randomBytes(64 * 1024 + 1));
     expect((await a.closed).code).toBe(1009);
     expect(await b.control()).toEqual({ type: 'partner-left' });
@@ -211,7 +200,7 @@ describe('relay: every error path answers with a code and keeps the connection',
   });
 
   it('a text frame that is not UTF-8 closes the connection with 1007 (ws’s own check)', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     // Sent as a text frame: ws on the client does not validate what it sends.
     client.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
     expect((await client.closed).code).toBe(1007);
@@ -220,7 +209,7 @@ describe('relay: every error path answers with a code and keeps the connection',
 
 describe('relay: handshake attempts', () => {
   it('a grant reaches both seats with the same attempt number and a fresh 16-byte nonce', async () => {
-    const [a, b] = await pair(server.url, newRoom());
+    const [a, b] = await pair(relay().url, newRoom());
     a.sendJson({ type: 'handshake' });
     const toA = await a.control();
     const toB = await b.control();
@@ -238,11 +227,11 @@ describe('relay: handshake attempts', () => {
 
 describe('relay: acks', () => {
   it('acknowledges every binary frame read on the connection, relayed or refused', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await TestClient.connect(relay().url);
     client.sendBinary(Buffer.from([1]));
     expect(await client.errorCode()).toBe('not-joined');
     await client.ackedAtLeast(1);
-    const [a, b] = await pair(server.url, newRoom());
+    const [a, b] = await pair(relay().url, newRoom());
     for (let i = 0; i < 30; i++) a.sendBinary(Buffer.from([i]));
     await a.ackedAtLeast(30);
     expect(a.acked).toBe(30);
