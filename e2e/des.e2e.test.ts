@@ -4,6 +4,7 @@ import {
   joinRoom,
   messageTexts,
   openPage,
+  openThreePages,
   sendMessage,
   uniqueRoom,
   useHarness,
@@ -81,11 +82,7 @@ describe('des suite in the browser', () => {
 
   it('a third page gets room-full and the pair keeps chatting', async () => {
     const room = uniqueRoom('des-full');
-    const [alice, bob, carol] = await Promise.all([
-      openPage(harness()),
-      openPage(harness()),
-      openPage(harness()),
-    ]);
+    const [alice, bob, carol] = await openThreePages(harness());
     await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'des' });
     await waitForState(alice.page, 'waiting');
     await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });

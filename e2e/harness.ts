@@ -93,6 +93,11 @@ export async function openPage(harness: Harness, hash = ''): Promise<OpenedPage>
   return { page, frameLog, pageErrors };
 }
 
+/** Three independent pages (one browser context each), opened at once: a pair and a newcomer. */
+export function openThreePages(harness: Harness): Promise<[OpenedPage, OpenedPage, OpenedPage]> {
+  return Promise.all([openPage(harness), openPage(harness), openPage(harness)]);
+}
+
 export interface JoinOptions {
   room: string;
   passphrase: string;

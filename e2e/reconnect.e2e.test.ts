@@ -4,6 +4,7 @@ import {
   joinRoom,
   messageTexts,
   openPage,
+  openThreePages,
   sendMessage,
   uniqueRoom,
   useHarness,
@@ -95,35 +96,18 @@ describe('reconnecting in the browser', () => {
     ]);
   });
 
-  it('leaving frees the seat at once: a newcomer can take it straight away', async () => {
-    const room = uniqueRoom('leave');
-    const [alice, bob, carol] = await Promise.all([
-      openPage(harness()),
-      openPage(harness()),
-      openPage(harness()),
-    ]);
-    await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'modern' });
-    await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'modern' });
+  it.each([
+    ['the leave button', 'modern' as const, (page: Page) => page.getByTestId('leave-button').click()],
+    ['closing the tab', 'des' as const, (page: Page) => page.close()],
+  ])('%s frees the seat at once: a newcomer can take it straight away', async (_how, suite, go) => {
+    const room = uniqueRoom('seat');
+    const [alice, bob, carol] = await openThreePages(harness());
+    await joinRoom(alice.page, { room, passphrase: 'pw', suite });
+    await joinRoom(bob.page, { room, passphrase: 'pw', suite });
     await waitForState(bob.page, 'ready');
-    await bob.page.getByTestId('leave-button').click();
+    await go(bob.page);
     await waitForState(alice.page, 'waiting');
-    await joinRoom(carol.page, { room, passphrase: 'pw', suite: 'modern' });
+    await joinRoom(carol.page, { room, passphrase: 'pw', suite });
     await Promise.all([waitForState(alice.page, 'ready'), waitForState(carol.page, 'ready')]);
-  });
-
-  it('closing the tab frees the seat at once', async () => {
-    const room = uniqueRoom('close');
-    const [alice, bob, carol] = await Promise.all([
-      openPage(harness()),
-      openPage(harness()),
-      openPage(harness()),
-    ]);
-    await joinRoom(alice.page, { room, passphrase: 'pw', suite: 'des' });
-    await joinRoom(bob.page, { room, passphrase: 'pw', suite: 'des' });
-    await waitForState(bob.page, 'ready');
-    await bob.page.close();
-    await waitForState(alice.page, 'waiting');
-    await joinRoom(carol.page, { room, passphrase: 'pw', suite: 'des' });
-    await waitForState(carol.page, 'ready');
   });
 });
