@@ -1,0 +1,81 @@
+/** A connection's state in the relay, and the registry of this node's connections. */
+import type { ServerMessage } from '@duet/core/protocol/control';
+import type { Location, SeatRef } from '../directory.ts';
+import type { TokenBucket } from '../token-bucket.ts';
+import type { Link } from './link.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface Peer {
+  readonly link: Link;
+  /** Renewed for every seating: a frame meant for a seat it has left never reaches its next one. */
+  at: Location;
+  readonly frames: TokenBucket;
+  seat?: SeatRef | undefined;
+  /** The partner's connection while it is connected, kept up to date by the partner notices. */
+  partner?: Location | undefined;
+  /** This connection's work, one message at a time, in the order received. */
+  readonly work: WorkQueue;
+  /** Answered the last ping. */
+  alive: boolean;
+  /** When this peer was last told `rate-limited`, so that a flood is not answered by a flood. */
+  lastRateLimitNotice: number;
+  /** Binary frames received on this connection, for `ack`. */
+  binaryFrames: number;
+  ackScheduled: boolean;
+}
+
+/** Sends a control message, unless the connection is closing. */
+export function tell(peer: Peer | undefined, message: ServerMessage): void {
+  if (peer?.link.open) peer.link.sendControl(message);
+}
+
+/** This node's open connections, by connection id. */
+export class Peers {
+  readonly #byConn = new Map<string, Peer>();
+  #next = 0;
+
+  constructor(private readonly node: string) {}
+
+  /** A new connection's state, registered under a fresh id. */
+  add(link: Link, frames: TokenBucket): Peer {
+    const peer: Peer = {
+      link,
+      at: this.#location(),
+      frames,
+      work: new WorkQueue(),
+      alive: true,
+      lastRateLimitNotice: -Infinity,
+      binaryFrames: 0,
+      ackScheduled: false,
+    };
+    this.#byConn.set(peer.at.conn, peer);
+    return peer;
+  }
+
+  /** A new connection id before taking a seat: envelopes for an earlier seating find nobody. */
+  renumber(peer: Peer): void {
+    this.#byConn.delete(peer.at.conn);
+    peer.at = this.#location();
+    this.#byConn.set(peer.at.conn, peer);
+  }
+
+  get(conn: string): Peer | undefined {
+    return this.#byConn.get(conn);
+  }
+
+  delete(peer: Peer): void {
+    this.#byConn.delete(peer.at.conn);
+  }
+
+  values(): IterableIterator<Peer> {
+    return this.#byConn.values();
+  }
+
+  get size(): number {
+    return this.#byConn.size;
+  }
+
+  #location(): Location {
+    return { node: this.node, conn: (++this.#next).toString(36) };
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Where frames and notices go: to a connection on this node, or over the bus to the node that
+ * holds it (docs/scale-out.md). Payloads pass byte for byte; notices keep each connection's view
+ * of its partner up to date; the directory's own events become notices here too.
+ */
+import type { ServerMessage } from '@duet/core/protocol/control';
+import type { DirectoryEvents, Location } from '../directory.ts';
+import type { Bus, Envelope } from '../envelope.ts';
+import type { RelayObserver } from '../observer.ts';
+import { CLOSE } from './close-codes.ts';
+import { tell, type Peer, type Peers } from './peer.ts';
+import type { WriteBatch } from './write-batch.ts';
+
+export interface RouterOptions {
+  bus: Bus;
+  peers: Peers;
+  batch: WriteBatch;
+  observer: RelayObserver;
+  /** A partner whose unsent backlog would grow past this is a slow reader. */
+  maxBufferedBytes: number;
+  /** Closes a slow reader (its seat held), so that the relay does not buffer without bound. */
+  dropSlowReader(peer: Peer): void;
+}
+
+export class Router {
+  constructor(private readonly options: RouterOptions) {}
+
+  /** A payload from a seated connection to its partner's. */
+  forward(to: Location, data: Buffer): void {
+    this.deliver(to, { kind: 'binary', conn: to.conn, data });
+    this.options.observer.relayed(data.length);
+  }
+
+  /** A notice to a connection (nobody when `to` is undefined); `from`: where the sender sits now. */
+  notify(to: Location | undefined, message: ServerMessage, from?: Location): void {
+    if (to) this.deliver(to, { kind: 'control', conn: to.conn, message, from });
+  }
+
+  /** Hands an envelope to the connection it names, here or on its node. */
+  deliver(to: Location, envelope: Envelope): void {
+    if (to.node === this.options.bus.node) this.receive(envelope);
+    else this.options.bus.publish(to.node, envelope);
+  }
+
+  /** An envelope for a connection on this node (from this node or another). */
+  receive(envelope: Envelope): void {
+    const peer = this.options.peers.get(envelope.conn);
+    // Gone meanwhile (its seat's own close tells the sender), or out of that seat.
+    if (!peer?.seat) return;
+    switch (envelope.kind) {
+      case 'binary':
+        return this.#write(peer, envelope.data);
+      case 'control':
+        return this.#onNotice(peer, envelope.message, envelope.from);
+      case 'replaced':
+        // A half-open connection still sat there: the token says another one is its successor.
+        peer.seat = peer.partner = undefined;
+        peer.link.close(CLOSE.normal, 'seat resumed on another connection');
+        return;
+      default: {
+        const unhandled: never = envelope;
+        throw new Error(`unhandled envelope ${String(unhandled)}`);
+      }
+    }
+  }
+
+  #onNotice(peer: Peer, message: ServerMessage, from: Location | undefined): void {
+    switch (message.type) {
+      case 'partner-joined':
+      case 'partner-back':
+        peer.partner = from;
+        break;
+      case 'partner-left':
+      case 'partner-away':
+        peer.partner = undefined;
+        break;
+      default:
+        break;
+    }
+    tell(peer, message);
+  }
+
+  #write(peer: Peer, data: Buffer): void {
+    // A partner that does not read must not make the relay buffer without bound.
+    if (peer.link.bufferedBytes + data.length > this.options.maxBufferedBytes) {
+      return this.options.dropSlowReader(peer);
+    }
+    this.options.batch.add(peer.link);
+    peer.link.sendBinary(data);
+  }
+}
+
+/** The directory's events (directory.ts) as notices and closes for this node's connections. */
+export function directoryEvents(router: Router, peers: Peers, observer: RelayObserver): DirectoryEvents {
+  return {
+    seatExpired(partner) {
+      observer.seat('expired');
+      observer.seat('left');
+      router.notify(partner, { type: 'partner-left' });
+    },
+    evicted() {
+      for (const peer of peers.values()) {
+        if (!peer.seat) continue;
+        // The seat is held already; the client takes it back with `resume`, here or elsewhere.
+        peer.seat = peer.partner = undefined;
+        peer.link.close(CLOSE.serviceRestart, 'relay node lost its seats; resume');
+      }
+    },
+    seatOrphaned(partner) {
+      observer.seat('held');
+      router.notify(partner, { type: 'partner-away' });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/** A WebSocket (`ws`) as a relay `Link`: the only place besides relay.ts that touches `ws`. */
+import { WebSocket, type RawData } from 'ws';
+import { encodeControl } from '@duet/core/protocol/control';
+import type { Link, LinkEvents } from './link.ts';
+
+/**
+ * The TCP socket under a `ws` connection. `ws` keeps it private (`_socket`); the relay only
+ * corks and uncorks it to batch writes, and falls back to plain writes when it is missing.
+ * ws is pinned by the lock file, and the relay tests run through this path.
+ */
+function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
+  const raw = (socket as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
+  return raw && typeof raw.cork === 'function' && typeof raw.uncork === 'function'
+    ? (raw as { cork(): void; uncork(): void })
+    : undefined;
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
+function wsLink(socket: WebSocket): Link {
+  const corkable = rawSocket(socket) !== undefined;
+  return {
+    get open() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+    get bufferedBytes() {
+      return socket.bufferedAmount;
+    },
+    sendControl: (message) => socket.send(encodeControl(message)),
+    sendBinary: (data) => socket.send(data, { binary: true }),
+    close: (code, reason) => socket.close(code, reason),
+    terminate: () => socket.terminate(),
+    ping: () => socket.ping(),
+    ...(corkable ? { cork: () => rawSocket(socket)?.cork(), uncork: () => rawSocket(socket)?.uncork() } : {}),
+  };
+}
+
+/** Hands an upgraded WebSocket to the relay and forwards its events. */
+export function attachWebSocket(socket: WebSocket, attach: (link: Link) => LinkEvents): void {
+  const events = attach(wsLink(socket));
+  socket.on('pong', () => events.pong());
+  socket.on('message', (data, isBinary) => events.message(toBuffer(data), isBinary));
+  // ws emits 'error' for a protocol violation (codes WS_ERR_*, closing with 1002, 1007 or 1009)
+  // and for a failed write; the latter is followed by 'close' like any drop.
+  socket.on('error', (error: Error & { code?: unknown }) => {
+    if (typeof error.code === 'string' && error.code.startsWith('WS_ERR_')) events.violation();
+  });
+  socket.on('close', (code) => events.closed(code));
+}

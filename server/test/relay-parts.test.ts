@@ -1,0 +1,125 @@
+import type { ServerMessage } from '@duet/core/protocol/control';
+import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_LIMITS } from '../src/limits.ts';
+import { createRelay, type Link, type LinkEvents } from '../src/relay.ts';
+import { WorkQueue } from '../src/relay/work-queue.ts';
+import { WriteBatch } from '../src/relay/write-batch.ts';
+
+/** A connection carried by nothing but memory: what a non-WebSocket transport hands the relay. */
+class MemoryLink implements Link {
+  open = true;
+  bufferedBytes = 0;
+  readonly received: (ServerMessage | Buffer)[] = [];
+  readonly calls: string[] = [];
+  events!: LinkEvents;
+  closedWith: number | undefined;
+
+  sendControl(message: ServerMessage): void {
+    if (message.type !== 'ack') this.received.push(message);
+  }
+  sendBinary(data: Buffer): void {
+    this.received.push(data);
+  }
+  close(code: number): void {
+    this.open = false;
+    this.closedWith = code;
+    this.events.closed(code);
+  }
+  terminate(): void {
+    this.close(1006);
+  }
+  ping(): void {}
+  cork(): void {
+    this.calls.push('cork');
+  }
+  uncork(): void {
+    this.calls.push('uncork');
+  }
+  send(value: unknown): void {
+    this.events.message(Buffer.from(JSON.stringify(value)), false);
+  }
+}
+
+describe('relay: any transport through Link', () => {
+  it('seats, relays and grants handshakes to connections that are not WebSockets', async () => {
+    const relay = createRelay({ ...DEFAULT_LIMITS, allowedOrigins: [] });
+    const [a, b] = [new MemoryLink(), new MemoryLink()];
+    a.events = relay.attach(a);
+    b.events = relay.attach(b);
+    a.send({ type: 'join', room: 'memory-room', suite: 'des' });
+    b.send({ type: 'join', room: 'memory-room', suite: 'des' });
+    await vi.waitFor(() => expect(a.received).toContainEqual({ type: 'partner-joined' }));
+    expect(b.received[0]).toMatchObject({ type: 'joined', role: 'responder', partner: true });
+    a.events.message(Buffer.from('opaque bytes'), true);
+    await vi.waitFor(() => expect(b.received.at(-1)).toEqual(Buffer.from('opaque bytes')));
+    a.send({ type: 'handshake' });
+    await vi.waitFor(() => expect(b.received.at(-1)).toMatchObject({ type: 'handshake', attempt: 1 }));
+    expect(relay.stats()).toEqual({ connections: 2, rooms: 1 });
+    a.close(1000);
+    await vi.waitFor(() => expect(b.received.at(-1)).toEqual({ type: 'partner-left' }));
+    await relay.close();
+    expect(b.closedWith).toBe(1001);
+  });
+});
+
+describe('WriteBatch', () => {
+  it('corks a link once per turn and uncorks it when the turn ends', async () => {
+    const batch = new WriteBatch();
+    const link = new MemoryLink();
+    batch.add(link);
+    batch.add(link);
+    expect(link.calls).toEqual(['cork']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(link.calls).toEqual(['cork', 'uncork']);
+    batch.add(link);
+    expect(link.calls).toEqual(['cork', 'uncork', 'cork']);
+  });
+
+  it('leaves a link that cannot cork alone', () => {
+    const batch = new WriteBatch();
+    const link = new MemoryLink();
+    const plain: Link = {
+      open: true,
+      bufferedBytes: 0,
+      sendControl: (message) => link.sendControl(message),
+      sendBinary: (data) => link.sendBinary(data),
+      close: (code) => link.close(code),
+      terminate: () => link.terminate(),
+      ping: () => undefined,
+    };
+    expect(() => batch.add(plain)).not.toThrow();
+  });
+});
+
+describe('WorkQueue', () => {
+  it('runs a task at once when nothing is pending, and later ones in order after it', async () => {
+    const queue = new WorkQueue();
+    const order: string[] = [];
+    let release!: () => void;
+    queue.run(() => {
+      order.push('first');
+      return new Promise<void>((resolve) => (release = resolve));
+    }, vi.fn());
+    queue.run(() => void order.push('second'), vi.fn());
+    expect(order).toEqual(['first']);
+    release();
+    await queue.idle;
+    expect(order).toEqual(['first', 'second']);
+    queue.run(() => void order.push('third'), vi.fn());
+    expect(order).toEqual(['first', 'second', 'third']); // idle again: at once
+  });
+
+  it('hands a failure to its handler and keeps going', async () => {
+    const queue = new WorkQueue();
+    const onError = vi.fn();
+    const after = vi.fn();
+    queue.run(() => Promise.reject(new TypeError('boom')), onError);
+    queue.run(after, onError);
+    queue.run(() => {
+      throw new RangeError('sync');
+    }, onError);
+    await queue.idle;
+    expect(onError.mock.calls.map(([error]) => (error as Error).name)).toEqual(['TypeError', 'RangeError']);
+    expect(after).toHaveBeenCalledOnce();
+  });
+});
