@@ -2,8 +2,20 @@
  * The `des` suite as a SecureChannel: derive the key once, then encrypt and decrypt frames.
  * No handshake, so no confirmation: a wrong passphrase shows only when a frame fails to decrypt,
  * and then every failure reaches the app as the same `decrypt-failed` warning.
+ *
+ * One check the original lacks: both directions share one key, so a relay could send a frame
+ * back to its sender and have it shown as the partner's. The channel remembers the IVs of the
+ * last frames it made and drops a frame that starts with one of them (`replayed`). Random
+ * 8-byte IVs make a genuine collision negligible. Nothing is answered either way.
  */
-import { desDecrypt, desEncrypt, deriveDesKey, isDesDecryptError } from '../crypto/des-suite.ts';
+import { toHex } from '../bytes.ts';
+import {
+  DES_BLOCK_BYTES,
+  desDecrypt,
+  desEncrypt,
+  deriveDesKey,
+  isDesDecryptError,
+} from '../crypto/des-suite.ts';
 import { duetError } from '../errors.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
 
@@ -13,10 +25,14 @@ export interface DesChannelOptions {
   salt: Uint8Array;
 }
 
+/** How many of this side's latest IVs are remembered to catch reflected frames. */
+export const REMEMBERED_IVS = 1024;
+
 export function createDesChannel(options: DesChannelOptions): SecureChannel {
   let passphrase = options.passphrase;
   let key: Uint8Array | undefined;
   let paired = false;
+  const sentIvs = new RecentSet(REMEMBERED_IVS);
 
   async function ready(): Promise<ChannelEffect[]> {
     key ??= await deriveDesKey(passphrase, options.salt);
@@ -39,6 +55,7 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
     },
     async receive(frame) {
       if (key === undefined) return [{ type: 'warning', code: 'decrypt-failed' }];
+      if (sentIvs.has(ivOf(frame))) return [{ type: 'warning', code: 'replayed' }];
       try {
         return [{ type: 'message', text: desDecrypt(key, frame) }];
       } catch (error) {
@@ -48,10 +65,38 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
     },
     async send(text) {
       if (key === undefined || !paired) throw duetError('no-partner', 'the des channel is not ready');
-      return [{ type: 'transmit', frame: desEncrypt(key, text) }];
+      const frame = desEncrypt(key, text);
+      sentIvs.add(ivOf(frame));
+      return [{ type: 'transmit', frame }];
     },
     reset() {
       paired = false;
     },
   };
+}
+
+function ivOf(frame: Uint8Array): string {
+  return toHex(frame.subarray(0, DES_BLOCK_BYTES));
+}
+
+/** A set that keeps only its latest `capacity` entries. */
+class RecentSet {
+  readonly #entries = new Set<string>();
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+  }
+
+  add(entry: string): void {
+    this.#entries.add(entry);
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.values().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  has(entry: string): boolean {
+    return this.#entries.has(entry);
+  }
 }
