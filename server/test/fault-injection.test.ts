@@ -4,7 +4,7 @@
  * exactly once, in order, and confirmed back to its sender.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeClient, type NodeClient } from '../src/client/node-client.ts';
+import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 
