@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer, type StartOptions } from '../src/server.ts';
 import { describeWithSeedPython, SEED_SALT_HEX, SeedClient } from './support/seed-python.ts';
+import { until } from './support/until.ts';
 
 const servers: RunningServer[] = [];
 const pythons: SeedClient[] = [];
@@ -53,21 +54,6 @@ async function duet(server: RunningServer, passphrase = 'pass'): Promise<NodeCli
   });
   clients.push(client);
   return client;
-}
-
-function until(predicate: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > 30_000) {
-        clearInterval(timer);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 10);
-  });
 }
 
 async function tcp(port: number): Promise<Socket & { reads: Buffer[]; ended: Promise<void> }> {

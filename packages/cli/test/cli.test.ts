@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../server/src/server.ts';
 import { startNodeClient, type NodeClient } from '../src/node-client.ts';
 import { DuetProcess } from './support/duet-process.ts';
+import { until } from '../../../server/test/support/until.ts';
 
 let relay: RunningServer;
 const processes: DuetProcess[] = [];
@@ -45,21 +46,6 @@ async function partner(share: string, passphrase: string): Promise<NodeClient> {
   });
   clients.push(client);
   return client;
-}
-
-function until(predicate: () => boolean, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > 30_000) {
-        clearInterval(timer);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
 }
 
 describe('duet in a terminal', () => {

@@ -66,55 +66,69 @@ export function createDelivery(suite: SuiteId, random: (length: number) => Uint8
   }
 }
 
-const sentEffects = (ids: number[]): DeliveryEffect[] =>
-  ids.map((id) => ({ type: 'delivery', id, status: 'sent' }));
+/** What both suites do alike: an outbox, numbered from 1, and the relay's acks marking `sent`. */
+abstract class OutboxDelivery {
+  protected readonly outbox: Outbox;
+
+  constructor(outbox: Outbox) {
+    this.outbox = outbox;
+  }
+
+  add(text: string): OutgoingMessage {
+    return this.outbox.add(text);
+  }
+
+  transmitted(id: number, frame: number): void {
+    this.outbox.transmitted(id, frame);
+  }
+
+  relayAcked(frames: number): DeliveryEffect[] {
+    return this.outbox.relayAcked(frames).map((id) => ({ type: 'delivery', id, status: 'sent' }));
+  }
+
+  newLink(): void {
+    this.outbox.newLink();
+  }
+
+  fail(id: number): boolean {
+    return this.outbox.fail(id);
+  }
+
+  failAll(): number[] {
+    return this.outbox.failAll();
+  }
+}
 
 /** `modern`: envelopes, an inbox that shows each message once and in order, and receipts. */
-export class ReceiptedDelivery implements Delivery {
+export class ReceiptedDelivery extends OutboxDelivery implements Delivery {
   readonly receipts = true;
-  readonly #outbox = new Outbox();
   readonly #inbox = new Inbox();
   /** This tab's sender instance: a partner who sees a new one starts counting afresh. */
   readonly #instance: string;
   #receiptDue: { instance: string; upTo: number } | undefined;
 
   constructor(instance: string) {
+    super(new Outbox());
     this.#instance = instance;
   }
 
-  add(text: string): OutgoingMessage {
-    return this.#outbox.add(text);
-  }
-
   due(): readonly OutgoingMessage[] {
-    return this.#outbox.undelivered();
+    return this.outbox.undelivered();
   }
 
   awaitingReceipts(): boolean {
-    return this.#outbox.undelivered().length > 0;
+    return this.outbox.undelivered().length > 0;
   }
 
   plaintext(message: OutgoingMessage): string {
     return encodeEnvelope({ kind: 'message', instance: this.#instance, id: message.id, text: message.text });
   }
 
-  transmitted(id: number, frame: number): void {
-    this.#outbox.transmitted(id, frame);
-  }
-
-  relayAcked(frames: number): DeliveryEffect[] {
-    return sentEffects(this.#outbox.relayAcked(frames));
-  }
-
-  newLink(): void {
-    this.#outbox.newLink();
-  }
-
   receive(plaintext: string): DeliveryEffect[] {
     const envelope = decodeEnvelope(plaintext);
     if (envelope.kind === 'receipt') {
       if (envelope.instance !== this.#instance) return [];
-      return this.#outbox.receipt(envelope.upTo).map((id) => ({ type: 'delivery', id, status: 'delivered' }));
+      return this.outbox.receipt(envelope.upTo).map((id) => ({ type: 'delivery', id, status: 'delivered' }));
     }
     const result = this.#inbox.accept(envelope.instance, envelope.id, envelope.text);
     // Duplicates earn a receipt too: the sender resends until one covers them.
@@ -127,28 +141,19 @@ export class ReceiptedDelivery implements Delivery {
     this.#receiptDue = undefined;
     return receipt && encodeEnvelope({ kind: 'receipt', ...receipt });
   }
-
-  fail(id: number): boolean {
-    return this.#outbox.fail(id);
-  }
-
-  failAll(): number[] {
-    return this.#outbox.failAll();
-  }
 }
 
 /** `des`: the text is the plaintext, nothing is answered, and the relay's ack settles a message. */
-export class RelayAckedDelivery implements Delivery {
+export class RelayAckedDelivery extends OutboxDelivery implements Delivery {
   readonly receipts = false;
-  readonly #outbox = new Outbox({ settledBy: 'relay-ack' });
 
-  add(text: string): OutgoingMessage {
-    return this.#outbox.add(text);
+  constructor() {
+    super(new Outbox({ settledBy: 'relay-ack' }));
   }
 
   /** Only frames no connection has acknowledged: one in flight on this connection will be. */
   due(): readonly OutgoingMessage[] {
-    return this.#outbox.notOnLink();
+    return this.outbox.notOnLink();
   }
 
   awaitingReceipts(): boolean {
@@ -159,31 +164,11 @@ export class RelayAckedDelivery implements Delivery {
     return message.text;
   }
 
-  transmitted(id: number, frame: number): void {
-    this.#outbox.transmitted(id, frame);
-  }
-
-  relayAcked(frames: number): DeliveryEffect[] {
-    return sentEffects(this.#outbox.relayAcked(frames));
-  }
-
-  newLink(): void {
-    this.#outbox.newLink();
-  }
-
   receive(plaintext: string): DeliveryEffect[] {
     return [{ type: 'incoming', text: plaintext }];
   }
 
   takeReceipt(): undefined {
     return undefined;
-  }
-
-  fail(id: number): boolean {
-    return this.#outbox.fail(id);
-  }
-
-  failAll(): number[] {
-    return this.#outbox.failAll();
   }
 }
