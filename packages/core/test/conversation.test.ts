@@ -237,7 +237,8 @@ describe('conversation', () => {
     relay.control({ type: 'partner-away' });
     relay.control({ type: 'partner-back' });
     await settle();
-    expect(relay.sentFrames()).toHaveLength(2);
+    const firstLink = relay.sentFrames();
+    expect(firstLink).toHaveLength(2);
 
     relay.link.handlers.onClose();
     relay.fireTimers();
@@ -246,6 +247,7 @@ describe('conversation', () => {
     await settle();
     const resent = relay.sentFrames();
     expect(resent).toHaveLength(1);
+    expect(resent[0]).toEqual(firstLink[1]); // byte for byte: the partner can tell the copy by its IV
     expect(await partner.receive(resent[0]!)).toEqual([{ type: 'message', text: 'in flight' }]);
     relay.control({ type: 'ack', frames: 1 });
     expect(events.filter((e) => e.type === 'delivery')).toEqual([

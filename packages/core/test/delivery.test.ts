@@ -125,8 +125,12 @@ describe('delivery per suite', () => {
     const message = delivery.add('m:0123456789abcdef:1:not an envelope');
     expect(delivery.plaintext(message)).toBe('m:0123456789abcdef:1:not an envelope');
     expect(delivery.due()).toEqual([message]);
-    delivery.transmitted(message.id, 1);
+    expect(delivery.sealed(message)).toBeUndefined();
+    delivery.transmitted(message.id, 1, new Uint8Array([1, 2, 3]));
     expect(delivery.due()).toEqual([]);
+    expect(delivery.sealed(message)).toEqual(new Uint8Array([1, 2, 3])); // sent again as it is
+    delivery.rekeyed();
+    expect(delivery.sealed(message)).toBeUndefined(); // unless the key changed
     expect(delivery.awaitingReceipts()).toBe(false);
     expect(delivery.relayAcked(1)).toEqual([{ type: 'delivery', id: 1, status: 'sent' }]);
     for (const text of ['', 'r:0123456789abcdef:1', 'café 🙂'])

@@ -165,6 +165,7 @@ export class Conversation {
   /** After `passphrase-mismatch`: try another passphrase on the same connection. */
   retry(passphrase: string): void {
     this.#channelFailed = false;
+    this.#delivery.rekeyed();
     this.#run((channel) => channel.retry(passphrase));
     // A partner who arrived while we were failed has not been started yet.
     if (this.#partner === 'present' && !this.#channelStarted) this.#startChannel();
@@ -477,8 +478,11 @@ export class Conversation {
       if (!this.#canTransmit()) return;
       if (message.linkEpoch === this.#linkEpoch) continue;
       let effects: ChannelEffect[];
+      const sealed = this.#delivery.sealed(message);
       try {
-        effects = await this.#channel.send(this.#delivery.plaintext(message));
+        effects = sealed
+          ? [{ type: 'transmit', frame: sealed }]
+          : await this.#channel.send(this.#delivery.plaintext(message));
       } catch (error) {
         if (this.#delivery.fail(message.id))
           this.#emit({ type: 'delivery', id: message.id, status: 'failed' });
@@ -492,7 +496,7 @@ export class Conversation {
           continue;
         }
         const frame = this.#transmit(effect.frame);
-        if (frame !== undefined) this.#delivery.transmitted(message.id, frame);
+        if (frame !== undefined) this.#delivery.transmitted(message.id, frame, effect.frame);
       }
     }
   }

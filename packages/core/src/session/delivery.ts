@@ -9,7 +9,9 @@
  *   des     relay-acked: the plaintext is the message's UTF-8 text and nothing else, as the
  *           original design has it, so there are no ids and no receipts. The relay's `ack`
  *           settles a message (`sent` is final); a frame the relay never acknowledged is sent
- *           again on the next connection: at least once, with nothing to de-duplicate.
+ *           again on the next connection, byte for byte: at least once. The frame's random IV is
+ *           the only id there is: a Duet receiver drops a frame it has just seen
+ *           (des-channel.ts), the original's client shows it twice.
  */
 import { toHex } from '../bytes.ts';
 import type { SuiteId } from '../protocol/control.ts';
@@ -36,8 +38,12 @@ export interface Delivery {
   awaitingReceipts(): boolean;
   /** The plaintext the channel encrypts for `message`. */
   plaintext(message: OutgoingMessage): string;
-  /** `message` went out as binary frame number `frame` (1-based) of the current connection. */
-  transmitted(id: number, frame: number): void;
+  /** A frame to send again exactly as it went out before (`des`), or undefined to encrypt afresh. */
+  sealed(message: OutgoingMessage): Uint8Array | undefined;
+  /** The passphrase changed: frames sealed under the old key are encrypted afresh. */
+  rekeyed(): void;
+  /** `message` went out as binary frame number `frame` (1-based) of the current connection, as `bytes`. */
+  transmitted(id: number, frame: number, bytes: Uint8Array): void;
   /** The relay's `ack`: it has read `frames` binary frames on this connection. */
   relayAcked(frames: number): DeliveryEffect[];
   /** A new connection: frame numbers start again. */
@@ -78,9 +84,15 @@ abstract class OutboxDelivery {
     return this.outbox.add(text);
   }
 
-  transmitted(id: number, frame: number): void {
+  transmitted(id: number, frame: number, _bytes: Uint8Array): void {
     this.outbox.transmitted(id, frame);
   }
+
+  sealed(_message: OutgoingMessage): Uint8Array | undefined {
+    return undefined;
+  }
+
+  rekeyed(): void {}
 
   relayAcked(frames: number): DeliveryEffect[] {
     return this.outbox.relayAcked(frames).map((id) => ({ type: 'delivery', id, status: 'sent' }));
@@ -154,6 +166,21 @@ export class RelayAckedDelivery extends OutboxDelivery implements Delivery {
   /** Only frames no connection has acknowledged: one in flight on this connection will be. */
   due(): readonly OutgoingMessage[] {
     return this.outbox.notOnLink();
+  }
+
+  /** Sent again byte for byte, so that the partner can tell the copy by its IV. */
+  override transmitted(id: number, frame: number, bytes: Uint8Array): void {
+    super.transmitted(id, frame, bytes);
+    const message = this.outbox.undelivered().find((m) => m.id === id);
+    if (message) message.sealed ??= bytes;
+  }
+
+  override sealed(message: OutgoingMessage): Uint8Array | undefined {
+    return message.sealed;
+  }
+
+  override rekeyed(): void {
+    for (const message of this.outbox.undelivered()) message.sealed = undefined;
   }
 
   awaitingReceipts(): boolean {

@@ -3,10 +3,14 @@
  * No handshake, so no confirmation: a wrong passphrase shows only when a frame fails to decrypt,
  * and then every failure reaches the app as the same `decrypt-failed` warning.
  *
- * One check the original lacks: both directions share one key, so a relay could send a frame
- * back to its sender and have it shown as the partner's. The channel remembers the IVs of the
- * last frames it made and drops a frame that starts with one of them (`replayed`). Random
- * 8-byte IVs make a genuine collision negligible. Nothing is answered either way.
+ * Two checks the original lacks, on the frame's random 8-byte IV (a genuine collision is
+ * negligible), neither of them answered on the network:
+ *   - both directions share one key, so a relay could send a frame back to its sender and have
+ *     it shown as the partner's: a frame with one of the IVs this side sent recently is dropped
+ *     as `replayed`;
+ *   - a message the relay may not have received is sent again byte for byte after a reconnect
+ *     (delivery.ts): a frame with an IV this side received recently is that copy, dropped
+ *     silently. This is no replay protection: an older frame is accepted again.
  */
 import { toHex } from '../bytes.ts';
 import {
@@ -33,6 +37,7 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
   let key: Uint8Array | undefined;
   let paired = false;
   const sentIvs = new RecentSet(REMEMBERED_IVS);
+  const receivedIvs = new RecentSet(REMEMBERED_IVS);
 
   async function ready(): Promise<ChannelEffect[]> {
     key ??= await deriveDesKey(passphrase, options.salt);
@@ -55,9 +60,13 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
     },
     async receive(frame) {
       if (key === undefined) return [{ type: 'warning', code: 'decrypt-failed' }];
-      if (sentIvs.has(ivOf(frame))) return [{ type: 'warning', code: 'replayed' }];
+      const iv = ivOf(frame);
+      if (sentIvs.has(iv)) return [{ type: 'warning', code: 'replayed' }];
+      if (receivedIvs.has(iv)) return [];
       try {
-        return [{ type: 'message', text: desDecrypt(key, frame) }];
+        const text = desDecrypt(key, frame);
+        receivedIvs.add(iv); // only once it decrypted: a forged copy must not hide the real one
+        return [{ type: 'message', text }];
       } catch (error) {
         if (isDesDecryptError(error)) return [{ type: 'warning', code: 'decrypt-failed' }];
         throw error;

@@ -16,6 +16,8 @@ export interface OutgoingMessage {
   status: DeliveryStatus;
   /** The conversation's: the link-up this message was last transmitted on. */
   linkEpoch?: number;
+  /** `des`: the frame it first went out as, sent again as it is (delivery.ts). */
+  sealed?: Uint8Array | undefined;
 }
 
 export interface OutboxOptions {
