@@ -1,7 +1,8 @@
 /**
- * One conversation: the file that wires the relay protocol, the suite's channel, the outbox and
- * the inbox. It owns no socket and no timer of its own: `connect` and `timers` are passed in,
- * so the browser app, the Node client and the tests all run this same code.
+ * One conversation: the file that wires the relay protocol, the suite's channel and the suite's
+ * delivery machine (outbox, inbox, receipts). It owns no socket and no timer of its own:
+ * `connect` and `timers` are passed in, so the browser app, the terminal client and the tests
+ * all run this same code.
  *
  * What it guarantees, across dropped connections (reconnect with back-off, resume of the held
  * seat, retransmission): with `modern`, every message typed is shown to the partner exactly once
