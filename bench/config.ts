@@ -5,7 +5,15 @@
 export const RELAY_NAMES = ['duet', 'minimal-ws', 'socket.io'] as const;
 export type RelayName = (typeof RELAY_NAMES)[number];
 
-export const WORKLOAD_NAMES = ['pingpong', 'stream-b', 'stream-c', 'idle', 'crypto', 'scale-out'] as const;
+export const WORKLOAD_NAMES = [
+  'pingpong',
+  'stream-b',
+  'stream-c',
+  'idle',
+  'crypto',
+  'scale-out',
+  'conversation',
+] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export interface BenchConfig {
@@ -35,6 +43,8 @@ export interface BenchConfig {
   connectBatch: number;
   /** How long the crypto workload spends on each measurement. */
   cryptoMs: number;
+  /** Messages per suite in the conversation workload. */
+  conversationMessages: number;
   /** Set: relay children of workloads a–c run with --cpu-prof and write their profiles to `<dir>/<relay>/`. */
   cpuProfDir: string | undefined;
   /** Hard cap on the time any one workload may take, whatever happens. */
@@ -80,6 +90,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     idleConnections: Math.max(2, int(env, 'BENCH_IDLE_CONNECTIONS', quick ? 400 : 10_000) & ~1),
     connectBatch: int(env, 'BENCH_CONNECT_BATCH', 200),
     cryptoMs: int(env, 'BENCH_CRYPTO_MS', quick ? 200 : 1_000),
+    conversationMessages: int(env, 'BENCH_CONVERSATION_MESSAGES', quick ? 200 : 2_000),
     cpuProfDir: env.BENCH_CPU_PROF?.trim() || undefined,
     workloadTimeoutMs: int(env, 'BENCH_WORKLOAD_TIMEOUT_MS', 60_000),
   };

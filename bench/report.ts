@@ -1,6 +1,7 @@
 /** The bench's results: their shape in latest.json, the ratios with their targets, the printed table. */
 import { cpus, platform, release, totalmem } from 'node:os';
 import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
+import type { ConversationResult } from './workloads/conversation.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
 import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
@@ -45,6 +46,8 @@ export interface BenchResults {
   cryptoError?: string;
   scaleOut?: ScaleOutResult | { skipped: string };
   scaleOutError?: string;
+  conversation?: ConversationResult;
+  conversationError?: string;
 }
 
 export function describeMachine(): Machine {
@@ -249,6 +252,15 @@ export function formatReport(results: BenchResults): string {
     );
   }
   if (results.scaleOutError) lines.push(`!! scale-out failed: ${results.scaleOutError}`);
+  const conversation = results.conversation;
+  if (conversation) {
+    lines.push(
+      '',
+      `g  conversation, ${conversation.messages} x 100 B    des (until sent)    modern (until delivered)`,
+      `   msgs/s end to end               ${integer(conversation.des.messagesPerSecond).padEnd(20)}${integer(conversation.modern.messagesPerSecond)}`,
+    );
+  }
+  if (results.conversationError) lines.push(`!! conversation failed: ${results.conversationError}`);
   lines.push('', `took ${results.elapsedSeconds.toFixed(0)} s`);
   return lines.join('\n');
 }

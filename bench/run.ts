@@ -17,6 +17,7 @@ import {
   type BenchResults,
   type RelayResults,
 } from './report.ts';
+import { runConversation } from './workloads/conversation.ts';
 import { runCrypto } from './workloads/crypto.ts';
 import { runScaleOut } from './workloads/scale-out.ts';
 import { runIdle } from './workloads/idle.ts';
@@ -156,6 +157,16 @@ async function main(): Promise<void> {
         results.scaleOut = await runScaleOut(config);
       } catch (error) {
         results.scaleOutError = error instanceof Error ? error.message : String(error);
+      }
+    });
+  }
+
+  if (config.workloads.includes('conversation')) {
+    await step(`g  conversation, ${config.conversationMessages} messages per suite`, async () => {
+      try {
+        results.conversation = await runConversation(config.conversationMessages, config.workloadTimeoutMs);
+      } catch (error) {
+        results.conversationError = error instanceof Error ? error.message : String(error);
       }
     });
   }

@@ -6,22 +6,24 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { startServer } from '../server/src/server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../server/src/server.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const staticDir = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface Harness {
   url: string;
+  /** The relay itself (its seed gateway, for one). */
+  server: RunningServer;
   browser: Browser;
   close(): Promise<void>;
 }
 
 /** One relay and one browser for the test file: started before its tests, closed after. */
-export function useHarness(): () => Harness {
+export function useHarness(options: StartOptions = {}): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
-    harness = await startHarness();
+    harness = await startHarness(options);
   });
   afterAll(async () => {
     await harness?.close();
@@ -37,10 +39,10 @@ export function uniqueRoom(name: string): string {
   return `${name}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: StartOptions = {}): Promise<Harness> {
   if (!existsSync(`${staticDir}/index.html`))
     throw new Error('web/dist is missing: run `npm run build` first');
-  const server = await startServer({ port: 0, host: '127.0.0.1', staticDir });
+  const server = await startServer({ port: 0, host: '127.0.0.1', staticDir, ...options });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -56,6 +58,7 @@ export async function startHarness(): Promise<Harness> {
   });
   return {
     url: server.url,
+    server,
     browser,
     async close() {
       await browser.close();
@@ -67,6 +70,8 @@ export async function startHarness(): Promise<Harness> {
 /** Every WebSocket frame a page sent or received, as the relay carried it. */
 export interface FrameLog {
   frames: (string | Buffer)[];
+  /** Only those the page sent. */
+  sent: (string | Buffer)[];
 }
 
 export interface OpenedPage {
@@ -79,14 +84,17 @@ export interface OpenedPage {
 export async function openPage(harness: Harness, hash = ''): Promise<OpenedPage> {
   const context = await harness.browser.newContext();
   const page = await context.newPage();
-  const frameLog: FrameLog = { frames: [] };
+  const frameLog: FrameLog = { frames: [], sent: [] };
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
   page.on('websocket', (socket) => {
-    socket.on('framesent', ({ payload }) => frameLog.frames.push(payload));
+    socket.on('framesent', ({ payload }) => {
+      frameLog.frames.push(payload);
+      frameLog.sent.push(payload);
+    });
     socket.on('framereceived', ({ payload }) => frameLog.frames.push(payload));
   });
   await page.goto(`${harness.url}/${hash}`);

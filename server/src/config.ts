@@ -4,6 +4,8 @@
  * of running with a surprise.
  */
 import { z } from 'zod';
+import { roomCode } from '@duet/core/protocol/control';
+import { parseGatewayAddress } from './gateway/seed-gateway.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 
@@ -22,6 +24,10 @@ export interface Config extends Limits {
   redisUrl: string;
   /** This node's name in Redis; empty: a random one at start. */
   nodeId: string;
+  /** `host:port` of the TCP gateway for the original Python clients; empty: off. */
+  seedGateway: string;
+  /** The `des` room the gateway seats its clients in; empty: a room code generated at start. */
+  seedGatewayRoom: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -32,6 +38,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   metricsPublic: false,
   redisUrl: '',
   nodeId: '',
+  seedGateway: '',
+  seedGatewayRoom: '',
   ...DEFAULT_LIMITS,
 });
 
@@ -58,6 +66,16 @@ const configSchema = z.strictObject({
     z.literal(''),
     z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
   ]),
+  seedGateway: z.union([
+    z.literal(''),
+    z
+      .string()
+      .refine(
+        (value) => parseGatewayAddress(value) !== undefined,
+        'must be host:port, such as 127.0.0.1:12345',
+      ),
+  ]),
+  seedGatewayRoom: z.union([z.literal(''), roomCode]),
   ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
 });
 
@@ -88,6 +106,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     'metricsPublic',
     'redisUrl',
     'nodeId',
+    'seedGateway',
+    'seedGatewayRoom',
     ...LIMIT_KEYS,
   ];
   for (const key of keys) {

@@ -1,6 +1,7 @@
 /**
  * Who may open a WebSocket: the right path, an allowed Origin, and room under the connection
  * limits. A refusal is an HTTP status, sent before any upgrade (docs/protocol.md, "Connecting").
+ * Connections of other transports (the seed gateway's TCP) count against the same limits.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,8 +35,15 @@ export class ConnectionGate {
     if (path !== RELAY_PATH) return { status: 404, reason: 'Not Found' };
     if (!isOriginAllowed(request.headers, this.options.allowedOrigins))
       return { status: 403, reason: 'Forbidden' };
+    return this.admit(request.socket.remoteAddress ?? 'unknown', socket);
+  }
+
+  /**
+   * Counts a connection from `ip` until `socket` closes, if the connection limits allow one
+   * more (in all and from that address); otherwise returns the refusal.
+   */
+  admit(ip: string, socket: Pick<Duplex, 'once'>): Refusal | undefined {
     if (this.#open >= this.options.maxConnections) return { status: 503, reason: 'Service Unavailable' };
-    const ip = request.socket.remoteAddress ?? 'unknown';
     if ((this.#perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp)
       return { status: 429, reason: 'Too Many Requests' };
     this.#open += 1;

@@ -14,6 +14,15 @@ try {
   fail(`Duet could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
 }
 server.logger.info({ event: 'listening', url: server.url }, `Duet listening on ${server.url}`);
+if (server.seedGateway) {
+  const { host, port, link } = server.seedGateway;
+  // The room's link is for the operator's eyes, on the console: the JSON logs never hold a room code.
+  server.logger.info({ event: 'seed-gateway', host, port }, 'seed gateway listening');
+  process.stderr.write(
+    `Seed gateway on ${host}:${port} for the original Python clients (des, the original's salt).\n` +
+      `Browsers join the same room with: ${link}\n`,
+  );
+}
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -3,15 +3,19 @@
  * run several. Counts and codes only: nothing a client sent.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { GatewayObserver } from './gateway/seed-gateway.ts';
 import type { RelayObserver } from './observer.ts';
 import type { RelayStats } from './relay.ts';
 
 export interface Metrics {
   registry: Registry;
   observer: RelayObserver;
+  /** The seed gateway's counts (only moves when SEED_GATEWAY is set). */
+  gateway: GatewayObserver;
 }
 
-export function createMetrics(stats: () => RelayStats): Metrics {
+/** `gatewayConnections` reads the open seed gateway connections at scrape time. */
+export function createMetrics(stats: () => RelayStats, gatewayConnections: () => number = () => 0): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'duet_' });
   new Gauge({
@@ -69,6 +73,31 @@ export function createMetrics(stats: () => RelayStats): Metrics {
     help: 'Bugs caught while handling a connection.',
     registers: [registry],
   });
+  new Gauge({
+    name: 'duet_seed_gateway_connections',
+    help: 'Open TCP connections on the seed gateway (also counted in duet_connections).',
+    registers: [registry],
+    collect() {
+      this.set(gatewayConnections());
+    },
+  });
+  const gatewayAccepted = new Counter({
+    name: 'duet_seed_gateway_connections_total',
+    help: 'TCP connections to the seed gateway, accepted or refused by the connection limits.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const gatewaySeatRefused = new Counter({
+    name: 'duet_seed_gateway_seats_refused_total',
+    help: 'Seed gateway connections closed because the room refused a seat, by code.',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const gatewayDropped = new Counter({
+    name: 'duet_seed_gateway_frames_dropped_total',
+    help: 'Frames from seed gateway clients dropped while too many waited for a partner.',
+    registers: [registry],
+  });
   return {
     registry,
     observer: {
@@ -81,6 +110,11 @@ export function createMetrics(stats: () => RelayStats): Metrics {
       seat: (event) => seats.inc({ event }),
       handshake: (granted) => handshakes.inc({ outcome: granted ? 'granted' : 'rate-limited' }),
       internalError: () => internal.inc(),
+    },
+    gateway: {
+      connection: (outcome) => gatewayAccepted.inc({ outcome }),
+      refused: (code) => gatewaySeatRefused.inc({ code }),
+      dropped: () => gatewayDropped.inc(),
     },
   };
 }

@@ -24,7 +24,7 @@ import {
   type ServerMessage,
   type SuiteId,
 } from '@duet/core/protocol/control';
-import { ConnectionGate } from './connection-gate.ts';
+import { ConnectionGate, type Refusal } from './connection-gate.ts';
 import type { DirectoryEvents, Location, RoomDirectory, SeatRef } from './directory.ts';
 import { localBus, type Bus } from './envelope.ts';
 import { MemoryRoomDirectory } from './memory-directory.ts';
@@ -73,6 +73,11 @@ export interface Relay {
    * what happens to it through the returned events.
    */
   attach(link: Link): LinkEvents;
+  /**
+   * Admits a connection of another transport against the same connection limits as WebSocket
+   * ones (in all and per address), counting it until `socket` closes; or says why not.
+   */
+  admit(address: string, socket: Pick<Duplex, 'once'>): Refusal | undefined;
   stats(): RelayStats;
   /** Refuses new upgrades, closes every connection with 1001 and resolves once all are closed. */
   close(): Promise<void>;
@@ -355,6 +360,13 @@ export function createRelay(options: RelayOptions): Relay {
       }
     },
     attach,
+    admit(address, socket) {
+      const refusal = closing
+        ? { status: 503 as const, reason: 'Service Unavailable' }
+        : gate.admit(address, socket);
+      if (refusal) observer.refused(refusal.status);
+      return refusal;
+    },
     stats() {
       return { connections: peers.size, rooms: directory.size };
     },

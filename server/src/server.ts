@@ -4,6 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig, type Config } from './config.ts';
 import { createHttpApp } from './http.ts';
+import { generateRoomCode } from '@duet/core/protocol/codes';
+import { shareLink } from '@duet/core/protocol/share-link';
+import {
+  parseGatewayAddress,
+  SEED_SALT_HEX,
+  startSeedGateway,
+  type SeedGateway,
+} from './gateway/seed-gateway.ts';
 import type { Logger } from 'pino';
 import { createLogger, logObserver } from './log.ts';
 import { createMetrics } from './metrics.ts';
@@ -27,6 +35,8 @@ export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */
   url: string;
   port: number;
+  /** With SEED_GATEWAY: where the gateway listens, its room, and the link a browser joins it with. */
+  seedGateway?: { host: string; port: number; room: string; link: string };
   stats(): RelayStats;
   logger: Logger;
   /** Closes every WebSocket with 1001 (going away), then the HTTP server; resolves when all is closed. */
@@ -44,7 +54,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   let ready = false;
   // The relay is created first; the metrics read its counts lazily, at scrape time.
   let stats: () => RelayStats = () => ({ connections: 0, rooms: 0 });
-  const metrics = createMetrics(() => stats());
+  let gateway: SeedGateway | undefined;
+  const metrics = createMetrics(
+    () => stats(),
+    () => gateway?.connections() ?? 0,
+  );
   // With REDIS_URL, rooms are shared with the other nodes (docs/scale-out.md).
   const scaleOut = config.redisUrl ? await connectScaleOut(config, log) : undefined;
   const relay = createRelay({
@@ -77,14 +91,43 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     await scaleOut?.quit();
     throw error;
   }
-  ready = true;
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  const gatewayAddress = parseGatewayAddress(config.seedGateway);
+  if (gatewayAddress) {
+    try {
+      gateway = await startSeedGateway(relay, {
+        address: gatewayAddress,
+        room: config.seedGatewayRoom || generateRoomCode(),
+        maxFrameBytes: config.maxFrameBytes,
+        closeGraceMs: config.closeGraceMs,
+        heartbeatMs: config.heartbeatMs,
+        observer: metrics.gateway,
+      });
+    } catch (error) {
+      await relay.close();
+      await scaleOut?.quit();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    }
+  }
+  ready = true;
 
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
+    ...(gateway
+      ? {
+          seedGateway: {
+            host: gateway.host,
+            port: gateway.port,
+            room: gateway.room,
+            link: shareLink(new URL(url), { room: gateway.room, suite: 'des', saltHex: SEED_SALT_HEX }),
+          },
+        }
+      : {}),
     stats: () => relay.stats(),
     logger: log,
     close() {
@@ -92,7 +135,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         ready = false;
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        const gatewayClosed = gateway?.close();
         await relay.close();
+        await gatewayClosed;
         await scaleOut?.quit();
         server.closeAllConnections();
         await httpClosed;

@@ -60,6 +60,19 @@ describe('config from the environment', () => {
     expect(bad).not.toThrow(/hunter2/);
   });
 
+  it('reads SEED_GATEWAY (host:port, IPv6 in brackets) and SEED_GATEWAY_ROOM, refusing bad ones', () => {
+    expect(configFromEnv({ SEED_GATEWAY: '127.0.0.1:12345', SEED_GATEWAY_ROOM: 'seed-room' })).toMatchObject({
+      seedGateway: '127.0.0.1:12345',
+      seedGatewayRoom: 'seed-room',
+    });
+    expect(configFromEnv({ SEED_GATEWAY: '[::1]:12345' }).seedGateway).toBe('[::1]:12345');
+    for (const value of ['12345', '127.0.0.1', '127.0.0.1:99999', '::1:12345', 'host :1'])
+      expect(() => configFromEnv({ SEED_GATEWAY: value }), value).toThrow(/SEED_GATEWAY=/);
+    expect(() => configFromEnv({ SEED_GATEWAY_ROOM: 'Not A Room' })).toThrow(
+      /SEED_GATEWAY_ROOM="Not A Room"/,
+    );
+  });
+
   it('refuses origins that are not http or https', () => {
     expect(() => configFromEnv({ ALLOWED_ORIGINS: 'javascript:alert(1)' })).toThrow(/ALLOWED_ORIGINS/);
   });

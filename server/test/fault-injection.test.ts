@@ -4,9 +4,10 @@
  * exactly once, in order, and confirmed back to its sender.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeClient, type NodeClient } from '../src/client/node-client.ts';
+import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { until } from './support/until.ts';
 
 const MESSAGES_EACH_WAY = Number(process.env.FAULT_MESSAGES ?? 1500);
 const SEED = Number(process.env.FAULT_SEED ?? 20261129);
@@ -34,23 +35,11 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Resolves when `predicate` holds, checking after every event; rejects after `ms`. */
-function until(clients: NodeClient[], predicate: () => boolean, ms: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > ms) {
-        clearInterval(timer);
-        const state = clients
-          .map((c) => `${c.conversation.status}: received ${c.received.length}`)
-          .join('; ');
-        reject(new Error(`timed out waiting for ${what} (${state})`));
-      }
-    }, 20);
-  });
+/** Resolves when `predicate` holds; rejects after `ms`, saying where each client is. */
+function waitFor(clients: NodeClient[], predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const state = () =>
+    clients.map((c) => `${c.conversation.status}: received ${c.received.length}`).join('; ');
+  return until(predicate, what, ms, state);
 }
 
 const delivered = (client: NodeClient) =>
@@ -67,7 +56,7 @@ describe('delivery through a failing network', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    await until(
+    await waitFor(
       clients,
       () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready',
       30_000,
@@ -82,13 +71,13 @@ describe('delivery through a failing network', () => {
       bob.conversation.send(`bob #${i + 1}`);
       if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
     }
-    await until(
+    await waitFor(
       clients,
       () => alice.received.length >= MESSAGES_EACH_WAY && bob.received.length >= MESSAGES_EACH_WAY,
       120_000,
       'all messages',
     );
-    await until(
+    await waitFor(
       clients,
       () => delivered(alice) === MESSAGES_EACH_WAY && delivered(bob) === MESSAGES_EACH_WAY,
       60_000,
@@ -121,16 +110,16 @@ describe('a relay restart', () => {
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
     const bothReady = () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready';
-    await until(clients, bothReady, 30_000, 'ready');
+    await waitFor(clients, bothReady, 30_000, 'ready');
     alice.conversation.send('before the restart');
-    await until(clients, () => bob.received.length === 1, 10_000, 'first message');
+    await waitFor(clients, () => bob.received.length === 1, 10_000, 'first message');
 
     await relay.close(); // what SIGTERM does: every client is closed with 1001
-    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    await waitFor(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
     alice.conversation.send('during the restart');
     relay = await startServer({ port, host: '127.0.0.1', staticDir: '/nonexistent' });
     // The new relay knows no seats: resume fails, both join again and run a new handshake.
-    await until(
+    await waitFor(
       clients,
       () => bob.received.length === 2,
       30_000,

@@ -1,10 +1,14 @@
 /**
  * The conversation's wiring, against a scripted relay: what it sends, when it reconnects,
- * what it resends, and what the user is told. Real `des` channels; fake socket and timers.
+ * what it resends, and what the user is told. Fake socket and timers; real `des` channels, and
+ * for `modern`'s delivery (envelopes and receipts) a see-through channel, so that the test reads
+ * what would be encrypted without running a handshake.
  */
 import { describe, expect, it } from 'vitest';
-import { roomSalt } from '../src/crypto/des-suite.ts';
-import type { ServerMessage } from '../src/protocol/control.ts';
+import { utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
+import { desEncrypt, deriveDesKey, roomSalt } from '../src/crypto/des-suite.ts';
+import type { ServerMessage, SuiteId } from '../src/protocol/control.ts';
+import type { SecureChannel } from '../src/session/channel.ts';
 import { createDesChannel } from '../src/session/des-channel.ts';
 import { Conversation, type ConversationEvent, type LinkHandlers } from '../src/session/conversation.ts';
 import { decodeEnvelope, encodeEnvelope } from '../src/session/envelope.ts';
@@ -37,14 +41,27 @@ class ScriptedRelay {
   }
 }
 
-async function setup() {
+/** A `modern` stand-in that encrypts nothing: frames are the UTF-8 plaintext. Tests only. */
+function seeThroughChannel(): SecureChannel {
+  return {
+    suite: 'modern',
+    start: async () => [{ type: 'ready' }],
+    grant: async () => [],
+    retry: async () => [{ type: 'ready' }],
+    receive: async (frame) => [{ type: 'message', text: utf8DecodeStrict(frame) }],
+    send: async (text) => [{ type: 'transmit', frame: utf8Encode(text) }],
+    reset: () => undefined,
+  };
+}
+
+async function setup(suite: SuiteId = 'des') {
   const relay = new ScriptedRelay();
   const salt = await roomSalt(ROOM);
   const events: ConversationEvent[] = [];
   const conversation = new Conversation({
     room: ROOM,
-    suite: 'des',
-    channel: createDesChannel({ passphrase: 'pw', salt }),
+    suite,
+    channel: suite === 'des' ? createDesChannel({ passphrase: 'pw', salt }) : seeThroughChannel(),
     random: (n) => new Uint8Array(n).fill(0x11),
     connect: (handlers) => {
       const link: ScriptedRelay['links'][number] = { handlers, sent: [] };
@@ -69,10 +86,14 @@ async function setup() {
   return { relay, conversation, events, partner, settle };
 }
 
-const joined = (partner: boolean, type: 'joined' | 'resumed' = 'joined'): ServerMessage => ({
+const joined = (
+  partner: boolean,
+  type: 'joined' | 'resumed' = 'joined',
+  suite: SuiteId = 'des',
+): ServerMessage => ({
   type,
   room: ROOM,
-  suite: 'des',
+  suite,
   role: 'initiator',
   partner,
   partnerAway: false,
@@ -83,12 +104,12 @@ const statuses = (events: ConversationEvent[]) =>
   events.filter((e) => e.type === 'status').map((e) => (e.type === 'status' ? e.status : ''));
 
 describe('conversation', () => {
-  it('joins, waits, gets ready, and takes a message from sending to sent to delivered', async () => {
-    const { relay, conversation, events, partner, settle } = await setup();
+  it('modern: joins, waits, gets ready, and takes a message from sending to sent to delivered', async () => {
+    const { relay, conversation, events, settle } = await setup('modern');
     conversation.start();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'des' }]);
-    relay.control(joined(false));
+    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'modern' }]);
+    relay.control(joined(false, 'joined', 'modern'));
     relay.control({ type: 'partner-joined' });
     await settle();
     expect(statuses(events)).toEqual(['connecting', 'waiting', 'handshaking', 'ready']);
@@ -96,20 +117,142 @@ describe('conversation', () => {
     const id = conversation.send('hello');
     await settle();
     const [frame] = relay.sentFrames();
-    const [effect] = await partner.receive(frame!);
-    expect(effect?.type === 'message' && decodeEnvelope(effect.text)).toEqual({
+    expect(decodeEnvelope(utf8DecodeStrict(frame!))).toEqual({
       kind: 'message',
       instance: INSTANCE,
       id,
       text: 'hello',
     });
     relay.control({ type: 'ack', frames: 1 });
-    const [receipt] = await partner.send(encodeEnvelope({ kind: 'receipt', instance: INSTANCE, upTo: id }));
-    relay.link.handlers.onBinary(receipt?.type === 'transmit' ? receipt.frame : new Uint8Array());
+    const receipt = encodeEnvelope({ kind: 'receipt', instance: INSTANCE, upTo: id });
+    relay.link.handlers.onBinary(utf8Encode(receipt));
     await settle();
     expect(events.filter((e) => e.type === 'delivery')).toEqual([
       { type: 'delivery', id, status: 'sent' },
       { type: 'delivery', id, status: 'delivered' },
+    ]);
+  });
+
+  it('modern: answers incoming messages with one receipt, shows each once, and resends until confirmed', async () => {
+    const { relay, conversation, events, settle } = await setup('modern');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'joined', 'modern'));
+    await settle();
+    const partner = '22'.repeat(8);
+    const message = (id: number) =>
+      utf8Encode(encodeEnvelope({ kind: 'message', instance: partner, id, text: `#${id}` }));
+    relay.link.handlers.onBinary(message(1));
+    relay.link.handlers.onBinary(message(1)); // a duplicate
+    relay.link.handlers.onBinary(message(2));
+    await settle();
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([
+      { type: 'incoming', text: '#1' },
+      { type: 'incoming', text: '#2' },
+    ]);
+    expect(relay.sentFrames().map((f) => decodeEnvelope(utf8DecodeStrict(f)))).toEqual([
+      { kind: 'receipt', instance: partner, upTo: 2 },
+    ]);
+
+    conversation.send('unconfirmed');
+    await settle();
+    expect(relay.sentFrames()).toHaveLength(2);
+    relay.fireTimers(); // no receipt within the retransmission delay
+    await settle();
+    expect(relay.sentFrames()).toHaveLength(3);
+  });
+
+  it('des: the plaintext is the text and nothing else; the relay ack is final; nothing answers an incoming frame', async () => {
+    const { relay, conversation, events, partner, settle } = await setup('des');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(false));
+    relay.control({ type: 'partner-joined' });
+    await settle();
+    expect(statuses(events)).toEqual(['connecting', 'waiting', 'handshaking', 'ready']);
+
+    const id = conversation.send('hello, café 🙂');
+    await settle();
+    const [frame] = relay.sentFrames();
+    expect(await partner.receive(frame!)).toEqual([{ type: 'message', text: 'hello, café 🙂' }]);
+    relay.control({ type: 'ack', frames: 1 });
+    expect(events.filter((e) => e.type === 'delivery')).toEqual([{ type: 'delivery', id, status: 'sent' }]);
+    expect(relay.timers).toEqual([]); // no retransmission: there is no receipt to wait for
+
+    // What looks like an envelope is just text; it is shown as it is and earns no receipt.
+    for (const text of ['from the original', 'm:1111111111111111:1:x', 'r:1111111111111111:1']) {
+      const [effect] = await partner.send(text);
+      relay.link.handlers.onBinary(effect?.type === 'transmit' ? effect.frame : new Uint8Array());
+    }
+    await settle();
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([
+      { type: 'incoming', text: 'from the original' },
+      { type: 'incoming', text: 'm:1111111111111111:1:x' },
+      { type: 'incoming', text: 'r:1111111111111111:1' },
+    ]);
+    expect(relay.sentFrames()).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'delivery')).toHaveLength(1);
+  });
+
+  it('des: reads a frame made with the original key derivation and a fixed IV', async () => {
+    const { relay, conversation, events, settle } = await setup('des');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true));
+    await settle();
+    const key = await deriveDesKey('pw', await roomSalt(ROOM));
+    relay.link.handlers.onBinary(desEncrypt(key, 'hi', new Uint8Array(8).fill(7)));
+    await settle();
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([{ type: 'incoming', text: 'hi' }]);
+  });
+
+  it('des: a frame of its own sent back by the relay is dropped as replayed, never shown', async () => {
+    const { relay, conversation, events, settle } = await setup('des');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true));
+    await settle();
+    conversation.send('mine');
+    await settle();
+    const [frame] = relay.sentFrames();
+    relay.link.handlers.onBinary(frame!);
+    await settle();
+    expect(events.filter((e) => e.type === 'incoming')).toEqual([]);
+    expect(events).toContainEqual({ type: 'problem', code: 'replayed', fatal: false });
+    expect(relay.sentFrames()).toHaveLength(1);
+    expect(conversation.status).toBe('ready');
+  });
+
+  it('des: across a reconnect, only frames the relay never acknowledged are sent again', async () => {
+    const { relay, conversation, events, partner, settle } = await setup('des');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true));
+    await settle();
+    const acked = conversation.send('acked');
+    conversation.send('in flight');
+    await settle();
+    relay.control({ type: 'ack', frames: 1 });
+    // A partner that comes back on the same connection does not duplicate what is in flight.
+    relay.control({ type: 'partner-away' });
+    relay.control({ type: 'partner-back' });
+    await settle();
+    const firstLink = relay.sentFrames();
+    expect(firstLink).toHaveLength(2);
+
+    relay.link.handlers.onClose();
+    relay.fireTimers();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'resumed'));
+    await settle();
+    const resent = relay.sentFrames();
+    expect(resent).toHaveLength(1);
+    expect(resent[0]).toEqual(firstLink[1]); // byte for byte: the partner can tell the copy by its IV
+    expect(await partner.receive(resent[0]!)).toEqual([{ type: 'message', text: 'in flight' }]);
+    relay.control({ type: 'ack', frames: 1 });
+    expect(events.filter((e) => e.type === 'delivery')).toEqual([
+      { type: 'delivery', id: acked, status: 'sent' },
+      { type: 'delivery', id: acked + 1, status: 'sent' },
     ]);
   });
 
@@ -125,8 +268,10 @@ describe('conversation', () => {
 
     relay.link.handlers.onClose();
     expect(conversation.status).toBe('reconnecting');
-    // The first reconnection waits 250 ms ± 20 % (the other timer is the retransmission's).
-    expect(relay.timers.some((timer) => timer.ms >= 200 && timer.ms <= 300)).toBe(true);
+    // The first reconnection waits 250 ms ± 20 %.
+    expect(relay.timers.map((timer) => timer.ms)).toEqual([
+      expect.toSatisfy((ms: number) => ms >= 200 && ms <= 300),
+    ]);
     relay.fireTimers();
     relay.link.handlers.onOpen();
     expect(relay.sentControl()).toEqual([{ type: 'resume', room: ROOM, token: TOKEN }]);

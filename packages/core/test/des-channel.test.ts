@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { roomSalt } from '../src/crypto/des-suite.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
-import { createDesChannel } from '../src/session/des-channel.ts';
+import { createDesChannel, REMEMBERED_IVS } from '../src/session/des-channel.ts';
 
 function frameOf(effects: ChannelEffect[]): Uint8Array {
   const effect = effects.find((e) => e.type === 'transmit');
@@ -59,5 +59,46 @@ describe('des channel', () => {
     await Promise.all([alice.start('initiator'), bob.start('responder')]);
     expect(await bob.retry('pass')).toEqual([{ type: 'ready' }]);
     expect(await bob.receive(frameOf(await alice.send('now?')))).toEqual([{ type: 'message', text: 'now?' }]);
+  });
+
+  it('drops a frame that carries one of its own recent IVs as replayed: a relay reflecting it back', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const bob = createDesChannel({ passphrase: 'pass', salt });
+    await Promise.all([alice.start('initiator'), bob.start('responder')]);
+    const mine = frameOf(await alice.send('mine'));
+    expect(await alice.receive(mine)).toEqual([{ type: 'warning', code: 'replayed' }]);
+    // The same bytes are a message to the partner, once: a copy right after is dropped silently.
+    expect(await bob.receive(mine)).toEqual([{ type: 'message', text: 'mine' }]);
+    expect(await bob.receive(mine)).toEqual([]);
+    // After a reset (a new partner), its own frames are still its own.
+    alice.reset();
+    await alice.start('initiator');
+    expect(await alice.receive(mine)).toEqual([{ type: 'warning', code: 'replayed' }]);
+  });
+
+  it(`remembers its last ${REMEMBERED_IVS} IVs, and only those`, async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    await alice.start('initiator');
+    const first = frameOf(await alice.send('first'));
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < REMEMBERED_IVS; i++) frames.push(frameOf(await alice.send(`#${i}`)));
+    expect(await alice.receive(first)).toEqual([{ type: 'message', text: 'first' }]);
+    expect(await alice.receive(frames[0]!)).toEqual([{ type: 'warning', code: 'replayed' }]);
+  });
+
+  it('a forged frame with a genuine IV does not hide the genuine frame', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const bob = createDesChannel({ passphrase: 'pass', salt });
+    await Promise.all([alice.start('initiator'), bob.start('responder')]);
+    const genuine = frameOf(await alice.send('the real one'));
+    const forged = genuine.slice();
+    // CBC: flipping the last byte of the first ciphertext block flips the last plaintext byte,
+    // the padding count 0x04 (12 bytes of text): 0xfb is no valid padding.
+    forged[15] = (forged[15] ?? 0) ^ 0xff;
+    expect(await bob.receive(forged)).toEqual([{ type: 'warning', code: 'decrypt-failed' }]);
+    expect(await bob.receive(genuine)).toEqual([{ type: 'message', text: 'the real one' }]);
   });
 });

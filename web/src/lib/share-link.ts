@@ -1,14 +1,15 @@
 /**
  * Share links carry the room code in the URL fragment, which browsers never send to a server.
- * They never carry the passphrase: that is agreed out of band.
+ * They never carry the passphrase: that is agreed out of band. The format is core's
+ * (packages/core/src/protocol/share-link.ts), shared with the terminal client.
  */
-import { roomCode } from '@duet/core/protocol/control';
+import { parseFragment, shareLink as linkTo } from '@duet/core/protocol/share-link';
 
 export function shareLink(location: Pick<Location, 'origin' | 'pathname'>, room: string): string {
-  return `${location.origin}${location.pathname}#${room}`;
+  return linkTo(location, { room, suite: 'modern', saltHex: '' });
 }
 
 export function roomFromHash(hash: string): string {
-  const candidate = decodeURIComponent(hash.replace(/^#/, '')).trim().toLowerCase();
-  return roomCode.safeParse(candidate).success ? candidate : '';
+  const fragment = parseFragment(hash);
+  return fragment.kind === 'invitation' ? fragment.invitation.room : '';
 }

@@ -1,13 +1,16 @@
 /**
- * One conversation: the file that wires the relay protocol, the suite's channel, the outbox and
- * the inbox. It owns no socket and no timer of its own: `connect` and `timers` are passed in,
- * so the browser app, the Node client and the tests all run this same code.
+ * One conversation: the file that wires the relay protocol, the suite's channel and the suite's
+ * delivery machine (outbox, inbox, receipts). It owns no socket and no timer of its own:
+ * `connect` and `timers` are passed in, so the browser app, the terminal client and the tests
+ * all run this same code.
  *
- * What it guarantees: every message typed is shown to the partner exactly once and in order,
- * across dropped connections (reconnect with back-off, resume of the held seat, retransmission
- * of whatever the partner has not confirmed), or ends `failed`, visibly.
+ * What it guarantees, across dropped connections (reconnect with back-off, resume of the held
+ * seat, retransmission): with `modern`, every message typed is shown to the partner exactly once
+ * and in order, or ends `failed`, visibly; with `des`, which has no receipts, every message
+ * reaches the relay at least once, or ends `failed`. The suite's `Delivery` (delivery.ts) holds
+ * that difference; this file never asks which suite it runs.
  */
-import { fromHex, randomBytes, toHex } from '../bytes.ts';
+import { fromHex, randomBytes } from '../bytes.ts';
 import { isDuetError, type ErrorCode } from '../errors.ts';
 import {
   encodeControl,
@@ -18,9 +21,8 @@ import {
   type SuiteId,
 } from '../protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
-import { decodeEnvelope, encodeEnvelope } from './envelope.ts';
-import { Inbox } from './inbox.ts';
-import { Outbox, type DeliveryStatus } from './outbox.ts';
+import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
+import type { DeliveryStatus } from './outbox.ts';
 
 /** One connection to the relay, as the conversation sees it. */
 export interface Link {
@@ -96,10 +98,7 @@ export class Conversation {
     random: (length: number) => Uint8Array;
   };
   readonly #channel: SecureChannel;
-  readonly #outbox = new Outbox();
-  readonly #inbox = new Inbox();
-  /** This tab's sender instance: a partner who sees a new one starts counting afresh. */
-  readonly #instance: string;
+  readonly #delivery: Delivery;
 
   #link: Link | undefined;
   #linkOpen = false;
@@ -113,10 +112,8 @@ export class Conversation {
   #channelReady = false;
   #channelFailed = false;
   #failedAttempts = 0;
-  /** Which link-up each message was last transmitted on, so each goes out once per link-up. */
+  /** Counts link-ups: each message goes out at most once per link-up (`linkEpoch` on it). */
   #linkEpoch = 0;
-  readonly #sentOnEpoch = new Map<number, number>();
-  #receiptDue: { instance: string; upTo: number } | undefined;
   #receiptQueued = false;
   #queue: Promise<void> = Promise.resolve();
   #reconnectAttempts = 0;
@@ -136,7 +133,7 @@ export class Conversation {
       ...options,
     };
     this.#channel = options.channel;
-    this.#instance = toHex(this.#options.random(8));
+    this.#delivery = createDelivery(options.suite, this.#options.random);
   }
 
   get status(): ConversationStatus {
@@ -160,7 +157,7 @@ export class Conversation {
 
   /** Queues a message; returns its id (delivery events follow). */
   send(text: string): number {
-    const message = this.#outbox.add(text);
+    const message = this.#delivery.add(text);
     this.#emit({ type: 'outgoing', id: message.id, text });
     this.#run(() => this.#flush());
     return message.id;
@@ -169,6 +166,7 @@ export class Conversation {
   /** After `passphrase-mismatch`: try another passphrase on the same connection. */
   retry(passphrase: string): void {
     this.#channelFailed = false;
+    this.#delivery.rekeyed();
     this.#run((channel) => channel.retry(passphrase));
     // A partner who arrived while we were failed has not been started yet.
     if (this.#partner === 'present' && !this.#channelStarted) this.#startChannel();
@@ -186,7 +184,7 @@ export class Conversation {
     this.#link?.close(1000, 'leave');
     this.#link = undefined;
     this.#channel.reset();
-    for (const id of this.#outbox.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
     this.#update();
   }
 
@@ -218,7 +216,7 @@ export class Conversation {
     this.#linkOpen = false;
     this.#seated = false;
     this.#framesOnLink = 0;
-    this.#outbox.newLink();
+    this.#delivery.newLink();
     if (this.#ended) return this.#update();
     this.#reconnectAttempts += 1;
     if (this.#reconnectAttempts > this.#options.maxReconnectAttempts) {
@@ -289,8 +287,7 @@ export class Conversation {
         this.#run((channel) => channel.grant(message.attempt, fromHex(message.nonce)));
         break;
       case 'ack':
-        for (const id of this.#outbox.relayAcked(message.frames))
-          this.#emit({ type: 'delivery', id, status: 'sent' });
+        for (const effect of this.#delivery.relayAcked(message.frames)) this.#applyDelivery(effect);
         break;
       case 'error':
         this.#onRelayError(message.code, message.retryAfterMs);
@@ -403,44 +400,52 @@ export class Conversation {
   }
 
   #onPlaintext(text: string): void {
-    let envelope;
+    let effects: DeliveryEffect[];
     try {
-      envelope = decodeEnvelope(text);
-    } catch {
-      // For `des` a wrong key can, rarely, still give valid padding: to the user it is one failure.
-      const code = this.#options.suite === 'des' ? 'decrypt-failed' : 'bad-frame';
-      this.#emit({ type: 'problem', code, fatal: false });
+      effects = this.#delivery.receive(text);
+    } catch (error) {
+      this.#emit({ type: 'problem', code: isDuetError(error) ? error.code : 'bad-frame', fatal: false });
       return;
     }
-    if (envelope.kind === 'receipt') {
-      if (envelope.instance !== this.#instance) return;
-      const delivered = this.#outbox.receipt(envelope.upTo);
-      for (const id of delivered) {
-        this.#sentOnEpoch.delete(id);
-        this.#emit({ type: 'delivery', id, status: 'delivered' });
-      }
-      if (delivered.length > 0) {
-        this.#retransmitDelayMs = RETRANSMIT_MIN_MS;
-        this.#armRetransmit();
-      }
-      return;
+    let progress = false;
+    for (const effect of effects) {
+      this.#applyDelivery(effect);
+      if (effect.type === 'delivery' && effect.status === 'delivered') progress = true;
     }
-    const result = this.#inbox.accept(envelope.instance, envelope.id, envelope.text);
-    for (const shown of result.show) this.#emit({ type: 'incoming', text: shown });
-    this.#receiptDue = result.receipt;
-    if (!this.#receiptQueued) {
-      this.#receiptQueued = true;
-      this.#run(() => this.#sendReceipt());
+    if (progress) {
+      this.#retransmitDelayMs = RETRANSMIT_MIN_MS;
+      this.#armRetransmit();
+    }
+  }
+
+  #applyDelivery(effect: DeliveryEffect): void {
+    switch (effect.type) {
+      case 'incoming':
+        this.#emit({ type: 'incoming', text: effect.text });
+        break;
+      case 'delivery':
+        this.#emit(effect);
+        break;
+      case 'receipt-due':
+        if (!this.#receiptQueued) {
+          this.#receiptQueued = true;
+          this.#run(() => this.#sendReceipt());
+        }
+        break;
+      default: {
+        const never: never = effect;
+        throw new Error(`unhandled delivery effect ${String(never)}`);
+      }
     }
   }
 
   /** One receipt for a burst of incoming messages: it covers everything shown so far. */
   async #sendReceipt(): Promise<void> {
     this.#receiptQueued = false;
-    const receipt = this.#receiptDue;
-    if (!receipt || !this.#canTransmit()) return;
-    this.#receiptDue = undefined;
-    const effects = await this.#channel.send(encodeEnvelope({ kind: 'receipt', ...receipt }));
+    if (!this.#canTransmit()) return;
+    const receipt = this.#delivery.takeReceipt();
+    if (receipt === undefined) return;
+    const effects = await this.#channel.send(receipt);
     for (const effect of effects) this.#apply(effect);
   }
 
@@ -458,7 +463,7 @@ export class Conversation {
   #armRetransmit(): void {
     this.#options.timers.clear(this.#retransmitTimer);
     this.#retransmitTimer = undefined;
-    if (this.#ended || this.#outbox.undelivered().length === 0) return;
+    if (this.#ended || !this.#delivery.awaitingReceipts()) return;
     this.#retransmitTimer = this.#options.timers.set(() => {
       this.#retransmitTimer = undefined;
       this.#retransmitDelayMs = Math.min(2 * this.#retransmitDelayMs, RETRANSMIT_MAX_MS);
@@ -467,30 +472,32 @@ export class Conversation {
     }, this.#retransmitDelayMs);
   }
 
-  /** Transmits, in order, every unconfirmed message not yet sent on this link-up. */
+  /** Transmits, in order, every message the suite's delivery says is due, once per link-up. */
   async #flush(): Promise<void> {
     if (this.#canTransmit() && this.#retransmitTimer === undefined) this.#armRetransmit();
-    for (const message of [...this.#outbox.undelivered()]) {
+    for (const message of [...this.#delivery.due()]) {
       if (!this.#canTransmit()) return;
-      if (this.#sentOnEpoch.get(message.id) === this.#linkEpoch) continue;
+      if (message.linkEpoch === this.#linkEpoch) continue;
       let effects: ChannelEffect[];
+      const sealed = this.#delivery.sealed(message);
       try {
-        effects = await this.#channel.send(
-          encodeEnvelope({ kind: 'message', instance: this.#instance, id: message.id, text: message.text }),
-        );
+        effects = sealed
+          ? [{ type: 'transmit', frame: sealed }]
+          : await this.#channel.send(this.#delivery.plaintext(message));
       } catch (error) {
-        if (this.#outbox.fail(message.id)) this.#emit({ type: 'delivery', id: message.id, status: 'failed' });
+        if (this.#delivery.fail(message.id))
+          this.#emit({ type: 'delivery', id: message.id, status: 'failed' });
         this.#emit({ type: 'problem', code: isDuetError(error) ? error.code : 'bad-input', fatal: false });
         continue;
       }
-      this.#sentOnEpoch.set(message.id, this.#linkEpoch);
+      message.linkEpoch = this.#linkEpoch;
       for (const effect of effects) {
         if (effect.type !== 'transmit') {
           this.#apply(effect);
           continue;
         }
         const frame = this.#transmit(effect.frame);
-        if (frame !== undefined) this.#outbox.transmitted(message.id, frame);
+        if (frame !== undefined) this.#delivery.transmitted(message.id, frame, effect.frame);
       }
     }
   }
@@ -504,7 +511,7 @@ export class Conversation {
     this.#link?.close(1000, code);
     this.#link = undefined;
     this.#linkOpen = false;
-    for (const id of this.#outbox.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
     this.#emit({ type: 'problem', code, fatal: true });
     this.#update();
   }

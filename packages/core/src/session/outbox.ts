@@ -1,9 +1,12 @@
 /**
- * Outgoing messages until the partner confirms them: numbered from 1, kept in order, sent
- * again after every reconnect until an end-to-end receipt covers them.
+ * Outgoing messages until they are settled: numbered from 1, kept in order, sent again after
+ * every reconnect until settled.
  *
  *   sending → sent (the relay acknowledged the frame) → delivered (the partner's receipt)
  *   sending | sent → failed (the message could not be encrypted, or the user left)
+ *
+ * By default a message is settled by an end-to-end receipt (`modern`). With `settledBy:
+ * 'relay-ack'` (`des`, which has no receipts) the relay's ack settles it: `sent` is final.
  */
 export type DeliveryStatus = 'sending' | 'sent' | 'delivered' | 'failed';
 
@@ -11,6 +14,15 @@ export interface OutgoingMessage {
   readonly id: number;
   readonly text: string;
   status: DeliveryStatus;
+  /** The conversation's: the link-up this message was last transmitted on. */
+  linkEpoch?: number;
+  /** `des`: the frame it first went out as, sent again as it is (delivery.ts). */
+  sealed?: Uint8Array | undefined;
+}
+
+export interface OutboxOptions {
+  /** What settles a message: the partner's receipt (default) or the relay's ack. */
+  settledBy?: 'receipt' | 'relay-ack';
 }
 
 export class Outbox {
@@ -18,6 +30,11 @@ export class Outbox {
   /** Frame numbers on the current connection that carried each message, for relay acks. */
   #framesOnLink: { frame: number; id: number }[] = [];
   #nextId = 1;
+  readonly #settledByAck: boolean;
+
+  constructor(options: OutboxOptions = {}) {
+    this.#settledByAck = options.settledBy === 'relay-ack';
+  }
 
   /** Adds a message; it is transmitted by whoever drains `undelivered()`. */
   add(text: string): OutgoingMessage {
@@ -26,9 +43,15 @@ export class Outbox {
     return message;
   }
 
-  /** Everything not yet confirmed by the partner, oldest first. */
+  /** Everything not yet settled, oldest first. */
   undelivered(): readonly OutgoingMessage[] {
     return this.#pending;
+  }
+
+  /** Unsettled messages with no frame on the current connection waiting for the relay's ack. */
+  notOnLink(): OutgoingMessage[] {
+    const onLink = new Set(this.#framesOnLink.map((f) => f.id));
+    return this.#pending.filter((m) => !onLink.has(m.id));
   }
 
   /** Message `id` went out as binary frame number `frame` (1-based) of the current connection. */
@@ -41,11 +64,13 @@ export class Outbox {
     const changed: number[] = [];
     while (this.#framesOnLink.length > 0 && this.#framesOnLink[0]!.frame <= frames) {
       const { id } = this.#framesOnLink.shift()!;
-      const message = this.#pending.find((m) => m.id === id);
+      const index = this.#pending.findIndex((m) => m.id === id);
+      const message = this.#pending[index];
       if (message?.status === 'sending') {
         message.status = 'sent';
         changed.push(id);
       }
+      if (message && this.#settledByAck) this.#pending.splice(index, 1);
     }
     return changed;
   }

@@ -1,6 +1,7 @@
 /**
  * A headless Duet client for Node: the same Conversation as the browser app (packages/core),
- * over a `ws` socket. Used by the fault-injection tests and the benchmarks.
+ * over a `ws` socket. The terminal client runs on it, and so do the relay's fault-injection
+ * tests and the benchmarks.
  */
 import WebSocket from 'ws';
 import type { SuiteId } from '@duet/core/protocol/control';
@@ -13,9 +14,11 @@ import {
 import { createChannel } from '@duet/core/session/suites';
 
 /** Opens one `ws` socket to the relay at `url` (ws://host:port/ws) per call. */
-export function nodeConnect(url: string): Connect {
+export function nodeConnect(url: string, sockets?: Set<WebSocket>): Connect {
   return (handlers) => {
     const socket = new WebSocket(url);
+    sockets?.add(socket);
+    socket.on('close', () => sockets?.delete(socket));
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => handlers.onOpen());
     socket.on('close', () => handlers.onClose());
@@ -59,6 +62,8 @@ export interface NodeClient {
   /** Texts shown from the partner, in order. */
   received: string[];
   events: ConversationEvent[];
+  /** Resolves once every socket is closed (after `leave`, the closing handshake), or after `graceMs`. */
+  closed(graceMs?: number): Promise<void>;
 }
 
 export async function startNodeClient(options: NodeClientOptions): Promise<NodeClient> {
@@ -69,12 +74,18 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
     passphrase: options.passphrase,
     saltHex: options.saltHex ?? '',
   });
-  const client: NodeClient = { conversation: undefined as unknown as Conversation, received: [], events: [] };
+  const sockets = new Set<WebSocket>();
+  const client: NodeClient = {
+    conversation: undefined as unknown as Conversation,
+    received: [],
+    events: [],
+    closed: (graceMs = 2_000) => allClosed(sockets, graceMs),
+  };
   client.conversation = new Conversation({
     room: options.room,
     suite,
     channel,
-    connect: nodeConnect(options.url),
+    connect: nodeConnect(options.url, sockets),
     timers: nodeTimers,
     ...(options.reconnectDelaysMs ? { reconnectDelaysMs: options.reconnectDelaysMs } : {}),
     ...(options.maxReconnectAttempts ? { maxReconnectAttempts: options.maxReconnectAttempts } : {}),
@@ -86,4 +97,15 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
   });
   client.conversation.start();
   return client;
+}
+
+function allClosed(sockets: Set<WebSocket>, graceMs: number): Promise<void> {
+  const closing = [...sockets].map(
+    (socket) => new Promise<void>((resolve) => socket.once('close', () => resolve())),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+  });
+  return Promise.race([Promise.all(closing).then(() => undefined), grace]).finally(() => clearTimeout(timer));
 }

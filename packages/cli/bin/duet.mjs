@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `duet` command. Duet's packages are TypeScript run from source (as the relay is), so the
+// bin registers tsx's loader and hands over to src/main.ts.
+import { register } from 'tsx/esm/api';
+
+register();
+const { run } = await import('../src/main.ts');
+// Exit at once: the conversation has left and closed its socket, and nothing else may hold the
+// process open (a paused stdin pipe would).
+process.exit(await run(process.argv.slice(2)));
