@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type StartOptions } from '../server/src/server.ts';
 
@@ -81,8 +81,14 @@ export interface OpenedPage {
   pageErrors: string[];
 }
 
-export async function openPage(harness: Harness, hash = ''): Promise<OpenedPage> {
-  const context = await harness.browser.newContext();
+export async function openPage(
+  harness: Harness,
+  hash = '',
+  options: BrowserContextOptions = {},
+): Promise<OpenedPage> {
+  const context = await harness.browser.newContext(options);
+  // Copy buttons write to the clipboard; tests read it back.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness.url });
   const page = await context.newPage();
   const frameLog: FrameLog = { frames: [], sent: [] };
   const pageErrors: string[] = [];
