@@ -73,8 +73,9 @@ export class ChatSession {
   saltHex = $state('');
   origin = $state<Origin>('joined');
   /**
-   * The passphrase, for whoever started the conversation: shown (masked) on the waiting screen
-   * until the channel is secure, then forgotten here. Never in a URL, storage or frame.
+   * The passphrase, for whoever started the conversation: shown (masked) while waiting for the
+   * partner, until the channel is secure, and again if the partner leaves. Never in a URL,
+   * storage or frame (the channel holds it in memory for retries anyway).
    */
   passphrase = $state('');
   /** `modern`: the current session's safety code, as words; null until the channel is secure. */
@@ -96,7 +97,9 @@ export class ChatSession {
   messageCount = $derived(this.timeline.filter((item) => item.kind === 'message').length);
 
   #conversation: Conversation | undefined;
-  /** Kept while joining, so that a suite mismatch can be fixed in one click; dropped once secure. */
+  /** What `passphrase` shows while waiting, for whoever started. */
+  #own = '';
+  /** What this conversation joined with, so that a suite mismatch is fixed in one click. */
   #request: JoinRequest | undefined;
   #incoming = 0;
   #lines = 0;
@@ -113,7 +116,8 @@ export class ChatSession {
     this.suite = request.suite;
     this.saltHex = request.suite === 'des' ? request.saltHex : '';
     this.origin = request.origin;
-    this.passphrase = request.origin === 'started' ? request.passphrase : '';
+    this.#own = request.origin === 'started' ? request.passphrase : '';
+    this.passphrase = this.#own;
     this.#request = { ...request };
     this.banner = null;
     this.partner = 'absent';
@@ -153,7 +157,7 @@ export class ChatSession {
     this.awaitingPartnerRetry = this.suite === 'modern' && !this.partnerRetried;
     this.partnerRetried = false;
     this.banner = null;
-    if (this.origin === 'started') this.passphrase = passphrase;
+    if (this.origin === 'started') this.passphrase = this.#own = passphrase;
     if (this.#request) this.#request.passphrase = passphrase;
     this.#conversation?.retry(passphrase);
   }
@@ -161,7 +165,7 @@ export class ChatSession {
   /** Before the partner arrives, whoever started may pick another passphrase. */
   changePassphrase(passphrase: string): void {
     if (this.status !== 'waiting' || passphrase === '') return;
-    this.passphrase = passphrase;
+    this.passphrase = this.#own = passphrase;
     if (this.#request) this.#request.passphrase = passphrase;
     this.#conversation?.retry(passphrase);
   }
@@ -181,7 +185,7 @@ export class ChatSession {
     this.#conversation?.leave();
     this.#conversation = undefined;
     this.#request = undefined;
-    this.passphrase = '';
+    this.passphrase = this.#own = '';
     this.#clearSafetyCode();
     this.timeline = [];
     this.partner = 'absent';
@@ -256,7 +260,6 @@ export class ChatSession {
     if (status === 'ready') {
       // Secure (or, for des, keyed): the passphrase is no longer needed on screen.
       this.passphrase = '';
-      this.#request = undefined;
       this.awaitingPartnerRetry = false;
       this.partnerRetried = false;
       // Back to normal: a warning about an earlier frame no longer needs to stand, nor a lost connection.
@@ -268,6 +271,10 @@ export class ChatSession {
       ) {
         this.banner = null;
       }
+    } else if (status === 'waiting') {
+      // The partner left: whoever started may invite someone again.
+      this.passphrase = this.#own;
+      this.#clearSafetyCode();
     } else if (status !== 'reconnecting') {
       // A new handshake or no partner: the old session's code no longer holds.
       this.#clearSafetyCode();
