@@ -68,6 +68,7 @@ describe('accessibility', () => {
       'secure-chat',
       'leave-confirm',
       'partner-left',
+      'refused',
       'closed',
       'des-chat',
     ]);

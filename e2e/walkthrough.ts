@@ -28,6 +28,7 @@ export type StateName =
   | 'secure-chat'
   | 'leave-confirm'
   | 'partner-left'
+  | 'refused'
   | 'closed'
   | 'des-chat';
 
@@ -93,10 +94,14 @@ export async function walkThrough(
   await carol.page.getByTestId('passphrase-input').fill(passphrase);
   await carol.page.getByTestId('join-button').click();
   await waitForError(carol.page, 'room-full');
-  await visit('closed', [carol.page]);
+  await visit('refused', [carol.page]);
   await leave(alice.page);
   await dave.page.context().close();
   await carol.page.context().close();
+
+  const lost = await lostForGood(harness, options);
+  await visit('closed', [lost]);
+  await lost.context().close();
 
   const desLink = (await startConversation(alice.page, 'des')).link;
   const desPassphrase = await revealedPassphrase(alice.page);
@@ -111,6 +116,42 @@ export async function walkThrough(
   await visit('des-chat', [alice.page, bob.page]);
   await alice.page.context().close();
   await bob.page.context().close();
+}
+
+/**
+ * A page whose connection drops and never comes back: it tries again (with back-off, on a fake
+ * clock that the test moves on) until it gives up, `closed` with `connection-lost`.
+ */
+async function lostForGood(harness: Harness, options: BrowserContextOptions): Promise<Page> {
+  const context = await harness.browser.newContext(options);
+  const page = await context.newPage();
+  await page.clock.install();
+  let first: { cut(): void } | undefined;
+  await page.routeWebSocket(/\/ws$/, (client) => {
+    if (first) return void client.close({ code: 4000, reason: 'offline' });
+    const server = client.connectToServer();
+    client.onMessage((message) => server.send(message));
+    server.onMessage((message) => client.send(message));
+    first = {
+      cut: () => {
+        void server.close({ code: 4000, reason: 'offline' });
+        void client.close({ code: 4000, reason: 'offline' });
+      },
+    };
+  });
+  await page.goto(`${harness.url}/`);
+  await page.getByTestId('start-button').click();
+  await waitForState(page, 'waiting');
+  first?.cut();
+  const closed = page.locator('[data-testid="status"][data-state="closed"]');
+  // Bounded: 30 attempts, at most 10 s (+20 %) apart.
+  for (let i = 0; i < 80 && !(await closed.isVisible()); i++) {
+    await page.clock.fastForward(13_000);
+    await closed.waitFor({ timeout: 250 }).catch(() => undefined);
+  }
+  await waitForError(page, 'connection-lost');
+  await closed.waitFor();
+  return page;
 }
 
 async function revealedPassphrase(page: Page): Promise<string> {

@@ -170,6 +170,14 @@ export class ChatSession {
     this.#conversation?.retry(passphrase);
   }
 
+  /** After the connection was lost for good: join the same room again; the messages stay. */
+  async rejoin(): Promise<void> {
+    const request = this.#request;
+    if (!request || this.status !== 'closed') return;
+    this.#conversation = undefined;
+    await this.join(request);
+  }
+
   /** After a suite mismatch: join the same room again with the other suite. */
   async switchSuite(): Promise<void> {
     const request = this.#request;
