@@ -23,6 +23,8 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   'no-partner': 'Your partner is not in the room right now.',
   'bad-input': 'That input is not valid.',
   'handshake-failed': 'The secure handshake failed. Try again.',
+  'bad-point':
+    'The secure handshake received an invalid value and stopped. Try again; if it happens again, someone may be tampering with the connection.',
 };
 
 export function explain(code: ErrorCode): string {

@@ -58,6 +58,9 @@ export interface JoinRequest extends ChannelSettings {
   origin: Origin;
 }
 
+/** Failures of the handshake itself: the passphrase can be entered again, no reload needed. */
+const CHANNEL_FAILURES = new Set<ErrorCode>(['passphrase-mismatch', 'handshake-failed', 'bad-point']);
+
 const browserTimers = {
   set: (callback: () => void, ms: number) => setTimeout(callback, ms),
   clear: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -91,7 +94,7 @@ export class ChatSession {
 
   /** The passphrase failed: the view offers to retry with another one. */
   canRetry = $derived(
-    (this.status === 'failed' && this.banner?.code === 'passphrase-mismatch') ||
+    (this.status === 'failed' && CHANNEL_FAILURES.has(this.banner?.code ?? 'bad-input')) ||
       (this.suite === 'des' && this.banner?.code === 'decrypt-failed'),
   );
   messageCount = $derived(this.timeline.filter((item) => item.kind === 'message').length);
