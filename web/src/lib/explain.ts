@@ -2,7 +2,8 @@
 import type { ErrorCode } from '@duet/core/errors';
 
 const SENTENCES: Partial<Record<ErrorCode, string>> = {
-  'room-full': 'This room already has two people in it. Create a new room or check the code.',
+  'room-full':
+    'This room already has two people in it. Check the link or code, or leave and start a conversation of your own.',
   'suite-mismatch':
     'Your partner joined this room with the other encryption suite. Both of you must pick the same one.',
   'decrypt-failed':
