@@ -83,6 +83,22 @@ describe('start and share', () => {
     expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
 
+  it('Share… hands the link, and only the link, to the system share sheet where there is one', async () => {
+    const { page } = await openPage(harness());
+    await page.addInitScript(() => {
+      const shared: ShareData[] = [];
+      Object.assign(window, { shared });
+      Object.defineProperty(navigator, 'share', { value: async (data: ShareData) => void shared.push(data) });
+    });
+    await page.reload();
+    const { link, passphrase } = await startConversation(page);
+    await page.getByTestId('web-share-button').click();
+    const shared = await page.evaluate(() => (window as unknown as { shared: ShareData[] }).shared);
+    expect(shared).toHaveLength(1);
+    expect(shared[0]?.url).toBe(link);
+    expect(JSON.stringify(shared)).not.toContain(passphrase.split(' ')[0]);
+  });
+
   it('a reload of the creator page comes back to the same room, as a joiner', async () => {
     const alice = await openPage(harness());
     const { link } = await startConversation(alice.page);
