@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   containsBytes,
   joinRoom,
+  leave,
   messageTexts,
   openPage,
   openThreePages,
@@ -74,10 +75,12 @@ describe('des suite in the browser', () => {
     // The wrong page leaves; a partner with the right passphrase takes the seat and Alice chats on.
     await mallory.page.getByTestId('leave-button').click();
     await waitForState(alice.page, 'waiting');
-    const bob = await openPage(harness(), `#${room}`);
-    expect(await bob.page.getByTestId('room-input').inputValue()).toBe(room);
+    // The share link carries the suite: the joiner only types the passphrase.
+    const link = (await alice.page.getByTestId('share-link').textContent()) ?? '';
+    expect(new URL(link).hash).toBe(`#${room}&suite=des`);
+    const bob = await openPage(harness(), new URL(link).hash);
+    expect(await bob.page.locator('main').textContent()).toContain(room);
     await bob.page.getByTestId('passphrase-input').fill('right passphrase');
-    await bob.page.getByTestId('suite-select').selectOption('des');
     await bob.page.getByTestId('join-button').click();
     await waitForState(alice.page, 'ready');
     await sendMessage(alice.page, 'still here');
@@ -118,8 +121,8 @@ describe('des suite in the browser', () => {
     await sendMessage(alice.page, 'seed salt');
     await waitForMessage(bob.page, 'in', 'seed salt');
 
-    // Same passphrase, another salt: another key.
-    await bob.page.getByTestId('leave-button').click();
+    // Same passphrase, another salt: another key. Bob has a message, so leaving asks first.
+    await leave(bob.page);
     await waitForState(alice.page, 'waiting');
     const carol = await openPage(harness());
     await joinRoom(carol.page, {

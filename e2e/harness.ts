@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type StartOptions } from '../server/src/server.ts';
 
@@ -81,8 +81,14 @@ export interface OpenedPage {
   pageErrors: string[];
 }
 
-export async function openPage(harness: Harness, hash = ''): Promise<OpenedPage> {
-  const context = await harness.browser.newContext();
+export async function openPage(
+  harness: Harness,
+  hash = '',
+  options: BrowserContextOptions = {},
+): Promise<OpenedPage> {
+  const context = await harness.browser.newContext(options);
+  // Copy buttons write to the clipboard; tests read it back.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: harness.url });
   const page = await context.newPage();
   const frameLog: FrameLog = { frames: [], sent: [] };
   const pageErrors: string[] = [];
@@ -113,12 +119,52 @@ export interface JoinOptions {
   salt?: string;
 }
 
+/** Joins by typed code from the start page (the code form opens behind `join-with-code-button`). */
 export async function joinRoom(page: Page, options: JoinOptions): Promise<void> {
+  const codeButton = page.getByTestId('join-with-code-button');
+  if (await codeButton.isVisible()) await codeButton.click();
   await page.getByTestId('room-input').fill(options.room);
   await page.getByTestId('passphrase-input').fill(options.passphrase);
   await page.getByTestId('suite-select').selectOption(options.suite);
   if (options.salt !== undefined) await page.getByTestId('salt-input').fill(options.salt);
   await page.getByTestId('join-button').click();
+}
+
+export interface Started {
+  /** The share link, as the page shows it. */
+  link: string;
+  /** The generated passphrase, read after pressing Reveal. */
+  passphrase: string;
+}
+
+/** Starts a conversation with one click (and, for `des`, the suite picked first); returns what to share. */
+export async function startConversation(page: Page, suite: 'modern' | 'des' = 'modern'): Promise<Started> {
+  if (suite !== 'modern') {
+    await page.locator('details.options summary').click();
+    await page.getByTestId('start-suite-select').selectOption(suite);
+  }
+  await page.getByTestId('start-button').click();
+  const link = (await page.getByTestId('share-link').textContent()) ?? '';
+  await page.getByTestId('passphrase-reveal').click();
+  const passphrase = (await page.getByTestId('passphrase').textContent())?.trim() ?? '';
+  await page.getByTestId('passphrase-reveal').click();
+  return { link, passphrase };
+}
+
+/** Opens a share link in a new page and joins with `passphrase` from the joiner view. */
+export async function joinByLink(harness: Harness, link: string, passphrase: string): Promise<OpenedPage> {
+  const opened = await openPage(harness, new URL(link).hash);
+  await opened.page.getByTestId('passphrase-input').fill(passphrase);
+  await opened.page.getByTestId('join-button').click();
+  return opened;
+}
+
+/** Leaves, confirming when the page asks (it does once there are messages). */
+export async function leave(page: Page): Promise<void> {
+  await page.getByTestId('leave-button').click();
+  const confirm = page.getByTestId('leave-confirm');
+  if (await confirm.isVisible()) await confirm.click();
+  await page.getByTestId('start-button').waitFor();
 }
 
 export async function waitForState(page: Page, state: string): Promise<void> {

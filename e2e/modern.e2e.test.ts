@@ -17,6 +17,8 @@ const harness = useHarness();
 
 /** Joins with the suite left at its default, as a new user would. */
 async function joinWithDefaults(page: Page, room: string, passphrase: string): Promise<void> {
+  const codeButton = page.getByTestId('join-with-code-button');
+  if (await codeButton.isVisible()) await codeButton.click();
   await page.getByTestId('room-input').fill(room);
   await page.getByTestId('passphrase-input').fill(passphrase);
   await page.getByTestId('join-button').click();
@@ -28,6 +30,7 @@ describe('modern suite in the browser', () => {
     const passphrase = 'purple monkey dishwasher';
     const alice = await openPage(harness());
     const bob = await openPage(harness());
+    await alice.page.getByTestId('join-with-code-button').click();
     expect(await alice.page.getByTestId('suite-select').inputValue()).toBe('modern');
     await joinWithDefaults(alice.page, room, passphrase);
     await waitForState(alice.page, 'waiting');

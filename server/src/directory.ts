@@ -32,7 +32,12 @@ export interface PartnerSeat {
 
 export type DirectoryJoin =
   | { ok: true; seat: SeatRef; token: string; partner: PartnerSeat | undefined }
-  | { ok: false; code: Extract<RelayErrorCode, 'room-full' | 'suite-mismatch' | 'server-busy'> };
+  | {
+      ok: false;
+      code: Extract<RelayErrorCode, 'room-full' | 'suite-mismatch' | 'server-busy'>;
+      /** With `suite-mismatch`: the connection seated in the room, to be told `partner-refused`. */
+      occupant?: Location | undefined;
+    };
 
 export type DirectoryResume =
   | {

@@ -63,7 +63,10 @@ export class MemoryRoomDirectory implements RoomDirectory {
 
   join(room: string, suite: SuiteId, at: Location): Promise<DirectoryJoin> {
     const result = this.#rooms.join(room, suite, at, newToken());
-    if (!result.ok) return Promise.resolve(result);
+    if (!result.ok) {
+      const occupant = result.code === 'suite-mismatch' ? result.occupant?.peer : undefined;
+      return Promise.resolve({ ok: false, code: result.code, occupant });
+    }
     const seat = this.#ref(result.room, result.seat);
     return Promise.resolve({
       ok: true,

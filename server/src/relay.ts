@@ -191,7 +191,12 @@ export function createRelay(options: RelayOptions): Relay {
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
     peers.renumber(peer);
     const result = await directory.join(room, suite, peer.at);
-    if (!result.ok) return sendError(peer, result.code);
+    if (!result.ok) {
+      // Both sides learn of a suite mismatch: the one seated would otherwise wait for ever.
+      if (result.code === 'suite-mismatch')
+        router.notify(result.occupant, { type: 'partner-refused', code: 'suite-mismatch', suite });
+      return sendError(peer, result.code);
+    }
     if (!peer.link.open) {
       await directory.release(result.seat, peer.at); // closed while the seat was being taken
       router.notify(result.partner?.at, { type: 'partner-left' });

@@ -32,7 +32,9 @@ export interface Room<P> {
 
 export type JoinResult<P> =
   | { ok: true; room: Room<P>; seat: Seat<P>; partner: Seat<P> | undefined }
-  | { ok: false; code: Extract<RelayErrorCode, 'room-full' | 'suite-mismatch' | 'server-busy'> };
+  | { ok: false; code: Extract<RelayErrorCode, 'room-full' | 'server-busy'> }
+  /** `occupant`: the one seat taken, whose holder is told (docs/protocol.md, `partner-refused`). */
+  | { ok: false; code: 'suite-mismatch'; occupant: Seat<P> | undefined };
 
 export type ResumeResult<P> =
   | {
@@ -73,7 +75,8 @@ export class Rooms<P> {
     const index: SeatIndex | undefined =
       room.seats[0] === undefined ? 0 : room.seats[1] === undefined ? 1 : undefined;
     if (index === undefined) return { ok: false, code: 'room-full' };
-    if (room.suite !== suite) return { ok: false, code: 'suite-mismatch' };
+    if (room.suite !== suite)
+      return { ok: false, code: 'suite-mismatch', occupant: room.seats[otherSeat(index)] };
     const seat: Seat<P> = { index, peer, token };
     room.seats[index] = seat;
     return { ok: true, room, seat, partner: room.seats[otherSeat(index)] };

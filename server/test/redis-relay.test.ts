@@ -88,10 +88,13 @@ describe('scale-out on Redis', () => {
       c.sendJson({ type: 'join', room: 'full-room', suite: 'modern' });
       expect(await c.errorCode()).toBe('room-full');
     }
-    await joined(await connect(one), 'des-room');
+    const seated = await connect(one);
+    await joined(seated, 'des-room');
     const d = await connect(two);
     d.sendJson({ type: 'join', room: 'des-room', suite: 'des' });
     expect(await d.errorCode()).toBe('suite-mismatch');
+    // Told across nodes, so that it does not wait for ever.
+    expect(await seated.control()).toEqual({ type: 'partner-refused', code: 'suite-mismatch', suite: 'des' });
   });
 
   it('ten clients racing for one room across two nodes: exactly two are seated, one per role', async () => {

@@ -82,13 +82,14 @@ describe('relay: rooms of two', () => {
     for (const client of [a, b, c]) client.close();
   });
 
-  it('refuses a joiner with the other suite: suite-mismatch', async () => {
+  it('refuses a joiner with the other suite: suite-mismatch, and the one seated is told', async () => {
     const room = newRoom();
     const a = await TestClient.connect(relay().url);
     await a.join(room, 'modern');
     const b = await TestClient.connect(relay().url);
     b.sendJson({ type: 'join', room, suite: 'des' });
     expect(await b.errorCode()).toBe('suite-mismatch');
+    expect(await a.control()).toEqual({ type: 'partner-refused', code: 'suite-mismatch', suite: 'des' });
     a.close();
     b.close();
   });

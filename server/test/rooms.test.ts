@@ -29,7 +29,11 @@ describe('Rooms: seats', () => {
   it('the first joiner fixes the suite: the other one gets suite-mismatch', () => {
     const rooms = new Rooms<string>(10);
     rooms.join('room', 'modern', 'alice', 't1');
-    expect(rooms.join('room', 'des', 'bob', 't2')).toEqual({ ok: false, code: 'suite-mismatch' });
+    expect(rooms.join('room', 'des', 'bob', 't2')).toMatchObject({
+      ok: false,
+      code: 'suite-mismatch',
+      occupant: { index: 0, peer: 'alice' },
+    });
   });
 
   it('a released seat is taken by the next joiner, and a room with no seat taken is deleted', () => {

@@ -13,6 +13,7 @@
 import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
 import type { ConversationEvent, ConversationStatus } from '@duet/core/session/conversation';
+import { safetyCodeWords } from '@duet/core/protocol/words';
 
 // C0 controls but tab, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates.
 // eslint-disable-next-line no-control-regex
@@ -85,6 +86,12 @@ export function renderEvent(event: ConversationEvent, suite: SuiteId): string | 
       return `< ${escapeText(event.text)}`;
     case 'problem':
       return describeProblem(event.code);
+    case 'safety-code':
+      return `* safety code: ${safetyCodeWords(event.code).join(' ')} (compare it with your partner by voice)`;
+    case 'partner-retried':
+      return '* your partner tried again with another passphrase';
+    case 'partner-refused':
+      return `* someone tried to join this room with the ${event.suite} suite and was refused`;
     default: {
       const never: never = event;
       return `* ${String((never as { type: string }).type)}`;

@@ -12,6 +12,16 @@ describe('terminal lines', () => {
     expect(renderEvent({ type: 'status', status: 'ready' }, 'des')).toContain('cannot confirm delivery');
   });
 
+  it('shows the safety code as words, a partner trying again, and a joiner refused for its suite', () => {
+    expect(renderEvent({ type: 'safety-code', code: [1060, 1397, 1486, 644, 1008] }, 'modern')).toBe(
+      '* safety code: loyal push right explain lawn (compare it with your partner by voice)',
+    );
+    expect(renderEvent({ type: 'partner-retried' }, 'modern')).toContain('tried again');
+    expect(
+      renderEvent({ type: 'partner-refused', code: 'suite-mismatch', suite: 'des' }, 'modern'),
+    ).toContain('des suite');
+  });
+
   it('a partner cannot write to the terminal: escapes, line breaks and bidi overrides are shown, not obeyed', () => {
     expect(escapeText('\u001b[2J\u001b]0;pwned\u0007')).toBe('\\x1b[2J\\x1b]0;pwned\\x07');
     expect(escapeText('one\n* secure channel ready\r')).toBe('one\\n* secure channel ready\\r');

@@ -108,6 +108,7 @@ export class SeedLink implements Link {
         break;
       case 'ack':
       case 'handshake':
+      case 'partner-refused': // the original has no way to be told
         break;
       default: {
         const never: never = message;

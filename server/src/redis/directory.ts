@@ -82,8 +82,8 @@ export class RedisRoomDirectory implements RoomDirectory {
       token,
       id,
       this.options.maxRooms,
-    )) as { e: 'room-full' | 'suite-mismatch' | 'server-busy' } | { i: SeatIndex; p?: WireView };
-    if ('e' in answer) return { ok: false, code: answer.e };
+    )) as { e: 'room-full' | 'suite-mismatch' | 'server-busy'; o?: Wire } | { i: SeatIndex; p?: WireView };
+    if ('e' in answer) return { ok: false, code: answer.e, occupant: location(answer.o) };
     return { ok: true, seat: { room, suite, index: answer.i, id }, token, partner: partnerSeat(answer.p) };
   }
 

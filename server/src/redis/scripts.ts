@@ -58,7 +58,7 @@ local function parse(m)
 end
 `;
 
-/** ARGV: code, suite, node, conn, token, seat id, maxRooms → {e} | {i, p?: {away, n, c}} */
+/** ARGV: code, suite, node, conn, token, seat id, maxRooms → {e, o?: {n, c}} | {i, p?: {away, n, c}} */
 export const JOIN = `${PRELUDE}
 local code, suite, node, conn, token, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local r = 'duet:room:' .. code
@@ -69,7 +69,9 @@ if redis.call('EXISTS', r) == 0 then
 end
 local i
 if not seat(r, 0) then i = 0 elseif not seat(r, 1) then i = 1 else return cjson.encode({ e = 'room-full' }) end
-if redis.call('HGET', r, 'suite') ~= suite then return cjson.encode({ e = 'suite-mismatch' }) end
+if redis.call('HGET', r, 'suite') ~= suite then
+  return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - i)) })
+end
 put(r, i, { t = token, id = id, n = node, c = conn, h = 0, pad = '' })
 redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, id))
 return cjson.encode({ i = i, p = view(seat(r, 1 - i)) })

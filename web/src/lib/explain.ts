@@ -2,7 +2,8 @@
 import type { ErrorCode } from '@duet/core/errors';
 
 const SENTENCES: Partial<Record<ErrorCode, string>> = {
-  'room-full': 'This room already has two people in it. Create a new room or check the code.',
+  'room-full':
+    'This room already has two people in it. Check the link or code, or leave and start a conversation of your own.',
   'suite-mismatch':
     'Your partner joined this room with the other encryption suite. Both of you must pick the same one.',
   'decrypt-failed':
@@ -23,6 +24,8 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   'no-partner': 'Your partner is not in the room right now.',
   'bad-input': 'That input is not valid.',
   'handshake-failed': 'The secure handshake failed. Try again.',
+  'bad-point':
+    'The secure handshake received an invalid value and stopped. Try again; if it happens again, someone may be tampering with the connection.',
 };
 
 export function explain(code: ErrorCode): string {

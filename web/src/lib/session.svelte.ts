@@ -14,13 +14,15 @@ import {
 import type { DeliveryStatus } from '@duet/core/session/outbox';
 import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
 import { browserConnect } from './transport.ts';
+import { loadWords } from './words.ts';
 
-/** `idle` is the join view; the rest are the conversation's states. */
+/** `idle` is the start (or join) view; the rest are the conversation's states. */
 export type Status = 'idle' | ConversationStatus;
 export type { DeliveryStatus, PartnerState };
 
 export interface ChatMessage {
-  /** Unique in the list: `out-<id>` for ours, `in-<n>` for the partner's. */
+  kind: 'message';
+  /** Unique in the timeline: `out-<id>` for ours, `in-<n>` for the partner's. */
   key: string;
   /** For outgoing messages, the conversation's message id. */
   id?: number;
@@ -31,11 +33,33 @@ export interface ChatMessage {
   status?: DeliveryStatus;
 }
 
+export type SystemKind = 'partner-joined' | 'partner-away' | 'partner-back' | 'partner-left';
+
+/** A line in the conversation about the partner, not from it. */
+export interface SystemLine {
+  kind: 'system';
+  key: string;
+  what: SystemKind;
+  time: number;
+}
+
+export type TimelineItem = ChatMessage | SystemLine;
+
 export interface Banner {
   code: ErrorCode;
   /** Fatal errors end the session (or wait for a retry); others are warnings and the chat goes on. */
   fatal: boolean;
 }
+
+/** How this page came to the room: it started the conversation, or joined one. */
+export type Origin = 'started' | 'joined';
+
+export interface JoinRequest extends ChannelSettings {
+  origin: Origin;
+}
+
+/** Failures of the handshake itself: the passphrase can be entered again, no reload needed. */
+const CHANNEL_FAILURES = new Set<ErrorCode>(['passphrase-mismatch', 'handshake-failed', 'bad-point']);
 
 const browserTimers = {
   set: (callback: () => void, ms: number) => setTimeout(callback, ms),
@@ -44,40 +68,78 @@ const browserTimers = {
 
 export class ChatSession {
   status = $state<Status>('idle');
-  messages = $state<ChatMessage[]>([]);
+  timeline = $state<TimelineItem[]>([]);
   banner = $state<Banner | null>(null);
   partner = $state<PartnerState>('absent');
   room = $state('');
   suite = $state<SuiteId>('modern');
+  saltHex = $state('');
+  origin = $state<Origin>('joined');
+  /**
+   * The passphrase, for whoever started the conversation: shown (masked) while waiting for the
+   * partner, until the channel is secure, and again if the partner leaves. Never in a URL,
+   * storage or frame (the channel holds it in memory for retries anyway).
+   */
+  passphrase = $state('');
+  /** `modern`: the current session's safety code, as words; null until the channel is secure. */
+  safetyCode = $state<string[] | null>(null);
+  /** After a mismatch: the partner is trying again and waits for this side to. */
+  partnerRetried = $state(false);
+  /** After this side retried: the partner has not yet. */
+  awaitingPartnerRetry = $state(false);
+  /** Someone was refused a seat here because it asked for this other suite. */
+  refusedSuite = $state<SuiteId | null>(null);
+  /** Incoming messages so far (the view counts the unseen ones). */
+  incomingCount = $state(0);
+
   /** The passphrase failed: the view offers to retry with another one. */
-  canRetry = $derived(this.status === 'failed' && this.banner?.code === 'passphrase-mismatch');
+  canRetry = $derived(
+    (this.status === 'failed' && CHANNEL_FAILURES.has(this.banner?.code ?? 'bad-input')) ||
+      (this.suite === 'des' && this.banner?.code === 'decrypt-failed'),
+  );
+  messageCount = $derived(this.timeline.filter((item) => item.kind === 'message').length);
 
   #conversation: Conversation | undefined;
+  /** What `passphrase` shows while waiting, for whoever started. */
+  #own = '';
+  /** What this conversation joined with, so that a suite mismatch is fixed in one click. */
+  #request: JoinRequest | undefined;
   #incoming = 0;
+  #lines = 0;
+  /** Counts safety codes asked for and cleared, so that a late word list never shows an old one. */
+  #codeSession = 0;
   readonly #url: string;
 
   constructor(url: string) {
     this.#url = url;
   }
 
-  async join(settings: ChannelSettings): Promise<void> {
-    this.room = settings.room;
-    this.suite = settings.suite;
-    this.messages = [];
+  async join(request: JoinRequest): Promise<void> {
+    this.room = request.room;
+    this.suite = request.suite;
+    this.saltHex = request.suite === 'des' ? request.saltHex : '';
+    this.origin = request.origin;
+    this.#own = request.origin === 'started' ? request.passphrase : '';
+    this.passphrase = this.#own;
+    this.#request = { ...request };
     this.banner = null;
     this.partner = 'absent';
+    this.#clearSafetyCode();
+    this.partnerRetried = false;
+    this.awaitingPartnerRetry = false;
+    this.refusedSuite = null;
     this.status = 'connecting';
     let channel;
     try {
-      channel = await createChannel(settings);
+      channel = await createChannel(request);
     } catch {
       this.status = 'failed';
       this.banner = { code: 'bad-input', fatal: true };
       return;
     }
     const conversation = new Conversation({
-      room: settings.room,
-      suite: settings.suite,
+      room: request.room,
+      suite: request.suite,
       channel,
       connect: browserConnect(this.#url),
       timers: browserTimers,
@@ -95,40 +157,69 @@ export class ChatSession {
   }
 
   retry(passphrase: string): void {
+    this.awaitingPartnerRetry = this.suite === 'modern' && !this.partnerRetried;
+    this.partnerRetried = false;
     this.banner = null;
+    if (this.origin === 'started') this.passphrase = this.#own = passphrase;
+    if (this.#request) this.#request.passphrase = passphrase;
     this.#conversation?.retry(passphrase);
+  }
+
+  /** Before the partner arrives, whoever started may pick another passphrase. */
+  changePassphrase(passphrase: string): void {
+    if (this.status !== 'waiting' || passphrase === '') return;
+    this.passphrase = this.#own = passphrase;
+    if (this.#request) this.#request.passphrase = passphrase;
+    this.#conversation?.retry(passphrase);
+  }
+
+  /** After the connection was lost for good: join the same room again; the messages stay. */
+  async rejoin(): Promise<void> {
+    const request = this.#request;
+    if (!request || this.status !== 'closed') return;
+    this.#conversation = undefined;
+    await this.join(request);
+  }
+
+  /** After a suite mismatch: join the same room again with the other suite. */
+  async switchSuite(): Promise<void> {
+    const request = this.#request;
+    if (!request) return;
+    const suite: SuiteId = this.suite === 'modern' ? 'des' : 'modern';
+    const old = this.#conversation;
+    this.#conversation = undefined; // its last events are not ours to show
+    old?.leave();
+    await this.join({ ...request, suite, saltHex: suite === 'des' ? request.saltHex : '' });
   }
 
   leave(): void {
     this.#conversation?.leave();
     this.#conversation = undefined;
+    this.#request = undefined;
+    this.passphrase = this.#own = '';
+    this.#clearSafetyCode();
+    this.timeline = [];
     this.partner = 'absent';
+    this.banner = null;
     this.status = 'idle';
   }
 
   dismissBanner(): void {
     if (!this.banner?.fatal) this.banner = null;
+    if (this.banner === null) this.refusedSuite = null;
   }
 
   #onEvent(event: ConversationEvent): void {
     switch (event.type) {
       case 'status':
-        this.status = event.status;
-        // Back to normal: a warning about an earlier frame no longer needs to stand, nor a lost connection.
-        if (
-          event.status === 'ready' &&
-          this.banner &&
-          (!this.banner.fatal || this.banner.code === 'connection-lost')
-        ) {
-          if (this.banner.code !== 'decrypt-failed') this.banner = null;
-        }
-        if (event.status === 'reconnecting') this.banner = { code: 'connection-lost', fatal: false };
+        this.#onStatus(event.status);
         break;
       case 'partner':
-        this.partner = event.state;
+        this.#onPartner(event.state);
         break;
       case 'outgoing':
-        this.messages.push({
+        this.timeline.push({
+          kind: 'message',
           key: `out-${event.id}`,
           id: event.id,
           direction: 'out',
@@ -138,25 +229,102 @@ export class ChatSession {
         });
         break;
       case 'delivery': {
-        const message = this.messages.find((m) => m.direction === 'out' && m.id === event.id);
+        const message = this.timeline.find(
+          (m): m is ChatMessage => m.kind === 'message' && m.direction === 'out' && m.id === event.id,
+        );
         if (message) message.status = event.status;
         break;
       }
       case 'incoming':
-        this.messages.push({
+        this.timeline.push({
+          kind: 'message',
           key: `in-${this.#incoming++}`,
           direction: 'in',
           text: event.text,
           time: Date.now(),
         });
+        this.incomingCount += 1;
         break;
       case 'problem':
         this.banner = { code: event.code, fatal: event.fatal };
+        if (event.code === 'passphrase-mismatch') this.awaitingPartnerRetry = false;
+        break;
+      case 'safety-code':
+        void this.#showSafetyCode(event.code);
+        break;
+      case 'partner-retried':
+        this.partnerRetried = true;
+        break;
+      case 'partner-refused':
+        this.refusedSuite = event.suite;
+        this.banner = { code: event.code, fatal: false };
         break;
       default: {
         const never: never = event;
         throw new Error(`unhandled event ${String(never)}`);
       }
     }
+  }
+
+  #onStatus(status: ConversationStatus): void {
+    this.status = status;
+    if (status === 'ready') {
+      // Secure (or, for des, keyed): the passphrase is no longer needed on screen.
+      this.passphrase = '';
+      this.awaitingPartnerRetry = false;
+      this.partnerRetried = false;
+      // Back to normal: a warning about an earlier frame no longer needs to stand, nor a lost connection.
+      const banner = this.banner;
+      if (
+        banner &&
+        (!banner.fatal || banner.code === 'connection-lost') &&
+        banner.code !== 'decrypt-failed'
+      ) {
+        this.banner = null;
+      }
+    } else if (status === 'waiting') {
+      // The partner left: whoever started may invite someone again.
+      this.passphrase = this.#own;
+      this.#clearSafetyCode();
+    } else if (status !== 'reconnecting') {
+      // A new handshake or no partner: the old session's code no longer holds.
+      this.#clearSafetyCode();
+    }
+    if (status === 'reconnecting') this.banner = { code: 'connection-lost', fatal: false };
+  }
+
+  #onPartner(state: PartnerState): void {
+    const before = this.partner;
+    this.partner = state;
+    const what: SystemKind | undefined =
+      state === 'present'
+        ? before === 'away'
+          ? 'partner-back'
+          : before === 'absent'
+            ? 'partner-joined'
+            : undefined
+        : state === 'away'
+          ? before === 'away'
+            ? undefined
+            : 'partner-away'
+          : before === 'absent'
+            ? undefined
+            : 'partner-left';
+    if (what) this.timeline.push({ kind: 'system', key: `line-${this.#lines++}`, what, time: Date.now() });
+    if (what === 'partner-left' || what === 'partner-joined') {
+      this.partnerRetried = false;
+      this.awaitingPartnerRetry = false;
+    }
+  }
+
+  async #showSafetyCode(code: readonly number[]): Promise<void> {
+    const session = ++this.#codeSession;
+    const { safetyCodeWords } = await loadWords();
+    if (session === this.#codeSession) this.safetyCode = safetyCodeWords(code);
+  }
+
+  #clearSafetyCode(): void {
+    this.#codeSession += 1;
+    this.safetyCode = null;
   }
 }

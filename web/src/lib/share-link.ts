@@ -1,15 +1,12 @@
 /**
- * Share links carry the room code in the URL fragment, which browsers never send to a server.
- * They never carry the passphrase: that is agreed out of band. The format is core's
- * (packages/core/src/protocol/share-link.ts), shared with the terminal client.
+ * Share links carry what the joiner needs in the URL fragment, which browsers never send to a
+ * server: the room code, the suite and, for `des`, a typed salt. Never the passphrase. The
+ * format is core's (packages/core/src/protocol/share-link.ts), shared with the terminal client.
  */
-import { parseFragment, shareLink as linkTo } from '@duet/core/protocol/share-link';
-
-export function shareLink(location: Pick<Location, 'origin' | 'pathname'>, room: string): string {
-  return linkTo(location, { room, suite: 'modern', saltHex: '' });
-}
-
-export function roomFromHash(hash: string): string {
-  const fragment = parseFragment(hash);
-  return fragment.kind === 'invitation' ? fragment.invitation.room : '';
-}
+export {
+  fragmentOf,
+  parseFragment,
+  shareLink,
+  type Fragment,
+  type Invitation,
+} from '@duet/core/protocol/share-link';

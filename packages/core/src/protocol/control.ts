@@ -76,6 +76,15 @@ export const serverMessage = z.discriminatedUnion('type', [
     attempt: z.number().int().nonnegative(),
     nonce: z.string().regex(/^[0-9a-f]{32}$/),
   }),
+  /**
+   * Someone asked for a seat in this room with the other suite and was refused
+   * (`suite-mismatch`): told to whoever sits in the room, so that both sides know.
+   */
+  z.strictObject({
+    type: z.literal('partner-refused'),
+    code: z.literal('suite-mismatch'),
+    suite: z.enum(SUITE_IDS),
+  }),
   z.strictObject({
     type: z.literal('error'),
     code: z.enum(RELAY_ERROR_CODES),

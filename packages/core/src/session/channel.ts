@@ -7,6 +7,7 @@
  * Methods are async only because WebCrypto is; the caller must not interleave calls (the app
  * runs them one at a time through a queue).
  */
+import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { Role, SuiteId } from '../protocol/control.ts';
 
@@ -15,8 +16,13 @@ export type ChannelEffect =
   | { type: 'transmit'; frame: Uint8Array }
   /** Ask the relay for a handshake attempt (send the `handshake` control message). */
   | { type: 'request-handshake' }
-  /** The channel can now carry messages (keys derived, and for `modern` confirmed). */
-  | { type: 'ready' }
+  /**
+   * The channel can now carry messages (keys derived, and for `modern` confirmed). `modern` adds
+   * the session's safety code (crypto/safety-code.ts), for the two people to compare.
+   */
+  | { type: 'ready'; safetyCode?: SafetyCode }
+  /** While this side is failed: the partner asked for a new attempt (it is trying again). */
+  | { type: 'partner-retried' }
   /** A message from the partner, decrypted and checked. */
   | { type: 'message'; text: string }
   /** A frame was refused; the channel goes on (for example `decrypt-failed`, `tampered`, `replayed`). */

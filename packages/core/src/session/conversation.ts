@@ -20,6 +20,7 @@ import {
   type ServerMessage,
   type SuiteId,
 } from '../protocol/control.ts';
+import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
 import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
 import type { DeliveryStatus } from './outbox.ts';
@@ -58,7 +59,13 @@ export type ConversationEvent =
   | { type: 'delivery'; id: number; status: DeliveryStatus }
   | { type: 'incoming'; text: string }
   /** Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`). */
-  | { type: 'problem'; code: ErrorCode; fatal: boolean };
+  | { type: 'problem'; code: ErrorCode; fatal: boolean }
+  /** `modern`: the new session's safety code, for the two people to compare. */
+  | { type: 'safety-code'; code: SafetyCode }
+  /** After a failure on this side: the partner is trying again and waits for us to. */
+  | { type: 'partner-retried' }
+  /** Someone was refused a seat in our room because it asked for the other suite. */
+  | { type: 'partner-refused'; code: 'suite-mismatch'; suite: SuiteId };
 
 export interface ConversationOptions {
   room: string;
@@ -292,6 +299,9 @@ export class Conversation {
       case 'error':
         this.#onRelayError(message.code, message.retryAfterMs);
         break;
+      case 'partner-refused':
+        this.#emit({ type: 'partner-refused', code: message.code, suite: message.suite });
+        break;
       default: {
         const never: never = message;
         throw new Error(`unhandled control ${String(never)}`);
@@ -378,7 +388,11 @@ export class Conversation {
       case 'ready':
         this.#channelReady = true;
         this.#failedAttempts = 0;
+        if (effect.safetyCode) this.#emit({ type: 'safety-code', code: effect.safetyCode });
         this.#linkUp();
+        break;
+      case 'partner-retried':
+        this.#emit({ type: 'partner-retried' });
         break;
       case 'message':
         this.#onPlaintext(effect.text);

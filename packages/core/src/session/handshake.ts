@@ -39,6 +39,7 @@ import {
   sessionId,
 } from '../crypto/modern-inputs.ts';
 import { deriveChainKeys } from '../crypto/modern-keys.ts';
+import { deriveSafetyCode } from '../crypto/safety-code.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
 import type { Role } from '../protocol/control.ts';
 import type { ChannelEffect } from './channel.ts';
@@ -207,19 +208,21 @@ export function createHandshake(options: HandshakeOptions): Handshake {
       wipe(isk);
       return fail('passphrase-mismatch', 'passphrase-mismatch');
     }
+    const ready: ChannelEffect = { type: 'ready', safetyCode: deriveSafetyCode(isk, own.sid) };
     const keys = sessionKeys(isk, own.sid);
     const confirm = transmit({ type: 'confirm', attempt: own.attempt, tag });
     enter({ name: 'confirmed', attempt: own.attempt, abortable: true });
-    return { effects: [confirm, { type: 'ready' }], keys };
+    return { effects: [confirm, ready], keys };
   }
 
   /** Responder: Ta arrives. */
   function onConfirm(frame: Frame<'confirm'>): HandshakeStep {
     if (phase.name !== 'awaitingConfirm') return done();
     if (!equalBytes(phase.expectedTag, frame.tag)) return fail('passphrase-mismatch', 'passphrase-mismatch');
+    const ready: ChannelEffect = { type: 'ready', safetyCode: deriveSafetyCode(phase.isk, phase.sid) };
     const keys = sessionKeys(phase.isk, phase.sid);
     enter({ name: 'confirmed', attempt: phase.attempt, abortable: false });
-    return { effects: [{ type: 'ready' }], keys };
+    return { effects: [ready], keys };
   }
 
   /** Chain keys exist only from here on, after the partner's tag verified. Wipes `isk`. */
@@ -303,7 +306,9 @@ export function createHandshake(options: HandshakeOptions): Handshake {
       abandon();
       if (role === undefined || failure !== undefined) {
         storedGrant = { attempt, nonce: nonce.slice() };
-        return phase.name === 'awaitingConfirm' ? fail(failure ?? 'handshake-failed') : done();
+        if (phase.name === 'awaitingConfirm') return fail(failure ?? 'handshake-failed');
+        // Only the partner asks for attempts while we are failed: it is trying again.
+        return phase.name === 'failed' ? done({ type: 'partner-retried' }) : done();
       }
       return useGrant(attempt, nonce.slice());
     },
