@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { isDuetError } from '../src/errors.ts';
 import { createDelivery } from '../src/session/delivery.ts';
 import { decodeEnvelope, encodeEnvelope, type Envelope } from '../src/session/envelope.ts';
-import { Inbox } from '../src/session/inbox.ts';
 import { Outbox } from '../src/session/outbox.ts';
 
 const instance = fc.stringMatching(/^[0-9a-f]{16}$/);
@@ -136,41 +135,5 @@ describe('delivery per suite', () => {
     for (const text of ['', 'r:0123456789abcdef:1', 'café 🙂'])
       expect(delivery.receive(text)).toEqual([{ type: 'incoming', text }]);
     expect(delivery.takeReceipt()).toBeUndefined();
-  });
-});
-
-describe('inbox', () => {
-  it('shows each message exactly once and in order, whatever duplicates and reordering arrive', () => {
-    fc.assert(
-      fc.property(
-        fc
-          .integer({ min: 1, max: 40 })
-          .chain((n) =>
-            fc.tuple(fc.constant(n), fc.array(fc.integer({ min: 1, max: n }), { maxLength: 120 })),
-          ),
-        ([n, noise]) => {
-          // Arrivals: random duplicates and reorderings, then the sender's full in-order resend.
-          const arrivals = [...noise, ...Array.from({ length: n }, (_, i) => i + 1)];
-          const inbox = new Inbox();
-          const shown: string[] = [];
-          let upTo = 0;
-          for (const id of arrivals) {
-            const result = inbox.accept('0123456789abcdef', id, `#${id}`);
-            shown.push(...result.show);
-            expect(result.receipt.upTo).toBeGreaterThanOrEqual(upTo);
-            upTo = result.receipt.upTo;
-          }
-          expect(shown).toEqual(Array.from({ length: n }, (_, i) => `#${i + 1}`));
-          expect(upTo).toBe(n);
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it('a new sender instance starts a new sequence', () => {
-    const inbox = new Inbox();
-    expect(inbox.accept('aaaaaaaaaaaaaaaa', 1, 'one').show).toEqual(['one']);
-    expect(inbox.accept('bbbbbbbbbbbbbbbb', 1, 'fresh one').show).toEqual(['fresh one']);
   });
 });
