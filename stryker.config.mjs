@@ -1,0 +1,31 @@
+// @ts-check
+/**
+ * Mutation testing of the security core (`npm run mutation`; docs/testing.md). Stryker changes
+ * one thing at a time in the files under `mutate` and runs packages/core's unit tests against
+ * each change: a change no test notices ("survived") is a gap in the tests.
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+const config = {
+  testRunner: 'vitest',
+  // The core's own unit tests, and nothing else: a mutant must be caught where it lives.
+  testFiles: ['packages/core/test/**/*.test.ts'],
+  mutate: ['packages/core/src/crypto/**/*.ts', 'packages/core/src/session/**/*.ts'],
+  coverageAnalysis: 'perTest',
+  // break: the run fails below it (overall; scripts/mutation.mjs applies it to every file too).
+  thresholds: { high: 90, low: 85, break: 85 },
+  // Results are committed, so a run only tests mutants in code or tests that changed since.
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  // The sandbox needs only the core and the root config: leave the app, relay and docs out.
+  ignorePatterns: ['web', 'server', 'e2e', 'bench', 'docs', 'scripts', 'reports', '.ci'],
+  tsconfigFile: 'packages/core/tsconfig.json',
+  tempDirName: '.stryker-tmp',
+  timeoutMS: 10_000,
+};
+
+export default config;
