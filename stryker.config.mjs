@@ -19,8 +19,9 @@ const config = {
     fileURLToPath(new URL('./scripts/stryker-ignore-messages.mjs', import.meta.url)),
   ],
   ignorers: ['DuetErrorMessages'],
-  // break: the run fails below it (overall; scripts/mutation.mjs applies it to every file too).
-  thresholds: { high: 90, low: 85, break: 85 },
+  // The colours of the report. The break (85 %, on every file and on their total) is applied by
+  // scripts/mutation.mjs after the run, which also lists the files not held to it yet.
+  thresholds: { high: 90, low: 85, break: null },
   // Results are committed, so a run only tests mutants in code or tests that changed since.
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',

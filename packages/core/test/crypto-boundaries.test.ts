@@ -2,7 +2,7 @@
  * Every crypto boundary checks its inputs (STYLE.md, rule 6): a wrong size or type is a coded
  * `bad-input`, never a silent truncation or a crash deeper down.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { messageHeader } from '../src/crypto/modern-frame.ts';
 import { checkPassphrase, passwordRelatedString, sessionId } from '../src/crypto/modern-inputs.ts';
@@ -58,4 +58,23 @@ describe('crypto boundaries', () => {
   it('the session id is the first 16 bytes of the hash', () => {
     expect(sessionId(bytes(16), bytes(16), bytes(16))).toHaveLength(16);
   });
+
+  describe('AEAD keys', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it('are imported non-extractable, for one usage, and the raw copy is wiped', async () => {
+      const importKey = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+      const key = bytes(32);
+      const sealed = await sealOnce(key, 1, messageHeader(1), bytes(32));
+      await openOnce(bytes(32), 1, messageHeader(1), sealed);
+      expect(importKey.mock.calls.map((call) => [call[0], call[2], call[3], call[4]])).toEqual([
+        ['raw', 'AES-GCM', false, ['encrypt']],
+        ['raw', 'AES-GCM', false, ['decrypt']],
+      ]);
+      for (const call of importKey.mock.calls) expect(toZero(call[1] as Uint8Array)).toBe(true);
+      expect(toZero(key)).toBe(true);
+    });
+  });
 });
+
+const toZero = (bytes: Uint8Array) => bytes.every((byte) => byte === 0);

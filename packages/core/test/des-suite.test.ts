@@ -86,6 +86,10 @@ describe('des suite: rejection', () => {
   it('checks key and IV lengths and names the bad input', () => {
     expect(() => desEncrypt(new Uint8Array(7), 'x')).toThrow(/key must be 8 bytes/);
     expect(() => desEncrypt(key, 'x', new Uint8Array(9))).toThrow(/iv must be 8 bytes/);
+    expect(() => desDecrypt(new Uint8Array(9), new Uint8Array(16))).toThrow(/key must be 8 bytes/);
+    expect(() => desDecrypt('key' as unknown as Uint8Array, new Uint8Array(16))).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
   });
 
   it('any frame is refused with the code its shape calls for, or decrypts to a text that re-encrypts to it', () => {

@@ -145,6 +145,27 @@ describe('handshake: a whole run', () => {
     expect(names(a.receive(hello2))).toEqual(['transmit cpace-a@2']);
   });
 
+  it('a hello for a later attempt is kept while an older grant is used', () => {
+    const { a } = started();
+    const partner = machine();
+    partner.start('responder');
+    partner.grant(1, NONCE);
+    const hello2 = sent(partner.grant(2, NONCE_2));
+    expect(names(a.receive(hello2))).toEqual([]);
+    expect(names(a.grant(1, NONCE))).toEqual(['transmit hello@1']); // a late grant: hello 2 waits
+    expect(names(a.grant(2, NONCE_2))).toEqual(['transmit hello@2', 'transmit cpace-a@2']);
+  });
+
+  it('a hello that arrives before start is kept for the attempt it names', () => {
+    const partner = machine();
+    partner.start('responder');
+    const hello = sent(partner.grant(1, NONCE));
+    const a = machine();
+    expect(names(a.receive(hello))).toEqual([]);
+    expect(names(a.start('initiator'))).toEqual(['request-handshake']);
+    expect(names(a.grant(1, NONCE))).toEqual(['transmit hello@1', 'transmit cpace-a@1']);
+  });
+
   it('a stored grant used on start, and one already acted on is not used again', () => {
     const a = machine();
     expect(names(a.grant(3, NONCE))).toEqual([]); // before start: stored

@@ -381,3 +381,41 @@ describe('modern channel: messages', () => {
     );
   });
 });
+
+describe('modern channel: states', () => {
+  it('a message frame before the keys exist is dropped without a word', async () => {
+    const relay = await readyPair();
+    const frame = frameOf(await relay.a.send('too early for a fresh channel'));
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    await fresh.start('responder');
+    expect(await fresh.receive(frame)).toEqual([]);
+  });
+
+  it('garbage is bad-frame while the channel works, and absorbed once it failed', async () => {
+    const relay = MemoryRelay.pair('right', 'wrong');
+    await relay.start();
+    expect(await relay.a.receive(Uint8Array.of(9, 9, 9))).toEqual([]);
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    expect(await fresh.receive(Uint8Array.of(9, 9, 9))).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+  });
+
+  it('only an authentic message proves the partner keys: after a forged one an abort still counts', async () => {
+    const relay = await readyPair();
+    const forged = encodeFrame({ type: 'message', seq: 0, ciphertext: new Uint8Array(48) });
+    expect(await relay.a.receive(forged)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+  });
+
+  it('reset forgets the attempts too: a relay that starts counting again is followed', async () => {
+    const relay = await readyPair();
+    relay.a.reset();
+    relay.b.reset();
+    relay.attempt = 0; // a new relay process counts from 1 again
+    await relay.start();
+    expect(relay.attempt).toBe(1);
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+    await relay.send('b', 'same attempt number, new session');
+    expect(relay.of('a', 'message').map((m) => m.text)).toEqual(['same attempt number, new session']);
+  });
+});
