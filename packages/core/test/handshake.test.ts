@@ -185,6 +185,32 @@ describe('handshake: a whole run', () => {
     expect(a.phase).toBe('awaitingGrant');
   });
 
+  it('a broken random source is a bad-input error, not a handshake failure', () => {
+    let calls = 0;
+    const random = (n: number) => (++calls === 1 ? randomBytes(n) : new Uint8Array(n - 1));
+    const a = createHandshake({ passphrase: 'p', room: ROOM, random });
+    const b = machine('p');
+    a.start('initiator');
+    b.start('responder');
+    a.grant(1, NONCE);
+    const helloB = sent(b.grant(1, NONCE));
+    expect(() => a.receive(helloB)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+  });
+
+  it('copies a grant stored for later: changing the caller array afterwards changes nothing', () => {
+    const nonce = NONCE.slice();
+    const a = machine();
+    const b = machine();
+    expect(names(a.grant(1, nonce))).toEqual([]);
+    nonce.fill(0);
+    const helloA = sent(a.start('initiator'));
+    b.start('responder');
+    const helloB = sent(b.grant(1, NONCE));
+    b.receive(helloA);
+    const shareB = sent(b.receive(sent(a.receive(helloB))));
+    expect(names(a.receive(shareB))).toEqual(['transmit confirm@1', 'ready']);
+  });
+
   it('checks its random source', () => {
     const bad = createHandshake({ passphrase: 'p', room: ROOM, random: (n) => new Uint8Array(n - 1) });
     bad.start('initiator');
@@ -318,6 +344,17 @@ describe('handshake: frames that do not fit are ignored', () => {
     const other = handshake(started());
     expect(names(b.receive({ ...other.shareB, attempt: 1 }))).toEqual([]);
     expect(b.phase).toBe('awaitingShare');
+  });
+
+  it('a share before this side has the partner hello is ignored, not a crash', () => {
+    const other = handshake(started());
+    const { a, b } = started();
+    a.grant(1, NONCE);
+    b.grant(1, NONCE);
+    expect([a.phase, b.phase]).toEqual(['awaitingHello', 'awaitingHello']);
+    expect(names(a.receive(other.shareB))).toEqual([]);
+    expect(names(b.receive(other.shareA))).toEqual([]);
+    expect([a.phase, b.phase]).toEqual(['awaitingHello', 'awaitingHello']);
   });
 
   it('a confirm out of phase (the responder has not sent its tag yet) is ignored, not a crash', () => {
