@@ -160,6 +160,16 @@ describe('modern frames: rejection', () => {
     expect(() => encodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-input' }));
   });
 
+  it('names the field that has the wrong size', () => {
+    const share = bytes(32, 0);
+    expect(() => encodeFrame({ type: 'cpace-a', attempt: 1, share: bytes(31, 0), ad: bytes(0, 0) })).toThrow(
+      /share must be 32/,
+    );
+    expect(() =>
+      encodeFrame({ type: 'cpace-b', attempt: 1, share, ad: bytes(0, 0), tag: bytes(63, 0) }),
+    ).toThrow(/tag must be 64/);
+  });
+
   it('the message header refuses a seq that is not a safe integer', () => {
     for (const seq of [-1, 0.5, 2 ** 53, Number.NaN]) {
       expect(() => messageHeader(seq), String(seq)).toThrow(expect.objectContaining({ code: 'bad-input' }));
