@@ -207,7 +207,10 @@ describe('outbox', () => {
     expect(outbox.receipt(3)).toEqual([1, 3]);
     expect([a!.status, c!.status]).toEqual(['delivered', 'delivered']);
     expect(outbox.fail(1)).toBe(false);
-    expect(outbox.add('d').id).toBe(4);
+    const d = outbox.add('d');
+    expect(outbox.fail(d.id)).toBe(true); // the oldest pending message
+    expect(d.status).toBe('failed');
+    expect(d.id).toBe(4);
   });
 
   it('failAll also forgets the frames on the link', () => {

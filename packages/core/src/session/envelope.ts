@@ -29,10 +29,10 @@ export function encodeEnvelope(envelope: Envelope): string {
       const never: never = envelope;
       throw new Error(`unknown envelope ${String(never)}`);
     }
-    // Stryker restore all
   }
 }
 
+// Stryker restore all
 /** Throws DuetError('bad-frame') for anything `encodeEnvelope` would not produce. */
 export function decodeEnvelope(text: string): Envelope {
   const [kind, instance, counter] = text.split(':', 3);

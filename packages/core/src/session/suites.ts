@@ -27,6 +27,5 @@ export async function createChannel(settings: ChannelSettings): Promise<SecureCh
       const never: never = settings.suite;
       throw new Error(`unknown suite ${String(never)}`);
     }
-    // Stryker restore all
   }
 }
