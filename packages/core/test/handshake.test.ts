@@ -237,11 +237,12 @@ describe('handshake: guess accounting (an attempt whose tag went out costs a ret
   /** After a counted failure: grants produce nothing, start reports the failure, retry recovers. */
   function expectCounted(b: Handshake): void {
     expect(b.phase).toBe('failed');
-    expect(names(b.grant(7, NONCE_2))).toEqual([]);
+    // The partner asked for a new attempt: this side says so, and stays failed.
+    expect(names(b.grant(7, NONCE_2))).toEqual(['partner-retried']);
     expect(names(b.start('responder'))).toEqual(['failed handshake-failed']);
     b.reset();
     expect(names(b.start('responder'))).toEqual(['failed handshake-failed']);
-    expect(names(b.grant(8, NONCE_2))).toEqual([]);
+    expect(names(b.grant(8, NONCE_2))).toEqual(['partner-retried']);
     // Only a user action (retry) starts a new attempt, with the grant stored meanwhile.
     expect(names(b.retry('pass phrase'))).toEqual(['transmit hello@8']);
   }
@@ -306,7 +307,7 @@ describe('handshake: guess accounting (an attempt whose tag went out costs a ret
     ]);
     a.reset();
     expect(names(a.start('initiator'))).toEqual(['failed passphrase-mismatch']);
-    expect(names(a.grant(2, NONCE_2))).toEqual([]);
+    expect(names(a.grant(2, NONCE_2))).toEqual(['partner-retried']);
     expect(names(a.retry('right'))).toEqual(['transmit hello@2']);
   });
 

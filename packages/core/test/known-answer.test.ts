@@ -37,6 +37,7 @@ describe('known answers: a whole modern session with fixed randomness', () => {
     expect(fresh.cpace, REGENERATE).toEqual(fixture.cpace);
     expect(fresh.confirmation, REGENERATE).toEqual(fixture.confirmation);
     expect(fresh.chains, REGENERATE).toEqual(fixture.chains);
+    expect(fresh.safetyCode, REGENERATE).toEqual(fixture.safetyCode);
     expect(fresh.frames, REGENERATE).toEqual(fixture.frames);
     expect(fresh, REGENERATE).toEqual(fixture);
   });
@@ -62,10 +63,13 @@ describe('known answers: the committed transcript follows docs/security.md', () 
       inputs.messages[from].map((text) => ({ type: 'message', text }));
     expect(fixture.effects.initiator).toEqual([
       { type: 'request-handshake' },
-      { type: 'ready' },
+      { type: 'ready', safetyCode: fixture.safetyCode },
       ...texts('responder'),
     ]);
-    expect(fixture.effects.responder).toEqual([{ type: 'ready' }, ...texts('initiator')]);
+    expect(fixture.effects.responder).toEqual([
+      { type: 'ready', safetyCode: fixture.safetyCode },
+      ...texts('initiator'),
+    ]);
   });
 
   it('each hello carries the attempt and its sender first random draw', () => {
@@ -131,6 +135,14 @@ describe('known answers: the committed transcript follows docs/security.md', () 
   it('one HKDF-SHA-256 chain per direction, named by the side that sends on it', async () => {
     expect(chains.initiator).toBe(await hkdf(hex(cpace.ISK), hex(cpace.sid), 'duet/chain/initiator'));
     expect(chains.responder).toBe(await hkdf(hex(cpace.ISK), hex(cpace.sid), 'duet/chain/responder'));
+  });
+
+  it('the safety code: the first 55 bits of HKDF-SHA-256(ISK, sid, "duet/safety-code") as 11-bit word indices, on both pages', async () => {
+    const bits = BigInt(`0x${await hkdf(hex(cpace.ISK), hex(cpace.sid), 'duet/safety-code')}`) >> 201n;
+    const expected = [44n, 33n, 22n, 11n, 0n].map((shift) => Number((bits >> shift) & 0x7ffn));
+    expect(fixture.safetyCode).toEqual(expected);
+    for (const role of ['initiator', 'responder'] as const)
+      expect(fixture.effects[role]).toContainEqual({ type: 'ready', safetyCode: expected });
   });
 
   it('the first two messages each way open under their sender chain, seq 0 then 1', async () => {
