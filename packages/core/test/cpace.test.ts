@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { ristretto255 } from '@noble/curves/ed25519.js';
+import { numberToBytesLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8Encode } from '../src/bytes.ts';
@@ -122,23 +124,25 @@ function computed(): Record<string, string> {
 }
 
 describe('CPace ristretto255/SHA-512: testvectors.json G_Coffee25519 (draft appendix B.3)', () => {
-  const ours = computed();
+  // Computed inside each test, not while collecting them: mutation testing must see which test runs what.
+  const ours = () => computed();
   const keys = Object.keys(v);
 
   it('has the vector group and every field this test knows', () => {
     expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) expect(ours).toHaveProperty(key);
+    for (const key of keys) expect(ours()).toHaveProperty(key);
   });
 
   for (const key of keys) {
     it(`reproduces ${key} byte for byte`, () => {
-      expect(ours[key]).toBe(v[key]);
+      expect(ours()[key]).toBe(v[key]);
     });
   }
 });
 
 describe('CPace ristretto255/SHA-512: the appendix text (ristretto255-sha512.txt)', () => {
-  const ours = computed();
+  // Computed inside each test, not while collecting them: mutation testing must see which test runs what.
+  const ours = () => computed();
   const labelled = appendixValues(appendix);
   /** Section / label in the appendix → the name in `computed()`. */
   const names: Record<string, string> = {
@@ -178,7 +182,7 @@ describe('CPace ristretto255/SHA-512: the appendix text (ristretto255-sha512.txt
     it(`reproduces ${label}`, () => {
       const expected = labelled.get(label);
       expect(expected).toBeDefined();
-      expect(ours[name]).toBe(expected);
+      expect(ours()[name]).toBe(expected);
     });
   }
 
@@ -191,9 +195,9 @@ describe('CPace ristretto255/SHA-512: the appendix text (ristretto255-sha512.txt
     DSI: () => toHex(CPACE_DSI),
     CI: () => toHex(input.ci),
     sid: () => toHex(input.sid),
-    'generator_string(G.DSI,PRS,CI,sid,H.s_in_bytes)': () => ours['generator string'] ?? '',
-    'hash result': () => ours.hash ?? '',
-    'encoded generator g': () => ours.g ?? '',
+    'generator_string(G.DSI,PRS,CI,sid,H.s_in_bytes)': () => ours()['generator string'] ?? '',
+    'hash result': () => ours().hash ?? '',
+    'encoded generator g': () => ours().g ?? '',
   };
 
   it('decodes the embedded JSON and knows every field in it', () => {
@@ -245,6 +249,30 @@ describe('CPace string utilities (draft appendix A.1, A.3)', () => {
     expect(toHex(lvCat(...parts))).toBe('043132333401350003363738');
   });
 
+  it('prepend_len is LEB128 at every length, not only around 128', () => {
+    const prefix = (length: number) =>
+      toHex(prependLen(new Uint8Array(length))).slice(0, -2 * length || undefined);
+    expect(prefix(1)).toBe('01');
+    expect(prefix(129)).toBe('8101');
+    expect(prefix(255)).toBe('ff01');
+    expect(prefix(256)).toBe('8002');
+    expect(prefix(300)).toBe('ac02');
+    expect(prefix(16383)).toBe('ff7f');
+    expect(prefix(16384)).toBe('808001');
+    expect(prependLen(new Uint8Array(300)).length).toBe(302);
+  });
+
+  it('transcript_oc puts the larger block first, whichever party it belongs to', () => {
+    const none = new Uint8Array(0);
+    const [a, b] = [utf8Encode('a'), utf8Encode('b')];
+    expect(toHex(transcriptOc(b, none, a, none))).toBe('6f63' + '016200' + '016100');
+    expect(toHex(transcriptOc(a, none, b, none))).toBe('6f63' + '016200' + '016100');
+    // The first differing byte decides, not the length: 02 6161 00 < 02 6162 00.
+    expect(toHex(transcriptOc(utf8Encode('ab'), none, utf8Encode('aa'), utf8Encode('zz')))).toBe(
+      '6f63' + '02616200' + '026161027a7a',
+    );
+  });
+
   it('transcript_ir and transcript_oc match the draft', () => {
     const [a, pa, b, pb] = ['123', 'PartyA', '234', 'PartyB'].map((s) => utf8Encode(s)) as [
       Uint8Array,
@@ -263,6 +291,54 @@ describe('CPace scalars and points', () => {
     const scalar = sampleScalar((n) => zeroThenOnes.shift() ?? new Uint8Array(n));
     expect(scalar.length).toBe(32);
     expect(scalar.some((byte) => byte !== 0)).toBe(true);
+  });
+
+  it('refuses a scalar equal to the group order, takes order − 1', () => {
+    const g = calculateGenerator(input.prs, input.ci, input.sid);
+    const order = ristretto255.Point.Fn.ORDER;
+    expect(() => scalarMult(numberToBytesLE(order, 32), g)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => scalarMultVfy(numberToBytesLE(order, 32), g)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    // (order − 1)·g = −g: the same point with the sign flipped, so not g and not the identity.
+    expect(toHex(scalarMult(numberToBytesLE(order - 1n, 32), g))).toBe(
+      ristretto255.Point.fromBytes(g).negate().toHex(),
+    );
+    expect(() => scalarMult(new Uint8Array(31).fill(1), g)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => scalarMult('1' as unknown as Uint8Array, g)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+  });
+
+  it('refuses points that are not 32 bytes of a canonical encoding', () => {
+    const scalar = numberToBytesLE(5n, 32);
+    for (const point of [new Uint8Array(33), 'abc' as unknown as Uint8Array, new Uint8Array(32).fill(0xff)]) {
+      expect(() => scalarMult(scalar, point)).toThrow(expect.objectContaining({ code: 'bad-point' }));
+    }
+  });
+
+  it('sample_scalar reduces modulo the order and checks its random source', () => {
+    const order = ristretto255.Point.Fn.ORDER;
+    // 64 bytes worth exactly order + 5: the scalar is 5.
+    const wide = numberToBytesLE(order + 5n, 64);
+    const used = wide.slice();
+    expect(toHex(sampleScalar(() => used))).toBe(toHex(numberToBytesLE(5n, 32)));
+    expect(used.every((byte) => byte === 0)).toBe(true); // the wide value is wiped
+    // Exactly the order reduces to zero: drawn again.
+    const draws = [numberToBytesLE(order, 64), numberToBytesLE(7n, 64)];
+    expect(toHex(sampleScalar(() => draws.shift() ?? new Uint8Array(64)))).toBe(
+      toHex(numberToBytesLE(7n, 32)),
+    );
+    expect(() => sampleScalar(() => new Uint8Array(63))).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+    expect(() => sampleScalar(() => Array(64).fill(1) as unknown as Uint8Array)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
   });
 
   it('rejects a point of the wrong length and a zero scalar', () => {

@@ -61,6 +61,30 @@ describe('des channel', () => {
     expect(await bob.receive(frameOf(await alice.send('now?')))).toEqual([{ type: 'message', text: 'now?' }]);
   });
 
+  it('before the partner is there: grants are ignored, frames are decrypt-failed, retry waits', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    expect(await alice.grant(1, new Uint8Array(16))).toEqual([]);
+    expect(await alice.receive(new Uint8Array(16))).toEqual([{ type: 'warning', code: 'decrypt-failed' }]);
+    expect(await alice.retry('other')).toEqual([]);
+    expect(alice.suite).toBe('des');
+    await expect(alice.send('x')).rejects.toMatchObject({ code: 'no-partner' });
+  });
+
+  it('after the partner left, sending waits for the next partner; the key is kept', async () => {
+    const salt = await roomSalt('test-room');
+    const alice = createDesChannel({ passphrase: 'pass', salt });
+    const bob = createDesChannel({ passphrase: 'pass', salt });
+    await Promise.all([alice.start('initiator'), bob.start('responder')]);
+    alice.reset();
+    await expect(alice.send('gone?')).rejects.toMatchObject({ code: 'no-partner' });
+    expect(await alice.receive(frameOf(await bob.send('late frame')))).toEqual([
+      { type: 'message', text: 'late frame' },
+    ]);
+    expect(await alice.start('initiator')).toEqual([{ type: 'ready' }]);
+    expect(await bob.receive(frameOf(await alice.send('back')))).toEqual([{ type: 'message', text: 'back' }]);
+  });
+
   it('drops a frame that carries one of its own recent IVs as replayed: a relay reflecting it back', async () => {
     const salt = await roomSalt('test-room');
     const alice = createDesChannel({ passphrase: 'pass', salt });

@@ -264,21 +264,42 @@ describe('modern channel: messages', () => {
     expect(relay.of('b', 'warning')).toEqual([]);
   });
 
-  it('a single bit flip anywhere in a message frame is refused and the next genuine frame still arrives', async () => {
+  it('a single bit flip anywhere in a message frame is refused with the code its place calls for, and the genuine frame still arrives', async () => {
+    /** Header bits change the type (bad-frame) or the seq (bad-frame above 2^53, replayed below the next one, else tampered). */
+    function expectedCode(altered: Uint8Array, bit: number, nextReceive: number): string {
+      const byte = bit >> 3;
+      if (byte < 3) return 'bad-frame';
+      if (byte >= 11) return 'tampered';
+      const seq = new DataView(altered.buffer, altered.byteOffset).getBigUint64(3);
+      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) return 'bad-frame';
+      return seq < BigInt(nextReceive) ? 'replayed' : 'tampered';
+    }
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 80 }), fc.nat(), fc.nat(), async (text, skip, bitSeed) => {
-        const relay = await readyPair();
-        for (let i = 0; i < skip % 3; i++) await relay.send('a', `warm-up ${i}`);
-        const frame = frameOf(await relay.a.send(text));
-        const altered = await relay.b.receive(flipBit(frame, bitSeed % (frame.length * 8)));
-        expect(altered).toHaveLength(1);
-        expect(altered[0]?.type).toBe('warning');
-        expect(['tampered', 'bad-frame', 'replayed']).toContain(
-          altered[0]?.type === 'warning' && altered[0].code,
-        );
-        expect(await relay.b.receive(frame)).toEqual([{ type: 'message', text }]);
-      }),
-      RUNS,
+      fc.asyncProperty(
+        fc.string({ maxLength: 80 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.oneof(fc.integer({ min: 0, max: 11 * 8 - 1 }), fc.integer({ min: 80, max: 87 }), fc.nat()),
+        async (text, warmUps, bitSeed) => {
+          const relay = await readyPair();
+          for (let i = 0; i < warmUps; i++) await relay.send('a', `warm-up ${i}`);
+          const frame = frameOf(await relay.a.send(text));
+          const bit = bitSeed % (frame.length * 8);
+          const altered = flipBit(frame, bit);
+          expect(await relay.b.receive(altered)).toEqual([
+            { type: 'warning', code: expectedCode(altered, bit, warmUps) },
+          ]);
+          expect(await relay.b.receive(frame)).toEqual([{ type: 'message', text }]);
+        },
+      ),
+      // Always: a seq flipped below the next expected one (replayed), and above 2^53 (bad-frame).
+      {
+        ...RUNS,
+        examples: [
+          ['one', 1, 80],
+          ['two', 2, 81],
+          ['top', 0, 3 * 8 + 7],
+        ],
+      },
     );
   });
 
@@ -358,5 +379,43 @@ describe('modern channel: messages', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('modern channel: states', () => {
+  it('a message frame before the keys exist is dropped without a word', async () => {
+    const relay = await readyPair();
+    const frame = frameOf(await relay.a.send('too early for a fresh channel'));
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    await fresh.start('responder');
+    expect(await fresh.receive(frame)).toEqual([]);
+  });
+
+  it('garbage is bad-frame while the channel works, and absorbed once it failed', async () => {
+    const relay = MemoryRelay.pair('right', 'wrong');
+    await relay.start();
+    expect(await relay.a.receive(Uint8Array.of(9, 9, 9))).toEqual([]);
+    const fresh = createModernChannel({ passphrase: 'p', room: 'room-a' });
+    expect(await fresh.receive(Uint8Array.of(9, 9, 9))).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+  });
+
+  it('only an authentic message proves the partner keys: after a forged one an abort still counts', async () => {
+    const relay = await readyPair();
+    const forged = encodeFrame({ type: 'message', seq: 0, ciphertext: new Uint8Array(48) });
+    expect(await relay.a.receive(forged)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+  });
+
+  it('reset forgets the attempts too: a relay that starts counting again is followed', async () => {
+    const relay = await readyPair();
+    relay.a.reset();
+    relay.b.reset();
+    relay.attempt = 0; // a new relay process counts from 1 again
+    await relay.start();
+    expect(relay.attempt).toBe(1);
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+    await relay.send('b', 'same attempt number, new session');
+    expect(relay.of('a', 'message').map((m) => m.text)).toEqual(['same attempt number, new session']);
   });
 });

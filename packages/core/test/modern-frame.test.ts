@@ -82,6 +82,44 @@ describe('modern frames: rejection', () => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
+  it.each([
+    ['a long abort', '010105' + '00000003' + '01' + '00'],
+    ['a short abort', '010105' + '00000003'],
+    ['a long confirm', '010104' + '00000001' + '44'.repeat(65)],
+    ['a cpace-b with a byte too many', '010103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
+    ['a cpace-a cut inside its share', '010102' + '00000001' + '11'.repeat(20)],
+    ['a frame of type 0', '010100' + '00000001' + 'aa'.repeat(16)],
+    ['a message at seq 2^53', '010110' + '0020000000000000' + '55'.repeat(48)],
+  ])('refuses %s as bad-frame', (_name, hex) => {
+    expect(codeOf(fromHex(hex))).toBe('bad-frame');
+  });
+
+  it('takes the edges: seq 2^53 − 1, AD of 64 bytes, the largest message', () => {
+    const top = decodeFrame(fromHex('010110' + '001fffffffffffff' + '55'.repeat(48)));
+    expect(top).toEqual({ type: 'message', seq: Number.MAX_SAFE_INTEGER, ciphertext: bytes(48, 0x55) });
+    const ad = bytes(64, 0x41);
+    const share = { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad } as const;
+    expect(decodeFrame(encodeFrame(share))).toEqual(share);
+    const largest = { type: 'message', seq: 1, ciphertext: bytes(MAX_FRAME_BYTES - 11, 0x66) } as const;
+    expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
+    expect(MAX_FRAME_BYTES).toBe(20_507);
+    expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
+  });
+
+  it('refuses a frame that is not a Uint8Array', () => {
+    expect(codeOf([1, 1, 1] as unknown as Uint8Array)).toBe('bad-frame');
+    expect(codeOf('010101' as unknown as Uint8Array)).toBe('bad-frame');
+  });
+
+  it('decodes a frame that is a view into a larger buffer', () => {
+    const buffer = fromHex('ffff' + '010105' + '00000003' + '02' + 'ffff');
+    expect(decodeFrame(buffer.subarray(2, 10))).toEqual({
+      type: 'abort',
+      attempt: 3,
+      reason: 'handshake-failed',
+    });
+  });
+
   it('refuses oversized input before reading it', () => {
     const big = new Uint8Array(MAX_FRAME_BYTES + 1);
     big.set(fromHex('010110'));
@@ -93,6 +131,50 @@ describe('modern frames: rejection', () => {
     expect(() => encodeFrame({ type: 'hello', attempt: -1, nonce: bytes(16, 0) })).toThrow(/attempt/);
     expect(() => encodeFrame({ type: 'confirm', attempt: 1, tag: bytes(32, 0) })).toThrow(/tag must be 64/);
     expect(() => encodeFrame({ type: 'message', seq: 0, ciphertext: bytes(40, 0) })).toThrow(/bucket/);
+  });
+
+  it.each<[string, ModernFrame]>([
+    ['a fractional attempt', { type: 'hello', attempt: 1.5, nonce: bytes(16, 0) }],
+    ['an attempt of 2^32', { type: 'confirm', attempt: 2 ** 32, tag: bytes(64, 0) }],
+    [
+      'a nonce that is not bytes',
+      { type: 'hello', attempt: 1, nonce: Array(16).fill(0) as unknown as Uint8Array },
+    ],
+    ['a share of 31 bytes', { type: 'cpace-a', attempt: 1, share: bytes(31, 0), ad: bytes(0, 0) }],
+    ['an AD of 65 bytes', { type: 'cpace-a', attempt: 1, share: bytes(32, 0), ad: bytes(65, 0) }],
+    [
+      'an AD that is not bytes',
+      { type: 'cpace-a', attempt: 1, share: bytes(32, 0), ad: 'ad' as unknown as Uint8Array },
+    ],
+    [
+      'a Tb of 63 bytes',
+      { type: 'cpace-b', attempt: 1, share: bytes(32, 0), ad: bytes(0, 0), tag: bytes(63, 0) },
+    ],
+    ['a negative seq', { type: 'message', seq: -1, ciphertext: bytes(48, 0) }],
+    ['a seq of 2^53', { type: 'message', seq: 2 ** 53, ciphertext: bytes(48, 0) }],
+    [
+      'a message body above the largest bucket',
+      { type: 'message', seq: 0, ciphertext: bytes(MAX_FRAME_BYTES - 11 + 4096, 0) },
+    ],
+  ])('refuses to encode %s as bad-input', (_name, frame) => {
+    expect(() => encodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+  });
+
+  it('names the field that has the wrong size', () => {
+    const share = bytes(32, 0);
+    expect(() => encodeFrame({ type: 'cpace-a', attempt: 1, share: bytes(31, 0), ad: bytes(0, 0) })).toThrow(
+      /share must be 32/,
+    );
+    expect(() =>
+      encodeFrame({ type: 'cpace-b', attempt: 1, share, ad: bytes(0, 0), tag: bytes(63, 0) }),
+    ).toThrow(/tag must be 64/);
+  });
+
+  it('the message header refuses a seq that is not a safe integer', () => {
+    for (const seq of [-1, 0.5, 2 ** 53, Number.NaN]) {
+      expect(() => messageHeader(seq), String(seq)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+    }
+    expect(toHex(messageHeader(Number.MAX_SAFE_INTEGER))).toBe('010110001fffffffffffff');
   });
 });
 

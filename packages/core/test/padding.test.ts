@@ -69,3 +69,55 @@ describe('padding: properties', () => {
     );
   });
 });
+
+describe('padding: limits', () => {
+  const padded = (textBytes: number, bucket: number) => {
+    const out = new Uint8Array(bucket);
+    out.fill(0x61, 0, textBytes);
+    out[textBytes] = 0x80;
+    return out;
+  };
+
+  it('the largest text (16 KiB) pads to 20 KiB and back', () => {
+    const text = new Uint8Array(MAX_TEXT_BYTES).fill(0x61);
+    expect(unpad(pad(text))).toEqual(text);
+    expect(unpad(padded(MAX_TEXT_BYTES, MAX_PADDED_BYTES)).length).toBe(MAX_TEXT_BYTES);
+  });
+
+  it('unpad refuses more text than pad would take, even in a bucket that holds it', () => {
+    for (const length of [MAX_TEXT_BYTES + 1, 17_000, MAX_PADDED_BYTES - 1]) {
+      expect(() => unpad(padded(length, MAX_PADDED_BYTES)), String(length)).toThrow(
+        expect.objectContaining({ code: 'bad-frame' }),
+      );
+    }
+  });
+
+  it('unpad refuses a bucket above the largest', () => {
+    expect(() => unpad(padded(0, MAX_PADDED_BYTES + 4096))).toThrow(
+      expect.objectContaining({ code: 'bad-frame' }),
+    );
+  });
+
+  it('an empty text is the marker alone; a marker in the last byte fills the bucket', () => {
+    expect(toHex(unpad(padded(0, 32)))).toBe('');
+    expect(unpad(padded(31, 32)).length).toBe(31);
+    expect(unpad(padded(4095, 4096)).length).toBe(4095);
+    expect(() => unpad(padded(4095, 8192))).toThrow(expect.objectContaining({ code: 'bad-frame' }));
+    expect(unpad(padded(4096, 8192)).length).toBe(4096);
+  });
+
+  it('bucket edges: text + marker fits exactly, or takes the next bucket', () => {
+    expect(paddedLength(1)).toBe(32);
+    expect(paddedLength(32)).toBe(32);
+    expect(paddedLength(33)).toBe(64);
+    expect(paddedLength(4096)).toBe(4096);
+    expect(paddedLength(4097)).toBe(8192);
+    expect(paddedLength(8193)).toBe(12288);
+  });
+
+  it('a length that is not a whole number is not a bucket', () => {
+    expect(isPaddedLength(32.5)).toBe(false);
+    expect(isPaddedLength(Number.NaN)).toBe(false);
+    expect(isPaddedLength(-32)).toBe(false);
+  });
+});

@@ -3,7 +3,7 @@ import { fromHex, toHex, utf8Encode } from '../src/bytes.ts';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { messageHeader } from '../src/crypto/modern-frame.ts';
 import { deriveChainKeys, ratchetStep } from '../src/crypto/modern-keys.ts';
-import { createRatchet } from '../src/session/ratchet.ts';
+import { createRatchet, MAX_SKIP } from '../src/session/ratchet.ts';
 
 const subtle = globalThis.crypto.subtle;
 const isk = fromHex('b69effbf61b51d56401c0f65601abe428de8206feaaf0e32198896dcae7b35cd'.repeat(2));
@@ -98,5 +98,60 @@ describe('ratchet', () => {
     expect(await bob.open(5, frame.subarray(11))).toEqual([{ type: 'warning', code: 'tampered' }]);
     expect(await bob.open(0, frame.subarray(11))).toEqual([{ type: 'message', text: 'genuine' }]);
     expect(await bob.open(0, frame.subarray(11))).toEqual([{ type: 'warning', code: 'replayed' }]);
+  });
+
+  it('opens a frame exactly MAX_SKIP ahead of the next one expected, several messages in; refuses one further', async () => {
+    const { alice, bob } = pair();
+    const first = 3;
+    for (let i = 0; i < first; i++) {
+      expect(await bob.open(i, (await alice.seal(`#${i}`)).subarray(11))).toEqual([
+        { type: 'message', text: `#${i}` },
+      ]);
+    }
+    const dropped: Uint8Array[] = [];
+    for (let i = 0; i < MAX_SKIP; i++) dropped.push(await alice.seal('dropped'));
+    const edge = await alice.seal('at the edge');
+    const beyond = await alice.seal('one further');
+    // seq first + MAX_SKIP + 1 is more than MAX_SKIP ahead of `first`: refused without a key.
+    expect(await bob.open(first + MAX_SKIP + 1, beyond.subarray(11))).toEqual([
+      { type: 'warning', code: 'tampered' },
+    ]);
+    expect(await bob.open(first + MAX_SKIP, edge.subarray(11))).toEqual([
+      { type: 'message', text: 'at the edge' },
+    ]);
+    // The skipped keys are gone: the dropped frames can never open, even late.
+    expect(await bob.open(first, dropped[0]!.subarray(11))).toEqual([{ type: 'warning', code: 'replayed' }]);
+    expect(await bob.open(first + MAX_SKIP + 1, beyond.subarray(11))).toEqual([
+      { type: 'message', text: 'one further' },
+    ]);
+  });
+
+  it('an authentic frame with bad padding or bad UTF-8 inside is refused as bad-frame, and the chain moves on', async () => {
+    const keys = deriveChainKeys(isk, sid);
+    const bob = createRatchet({ send: new Uint8Array(32).fill(9), receive: keys.initiator.slice() });
+    let chain: Uint8Array = keys.initiator.slice();
+    const sealRaw = async (seq: number, plaintext: Uint8Array) => {
+      const step = ratchetStep(chain);
+      chain = step.nextChain;
+      return sealOnce(step.messageKey, seq, messageHeader(seq), plaintext);
+    };
+    expect(await bob.open(0, await sealRaw(0, new Uint8Array(32)))).toEqual([
+      { type: 'warning', code: 'bad-frame' },
+    ]);
+    const notUtf8 = new Uint8Array(32);
+    notUtf8.set([0xff, 0x80]);
+    expect(await bob.open(1, await sealRaw(1, notUtf8))).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+    expect(await bob.open(1, await sealRaw(2, notUtf8))).toEqual([{ type: 'warning', code: 'replayed' }]);
+    const fine = new Uint8Array(32);
+    fine.set([0x6f, 0x6b, 0x80]);
+    expect(await bob.open(3, await sealRaw(3, fine))).toEqual([{ type: 'message', text: 'ok' }]);
+  });
+
+  it('a destroyed ratchet opens nothing and wipes both chains', async () => {
+    const keys = { send: new Uint8Array(32).fill(1), receive: new Uint8Array(32).fill(2) };
+    const ratchet = createRatchet(keys);
+    ratchet.destroy();
+    expect(keys.send.every((b) => b === 0)).toBe(true);
+    expect(await ratchet.open(0, new Uint8Array(48))).toEqual([]);
   });
 });

@@ -64,6 +64,7 @@ export function generatorString(
  * the RFC 9496 §4.3.4 one-way map ("element derivation"). Returns the encoded generator g.
  */
 export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Uint8Array {
+  // Stryker disable next-line OptionalChaining: equivalent: @noble/curves always has deriveToCurve for ristretto255
   const point = ristretto255_hasher.deriveToCurve?.(sha512(generatorString(CPACE_DSI, prs, ci, sid)));
   if (point === undefined) throw duetError('bad-input', 'the ristretto255 one-way map is unavailable');
   return point.toBytes();
