@@ -15,6 +15,14 @@ export interface Refusal {
   reason: string;
 }
 
+/** An upgrade let through, with the client's address (for per-client limits), or refused. */
+export type Admission = { admitted: true; address: string } | { admitted: false; refusal: Refusal };
+
+const refuse = (status: Refusal['status'], reason: string): Admission => ({
+  admitted: false,
+  refusal: { status, reason },
+});
+
 type GateOptions = Pick<Limits, 'maxConnections' | 'maxConnectionsPerIp'> & {
   allowedOrigins: readonly string[];
 };
@@ -28,14 +36,15 @@ export class ConnectionGate {
 
   /**
    * Checks an upgrade request; when it may go ahead, counts its connection until the socket
-   * closes (whatever becomes of the upgrade) and returns undefined.
+   * closes (whatever becomes of the upgrade) and returns the client's address.
    */
-  check(request: IncomingMessage, socket: Duplex): Refusal | undefined {
+  check(request: IncomingMessage, socket: Duplex): Admission {
     const path = new URL(request.url ?? '/', 'http://relay').pathname;
-    if (path !== RELAY_PATH) return { status: 404, reason: 'Not Found' };
-    if (!isOriginAllowed(request.headers, this.options.allowedOrigins))
-      return { status: 403, reason: 'Forbidden' };
-    return this.admit(request.socket.remoteAddress ?? 'unknown', socket);
+    if (path !== RELAY_PATH) return refuse(404, 'Not Found');
+    if (!isOriginAllowed(request.headers, this.options.allowedOrigins)) return refuse(403, 'Forbidden');
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const refusal = this.admit(address, socket);
+    return refusal ? { admitted: false, refusal } : { admitted: true, address };
   }
 
   /**

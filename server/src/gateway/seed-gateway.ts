@@ -63,7 +63,8 @@ export async function startSeedGateway(relay: Relay, options: SeedGatewayOptions
   const open = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
-    const refusal = relay.admit(socket.remoteAddress ?? 'unknown', socket);
+    const address = socket.remoteAddress ?? 'unknown';
+    const refusal = relay.admit(address, socket);
     if (refusal) {
       options.observer.connection('refused');
       socket.destroy(); // the original has no way to read a reason
@@ -79,7 +80,7 @@ export async function startSeedGateway(relay: Relay, options: SeedGatewayOptions
       maxFrameBytes: options.maxFrameBytes,
       closeGraceMs: options.closeGraceMs,
       observer: options.observer,
-    }).start((link) => relay.attach(link));
+    }).start((link) => relay.attach(link, address));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
