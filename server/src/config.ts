@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { roomCode } from '@duet/core/protocol/control';
+import { checkTrustedProxies } from './client-address.ts';
 import { parseGatewayAddress } from './gateway/seed-gateway.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
@@ -16,6 +17,11 @@ export interface Config extends Limits {
   host: string;
   /** Origins allowed to open the WebSocket; empty means "the page's own origin only". */
   allowedOrigins: string[];
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the client (addresses, CIDRs, or `loopback`,
+   * `linklocal`, `uniquelocal`), for the per-client limits; empty: nobody's (client-address.ts).
+   */
+  trustProxy: string[];
   /** pino level for the JSON logs on stdout. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** Serve GET /metrics to anyone, not only to loopback clients. */
@@ -34,6 +40,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   port: 8080,
   host: '127.0.0.1',
   allowedOrigins: [],
+  trustProxy: [],
   logLevel: 'info',
   metricsPublic: false,
   redisUrl: '',
@@ -53,6 +60,16 @@ const configSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535),
   host: z.string().min(1),
   allowedOrigins: z.array(origin),
+  trustProxy: z.array(z.string().min(1)).superRefine((trusted, context) => {
+    try {
+      checkTrustedProxies(trusted);
+    } catch {
+      context.addIssue({
+        code: 'custom',
+        message: 'must be IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+      });
+    }
+  }),
   logLevel: z.enum(LOG_LEVELS),
   metricsPublic: z.union([
     z.boolean(),
@@ -92,7 +109,7 @@ function validate(candidate: Record<string, unknown>, describe: (key: string) =>
 }
 
 /**
- * The settings from environment variables (`PORT`, `HOST`, `ALLOWED_ORIGINS` as a comma list,
+ * The settings from environment variables (`PORT`, `HOST`, `ALLOWED_ORIGINS` and `TRUST_PROXY` as comma lists,
  * and every limit in limits.ts under its SNAKE_CASE name); unset or empty ones keep the default.
  * Throws an Error naming every bad variable.
  */
@@ -102,6 +119,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     'port',
     'host',
     'allowedOrigins',
+    'trustProxy',
     'logLevel',
     'metricsPublic',
     'redisUrl',
@@ -113,7 +131,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   for (const key of keys) {
     const raw = env[envName(key)];
     if (raw === undefined || raw.trim() === '') continue;
-    candidate[key] = key === 'allowedOrigins' ? raw.split(',').map((item) => item.trim()) : raw;
+    const isList = key === 'allowedOrigins' || key === 'trustProxy';
+    candidate[key] = isList ? raw.split(',').map((item) => item.trim()) : raw;
   }
   // The Redis URL may carry a password: its value is never repeated.
   return validate(candidate, (key) =>

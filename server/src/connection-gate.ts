@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { clientAddressOf } from './client-address.ts';
 import type { Limits } from './limits.ts';
 import { isOriginAllowed } from './origin.ts';
 
@@ -25,31 +26,38 @@ const refuse = (status: Refusal['status'], reason: string): Admission => ({
 
 type GateOptions = Pick<Limits, 'maxConnections' | 'maxConnectionsPerIp'> & {
   allowedOrigins: readonly string[];
+  /** Proxies whose `X-Forwarded-For` is believed (client-address.ts); default none. */
+  trustProxy?: readonly string[];
 };
 
 export class ConnectionGate {
   /** TCP connections let through and still open, in all and per IP address. */
   #open = 0;
   readonly #perIp = new Map<string, number>();
+  readonly #clientAddress: (request: IncomingMessage) => string;
 
-  constructor(private readonly options: GateOptions) {}
+  constructor(private readonly options: GateOptions) {
+    this.#clientAddress = clientAddressOf(options.trustProxy ?? []);
+  }
 
   /**
    * Checks an upgrade request; when it may go ahead, counts its connection until the socket
-   * closes (whatever becomes of the upgrade) and returns the client's address.
+   * closes (whatever becomes of the upgrade) and returns the client's address (an IPv4 address
+   * or an IPv6 /64, after `X-Forwarded-For` from a trusted proxy).
    */
   check(request: IncomingMessage, socket: Duplex): Admission {
     const path = new URL(request.url ?? '/', 'http://relay').pathname;
     if (path !== RELAY_PATH) return refuse(404, 'Not Found');
     if (!isOriginAllowed(request.headers, this.options.allowedOrigins)) return refuse(403, 'Forbidden');
-    const address = request.socket.remoteAddress ?? 'unknown';
+    const address = this.#clientAddress(request);
     const refusal = this.admit(address, socket);
     return refusal ? { admitted: false, refusal } : { admitted: true, address };
   }
 
   /**
-   * Counts a connection from `ip` until `socket` closes, if the connection limits allow one
-   * more (in all and from that address); otherwise returns the refusal.
+   * Counts a connection from `ip` (client-address.ts, `addressKey`) until `socket` closes, if
+   * the connection limits allow one more (in all and from that address); otherwise returns the
+   * refusal.
    */
   admit(ip: string, socket: Pick<Duplex, 'once'>): Refusal | undefined {
     if (this.#open >= this.options.maxConnections) return { status: 503, reason: 'Service Unavailable' };

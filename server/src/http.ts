@@ -1,6 +1,7 @@
 /** The HTTP side: the built app with strict security headers, and a health check. */
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
+import proxyAddr from 'proxy-addr';
 import type { Registry } from 'prom-client';
 
 export interface HttpOptions {
@@ -12,6 +13,8 @@ export interface HttpOptions {
   metrics: Registry;
   /** When false, /metrics answers only loopback clients (a scraper on the same host). */
   metricsPublic: boolean;
+  /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
+  trustProxy?: readonly string[];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -36,6 +39,9 @@ export const CSP_DIRECTIVES = {
 export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // `request.ip` is the client behind a trusted proxy, not the proxy (a loopback proxy must
+  // not make every visitor a loopback client of /metrics).
+  app.set('trust proxy', proxyAddr.compile([...(options.trustProxy ?? [])]));
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
@@ -50,7 +56,7 @@ export function createHttpApp(options: HttpOptions): Express {
     else response.status(503).json({ status: 'starting' });
   });
   app.get('/metrics', (request, response, next) => {
-    if (!options.metricsPublic && !LOOPBACK.has(request.socket.remoteAddress ?? '')) return next();
+    if (!options.metricsPublic && !LOOPBACK.has(request.ip ?? '')) return next();
     options.metrics.metrics().then((text) => {
       response.set('Cache-Control', 'no-store').type(options.metrics.contentType).send(text);
     }, next);

@@ -46,6 +46,8 @@ export type { Link, LinkEvents } from './relay/link.ts';
 
 export interface RelayOptions extends Limits {
   allowedOrigins: readonly string[];
+  /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
+  trustProxy?: readonly string[];
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */

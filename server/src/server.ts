@@ -74,6 +74,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     isReady: () => ready,
     metrics: metrics.registry,
     metricsPublic: config.metricsPublic,
+    trustProxy: config.trustProxy,
   });
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head));

@@ -9,6 +9,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { addressKey } from '../client-address.ts';
 import type { Relay } from '../relay.ts';
 import { SeedLink, type SeedLinkObserver } from './seed-link.ts';
 
@@ -63,7 +64,8 @@ export async function startSeedGateway(relay: Relay, options: SeedGatewayOptions
   const open = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
-    const address = socket.remoteAddress ?? 'unknown';
+    // Counted as WebSocket clients are (an IPv6 client by its /64); raw TCP has no proxy header.
+    const address = addressKey(socket.remoteAddress ?? 'unknown');
     const refusal = relay.admit(address, socket);
     if (refusal) {
       options.observer.connection('refused');
