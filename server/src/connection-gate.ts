@@ -1,18 +1,19 @@
 /**
- * Who may open a WebSocket: the right path, an allowed Origin, and room under the connection
- * limits. A refusal is an HTTP status, sent before any upgrade (docs/protocol.md, "Connecting").
+ * Who may open a WebSocket: an allowed Host, the right path, an allowed Origin, and room under
+ * the connection limits. A refusal is an HTTP status, sent before any upgrade (docs/protocol.md, "Connecting").
  * Connections of other transports (the seed gateway's TCP) count against the same limits.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { clientAddressOf } from './client-address.ts';
 import type { Limits } from './limits.ts';
+import { isHostAllowed, type HostRule } from './host-check.ts';
 import { isOriginAllowed } from './origin.ts';
 
 export const RELAY_PATH = '/ws';
 
 export interface Refusal {
-  status: 403 | 404 | 429 | 503;
+  status: 403 | 404 | 421 | 429 | 503;
   reason: string;
 }
 
@@ -28,6 +29,8 @@ type GateOptions = Pick<Limits, 'maxConnections' | 'maxConnectionsPerIp'> & {
   allowedOrigins: readonly string[];
   /** Proxies whose `X-Forwarded-For` is believed (client-address.ts); default none. */
   trustProxy?: readonly string[];
+  /** The names `Host` must carry (host-check.ts); undefined: no check. */
+  hostRules?: readonly HostRule[] | undefined;
 };
 
 export class ConnectionGate {
@@ -46,6 +49,8 @@ export class ConnectionGate {
    * or an IPv6 /64, after `X-Forwarded-For` from a trusted proxy).
    */
   check(request: IncomingMessage, socket: Duplex): Admission {
+    if (!isHostAllowed(request.headers.host, this.options.hostRules))
+      return refuse(421, 'Misdirected Request');
     const path = new URL(request.url ?? '/', 'http://relay').pathname;
     if (path !== RELAY_PATH) return refuse(404, 'Not Found');
     if (!isOriginAllowed(request.headers, this.options.allowedOrigins)) return refuse(403, 'Forbidden');

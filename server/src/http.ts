@@ -2,6 +2,7 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import proxyAddr from 'proxy-addr';
+import { isHostAllowed, type HostRule } from './host-check.ts';
 import type { Registry } from 'prom-client';
 
 export interface HttpOptions {
@@ -15,6 +16,8 @@ export interface HttpOptions {
   metricsPublic: boolean;
   /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
   trustProxy?: readonly string[];
+  /** The names a request's `Host` must carry (host-check.ts); undefined: no check. */
+  hostRules?: readonly HostRule[] | undefined;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -50,6 +53,11 @@ export function createHttpApp(options: HttpOptions): Express {
       strictTransportSecurity: false,
     }),
   );
+  // Against DNS rebinding: a name the relay is not meant to be reached by gets nothing.
+  app.use((request, response, next) => {
+    if (isHostAllowed(request.headers.host, options.hostRules)) return next();
+    response.status(421).type('text/plain').send('Misdirected request: this host name is not served here');
+  });
   app.get('/healthz', (_request, response) => {
     response.set('Cache-Control', 'no-store');
     if (options.isReady()) response.json({ status: 'ok' });

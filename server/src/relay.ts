@@ -27,6 +27,7 @@ import {
 import { ConnectionGate, type Admission, type Refusal } from './connection-gate.ts';
 import type { DirectoryEvents, Location, RoomDirectory, SeatRef } from './directory.ts';
 import { localBus, type Bus } from './envelope.ts';
+import type { HostRule } from './host-check.ts';
 import { MemoryRoomDirectory } from './memory-directory.ts';
 import { silentObserver, type RelayObserver } from './observer.ts';
 import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
@@ -48,6 +49,8 @@ export interface RelayOptions extends Limits {
   allowedOrigins: readonly string[];
   /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
   trustProxy?: readonly string[];
+  /** The names an upgrade's `Host` must carry (host-check.ts); default: no check. */
+  hostRules?: readonly HostRule[] | undefined;
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
