@@ -5,11 +5,14 @@ import proxyAddr from 'proxy-addr';
 import { isHostAllowed, type HostRule } from './host-check.ts';
 import type { Registry } from 'prom-client';
 
+/** `redis-unreachable`: with REDIS_URL, this node cannot reach Redis, so it cannot seat anyone. */
+export type Health = 'ok' | 'starting' | 'redis-unreachable';
+
 export interface HttpOptions {
   /** The built web app (web/dist); its index.html answers `/`. */
   staticDir: string;
-  /** Tells /healthz whether the relay is accepting connections. */
-  isReady: () => boolean;
+  /** What /healthz says: 200 for `ok`, 503 with the reason otherwise. */
+  health: () => Health;
   /** Served at GET /metrics in the Prometheus text format. */
   metrics: Registry;
   /** When false, /metrics answers only loopback clients (a scraper on the same host). */
@@ -60,8 +63,8 @@ export function createHttpApp(options: HttpOptions): Express {
   });
   app.get('/healthz', (_request, response) => {
     response.set('Cache-Control', 'no-store');
-    if (options.isReady()) response.json({ status: 'ok' });
-    else response.status(503).json({ status: 'starting' });
+    const status = options.health();
+    response.status(status === 'ok' ? 200 : 503).json({ status });
   });
   app.get('/metrics', (request, response, next) => {
     if (!options.metricsPublic && !LOOPBACK.has(request.ip ?? '')) return next();

@@ -74,7 +74,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   stats = () => relay.stats();
   const app = createHttpApp({
     staticDir,
-    isReady: () => ready,
+    health: () => (!ready ? 'starting' : scaleOut && !scaleOut.reachable() ? 'redis-unreachable' : 'ok'),
     metrics: metrics.registry,
     metricsPublic: config.metricsPublic,
     trustProxy: config.trustProxy,
