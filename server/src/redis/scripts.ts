@@ -248,7 +248,9 @@ redis.call('ZADD', 'duet:budgets', ends, code)
 for _, set in ipairs(redis.call('HMGET', k, 'ca', 'cc')) do
   if set then
     redis.call('ZADD', set, ends, code)
-    redis.call('PEXPIRE', set, memory)
+    -- A charge set lives as long as its last charge, not as long as the budgets.
+    local ttl = math.ceil(ends - now)
+    if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
   end
 end
 return result
