@@ -4,7 +4,7 @@
  * budget comes back exactly when the test says.
  */
 import { expect, it } from 'vitest';
-import { joinRoom, openPage, uniqueRoom, useHarness, waitForError, waitForState } from './harness.ts';
+import { joinRoom, leave, openPage, uniqueRoom, useHarness, waitForError, waitForState } from './harness.ts';
 
 const REFILL_MS = 3_000;
 let clock = 1_000_000;
@@ -23,7 +23,7 @@ it('a rate-limited handshake shows a countdown on a phone-sized page, then sets 
   await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
 
   // Bob leaves and comes back: a new session needs a new attempt, and the room has none left.
-  await bob.page.getByTestId('leave-button').click();
+  await leave(bob.page);
   await joinRoom(bob.page, { room, passphrase, suite: 'modern' });
   await waitForError(alice.page, 'rate-limited');
   const countdown = alice.page.getByTestId('retry-countdown');
