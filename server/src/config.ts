@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { roomCode } from '@duet/core/protocol/control';
+import { checkTrustedProxies } from './client-address.ts';
 import { parseGatewayAddress } from './gateway/seed-gateway.ts';
+import { isLoopbackHost, parseHostRule } from './host-check.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 
@@ -16,6 +18,16 @@ export interface Config extends Limits {
   host: string;
   /** Origins allowed to open the WebSocket; empty means "the page's own origin only". */
   allowedOrigins: string[];
+  /**
+   * Host names (`name` or `name:port`) the relay answers to, against DNS rebinding
+   * (host-check.ts); empty: the loopback names when bound to loopback.
+   */
+  allowedHosts: string[];
+  /**
+   * Reverse proxies whose `X-Forwarded-For` names the client (addresses, CIDRs, or `loopback`,
+   * `linklocal`, `uniquelocal`), for the per-client limits; empty: nobody's (client-address.ts).
+   */
+  trustProxy: string[];
   /** pino level for the JSON logs on stdout. */
   logLevel: (typeof LOG_LEVELS)[number];
   /** Serve GET /metrics to anyone, not only to loopback clients. */
@@ -34,6 +46,8 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   port: 8080,
   host: '127.0.0.1',
   allowedOrigins: [],
+  allowedHosts: [],
+  trustProxy: [],
   logLevel: 'info',
   metricsPublic: false,
   redisUrl: '',
@@ -49,35 +63,67 @@ const count = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** An http(s) origin, normalised (`https://a.example/` → `https://a.example`). */
 const origin = z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin);
 
-const configSchema = z.strictObject({
-  port: z.coerce.number().int().min(0).max(65535),
-  host: z.string().min(1),
-  allowedOrigins: z.array(origin),
-  logLevel: z.enum(LOG_LEVELS),
-  metricsPublic: z.union([
-    z.boolean(),
-    z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
-  ]),
-  redisUrl: z.union([
-    z.literal(''),
-    z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://… or rediss://…'),
-  ]),
-  nodeId: z.union([
-    z.literal(''),
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
-  ]),
-  seedGateway: z.union([
-    z.literal(''),
-    z
-      .string()
-      .refine(
-        (value) => parseGatewayAddress(value) !== undefined,
-        'must be host:port, such as 127.0.0.1:12345',
-      ),
-  ]),
-  seedGatewayRoom: z.union([z.literal(''), roomCode]),
-  ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
+/** `name` or `name:port`, normalised (`Duet.Example.` → `duet.example`). */
+const hostName = z.string().transform((value, context) => {
+  const rule = parseHostRule(value);
+  if (rule) return rule.port ? `${rule.hostname}:${rule.port}` : rule.hostname;
+  context.addIssue({ code: 'custom', message: 'must be host names, optionally with :port' });
+  return z.NEVER;
 });
+
+const configSchema = z
+  .strictObject({
+    port: z.coerce.number().int().min(0).max(65535),
+    host: z.string().min(1),
+    allowedOrigins: z.array(origin),
+    allowedHosts: z.array(hostName),
+    trustProxy: z.array(z.string().min(1)).superRefine((trusted, context) => {
+      try {
+        checkTrustedProxies(trusted);
+      } catch {
+        context.addIssue({
+          code: 'custom',
+          message: 'must be IP addresses, CIDRs, loopback, linklocal or uniquelocal',
+        });
+      }
+    }),
+    logLevel: z.enum(LOG_LEVELS),
+    metricsPublic: z.union([
+      z.boolean(),
+      z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true'),
+    ]),
+    redisUrl: z.union([
+      z.literal(''),
+      z.string().regex(/^rediss?:\/\/\S+$/, 'must be redis://… or rediss://…'),
+    ]),
+    nodeId: z.union([
+      z.literal(''),
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 _ . -'),
+    ]),
+    seedGateway: z.union([
+      z.literal(''),
+      z
+        .string()
+        .refine(
+          (value) => parseGatewayAddress(value) !== undefined,
+          'must be host:port, such as 127.0.0.1:12345',
+        ),
+    ]),
+    seedGatewayRoom: z.union([z.literal(''), roomCode]),
+    ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
+  })
+  // Reachable from other machines, the relay must know the names it is reached by, or at least
+  // the origins allowed to open the WebSocket: else a DNS-rebinding page gets in (host-check.ts).
+  .superRefine((config, context) => {
+    if (isLoopbackHost(config.host) || config.allowedHosts.length > 0 || config.allowedOrigins.length > 0)
+      return;
+    context.addIssue({
+      code: 'custom',
+      path: ['allowedHosts'],
+      message:
+        'required when HOST is not loopback and ALLOWED_ORIGINS is empty: the host names clients use to reach Duet (for example duet.example)',
+    });
+  });
 
 /** `maxFrameBytes` is read from `MAX_FRAME_BYTES`, and so on for every setting. */
 export function envName(key: string): string {
@@ -92,7 +138,7 @@ function validate(candidate: Record<string, unknown>, describe: (key: string) =>
 }
 
 /**
- * The settings from environment variables (`PORT`, `HOST`, `ALLOWED_ORIGINS` as a comma list,
+ * The settings from environment variables (`PORT`, `HOST`; `ALLOWED_ORIGINS`, `ALLOWED_HOSTS` and `TRUST_PROXY` as comma lists,
  * and every limit in limits.ts under its SNAKE_CASE name); unset or empty ones keep the default.
  * Throws an Error naming every bad variable.
  */
@@ -102,6 +148,8 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     'port',
     'host',
     'allowedOrigins',
+    'allowedHosts',
+    'trustProxy',
     'logLevel',
     'metricsPublic',
     'redisUrl',
@@ -113,12 +161,14 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
   for (const key of keys) {
     const raw = env[envName(key)];
     if (raw === undefined || raw.trim() === '') continue;
-    candidate[key] = key === 'allowedOrigins' ? raw.split(',').map((item) => item.trim()) : raw;
+    const isList = key === 'allowedOrigins' || key === 'allowedHosts' || key === 'trustProxy';
+    candidate[key] = isList ? raw.split(',').map((item) => item.trim()) : raw;
   }
   // The Redis URL may carry a password: its value is never repeated.
-  return validate(candidate, (key) =>
-    key === 'redisUrl' ? envName(key) : `${envName(key)}=${JSON.stringify(env[envName(key)])}`,
-  );
+  return validate(candidate, (key) => {
+    const raw = env[envName(key)];
+    return key === 'redisUrl' || raw === undefined ? envName(key) : `${envName(key)}=${JSON.stringify(raw)}`;
+  });
 }
 
 /** The defaults overlaid with `options` (undefined values ignored), validated. */

@@ -8,7 +8,7 @@
  * connection's id on it. The directory never sees a socket, and never a payload.
  */
 import type { RelayErrorCode, SuiteId } from '@duet/core/protocol/control';
-import type { AttemptDecision } from './handshake-budget.ts';
+import type { AttemptDecision, Asker } from './handshake-budget.ts';
 import type { SeatIndex } from './rooms.ts';
 
 /** A connection: the node holding its socket, and its id there. */
@@ -82,8 +82,11 @@ export interface RoomDirectory {
    * told partner-away. Does nothing unless `at` still sits there.
    */
   hold(seat: SeatRef, at: Location): Promise<Location | undefined>;
-  /** Takes one handshake attempt from `room`'s budget (handshake-budget.ts). */
-  takeAttempt(room: string, now: number): Promise<AttemptDecision>;
+  /**
+   * Takes one handshake attempt from `room`'s budget (handshake-budget.ts); a new budget is
+   * charged to `asker`.
+   */
+  takeAttempt(room: string, asker: Asker, now: number): Promise<AttemptDecision>;
   /** Rooms with a seat taken or held (as last known, for metrics). */
   readonly size: number;
   /** Stops timers and connections; seats still taken are left to expire. */

@@ -1,17 +1,26 @@
 /** The HTTP side: the built app with strict security headers, and a health check. */
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
+import proxyAddr from 'proxy-addr';
+import { isHostAllowed, type HostRule } from './host-check.ts';
 import type { Registry } from 'prom-client';
+
+/** `redis-unreachable`: with REDIS_URL, this node cannot reach Redis, so it cannot seat anyone. */
+export type Health = 'ok' | 'starting' | 'redis-unreachable';
 
 export interface HttpOptions {
   /** The built web app (web/dist); its index.html answers `/`. */
   staticDir: string;
-  /** Tells /healthz whether the relay is accepting connections. */
-  isReady: () => boolean;
+  /** What /healthz says: 200 for `ok`, 503 with the reason otherwise. */
+  health: () => Health;
   /** Served at GET /metrics in the Prometheus text format. */
   metrics: Registry;
   /** When false, /metrics answers only loopback clients (a scraper on the same host). */
   metricsPublic: boolean;
+  /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
+  trustProxy?: readonly string[];
+  /** The names a request's `Host` must carry (host-check.ts); undefined: no check. */
+  hostRules?: readonly HostRule[] | undefined;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -36,6 +45,9 @@ export const CSP_DIRECTIVES = {
 export function createHttpApp(options: HttpOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  // `request.ip` is the client behind a trusted proxy, not the proxy (a loopback proxy must
+  // not make every visitor a loopback client of /metrics).
+  app.set('trust proxy', proxyAddr.compile([...(options.trustProxy ?? [])]));
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
@@ -44,13 +56,18 @@ export function createHttpApp(options: HttpOptions): Express {
       strictTransportSecurity: false,
     }),
   );
+  // Against DNS rebinding: a name the relay is not meant to be reached by gets nothing.
+  app.use((request, response, next) => {
+    if (isHostAllowed(request.headers.host, options.hostRules)) return next();
+    response.status(421).type('text/plain').send('Misdirected request: this host name is not served here');
+  });
   app.get('/healthz', (_request, response) => {
     response.set('Cache-Control', 'no-store');
-    if (options.isReady()) response.json({ status: 'ok' });
-    else response.status(503).json({ status: 'starting' });
+    const status = options.health();
+    response.status(status === 'ok' ? 200 : 503).json({ status });
   });
   app.get('/metrics', (request, response, next) => {
-    if (!options.metricsPublic && !LOOPBACK.has(request.socket.remoteAddress ?? '')) return next();
+    if (!options.metricsPublic && !LOOPBACK.has(request.ip ?? '')) return next();
     options.metrics.metrics().then((text) => {
       response.set('Cache-Control', 'no-store').type(options.metrics.contentType).send(text);
     }, next);

@@ -33,10 +33,19 @@ export const DEFAULT_LIMITS = {
   /** A room's attempt budget is kept this long after its last use, even once the room is empty. */
   handshakeMemoryMs: 60 * 60_000,
   /**
-   * Room budgets remembered at most. Only a budget that has refilled completely (and so is
-   * worth nothing to forget) is ever pushed out early; when none has, grants wait.
+   * Room budgets remembered at most. When the table is full, the budget that will be full
+   * soonest is forgotten (at no cost when it is full already); a fresh room is never refused.
    */
   handshakeBudgetRooms: 50_000,
+  /**
+   * A room's budget is charged to the client address whose `handshake` created it, until it
+   * has refilled; past this many, that address gets `rate-limited` for new rooms.
+   */
+  handshakeBudgetsPerIp: 64,
+  /** The same, per connection. */
+  handshakeBudgetsPerConnection: 4,
+  /** Room budgets created per second, relay-wide (all nodes with `REDIS_URL`). */
+  handshakeNewRoomsPerSecond: 100,
   /**
    * With `REDIS_URL` only: a node that has not renewed its presence in Redis for this long is
    * taken for crashed, and its seats are held for `seatGraceMs` as if every connection dropped.

@@ -13,7 +13,7 @@ import type {
   RoomDirectory,
   SeatRef,
 } from './directory.ts';
-import { HandshakeBudget, type AttemptDecision } from './handshake-budget.ts';
+import { HandshakeBudget, type Asker, type AttemptDecision } from './handshake-budget.ts';
 import type { Limits } from './limits.ts';
 import { Rooms, type Room, type Seat } from './rooms.ts';
 import { newToken, tokensEqual } from './seat-token.ts';
@@ -48,6 +48,9 @@ export class MemoryRoomDirectory implements RoomDirectory {
       refillMs: limits.handshakeRefillMs,
       memoryMs: limits.handshakeMemoryMs,
       maxRooms: limits.handshakeBudgetRooms,
+      perAddress: limits.handshakeBudgetsPerIp,
+      perConnection: limits.handshakeBudgetsPerConnection,
+      newPerSecond: limits.handshakeNewRoomsPerSecond,
     });
   }
 
@@ -116,8 +119,8 @@ export class MemoryRoomDirectory implements RoomDirectory {
     return Promise.resolve(partner);
   }
 
-  takeAttempt(room: string, now: number): Promise<AttemptDecision> {
-    return Promise.resolve(this.#budget.take(room, now));
+  takeAttempt(room: string, asker: Asker, now: number): Promise<AttemptDecision> {
+    return Promise.resolve(this.#budget.take(room, asker, now));
   }
 
   get size(): number {

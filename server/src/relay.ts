@@ -24,9 +24,10 @@ import {
   type ServerMessage,
   type SuiteId,
 } from '@duet/core/protocol/control';
-import { ConnectionGate, type Refusal } from './connection-gate.ts';
+import { ConnectionGate, type Admission, type Refusal } from './connection-gate.ts';
 import type { DirectoryEvents, Location, RoomDirectory, SeatRef } from './directory.ts';
 import { localBus, type Bus } from './envelope.ts';
+import type { HostRule } from './host-check.ts';
 import { MemoryRoomDirectory } from './memory-directory.ts';
 import { silentObserver, type RelayObserver } from './observer.ts';
 import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
@@ -46,6 +47,10 @@ export type { Link, LinkEvents } from './relay/link.ts';
 
 export interface RelayOptions extends Limits {
   allowedOrigins: readonly string[];
+  /** Proxies whose `X-Forwarded-For` names the client (client-address.ts); default none. */
+  trustProxy?: readonly string[];
+  /** The names an upgrade's `Host` must carry (host-check.ts); default: no check. */
+  hostRules?: readonly HostRule[] | undefined;
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
@@ -69,10 +74,11 @@ export interface Relay {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   /**
    * Takes a connection that another transport admitted (link.ts): from then on it is a peer
-   * like a WebSocket one, with the same rate limit, seats and routing. Its transport reports
-   * what happens to it through the returned events.
+   * like a WebSocket one, with the same rate limit, seats and routing. `address` is the
+   * client's address as the per-client limits count it (client-address.ts). Its transport
+   * reports what happens to it through the returned events.
    */
-  attach(link: Link): LinkEvents;
+  attach(link: Link, address: string): LinkEvents;
   /**
    * Admits a connection of another transport against the same connection limits as WebSocket
    * ones (in all and per address), counting it until `socket` closes; or says why not.
@@ -230,7 +236,7 @@ export function createRelay(options: RelayOptions): Relay {
   async function onHandshake(peer: Peer): Promise<void> {
     if (!peer.seat) return sendError(peer, 'not-joined');
     if (!peer.partner) return sendError(peer, 'no-partner');
-    const decision = await directory.takeAttempt(peer.seat.room, now());
+    const decision = await directory.takeAttempt(peer.seat.room, peer.client, now());
     observer.handshake(decision.granted);
     if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
     // The same grant to both seats: the nonce is the relay's share of the CPace session id.
@@ -305,11 +311,9 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   /** A connection from its first frame to its close. */
-  function attach(link: Link): LinkEvents {
-    const peer = peers.add(
-      link,
-      new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
-    );
+  function attach(link: Link, address: string): LinkEvents {
+    const frames = new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now());
+    const peer = peers.add(link, address, frames);
     return {
       pong: () => (peer.alive = true),
       message(data, isBinary) {
@@ -348,17 +352,18 @@ export function createRelay(options: RelayOptions): Relay {
     handleUpgrade(request, socket, head) {
       socket.on('error', () => socket.destroy());
       try {
-        const refusal = closing
-          ? { status: 503, reason: 'Service Unavailable' }
+        const admission: Admission = closing
+          ? { admitted: false, refusal: { status: 503, reason: 'Service Unavailable' } }
           : gate.check(request, socket);
-        if (refusal) {
-          observer.refused(refusal.status);
-          socket.end(
-            `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-          );
+        if (!admission.admitted) {
+          const { status, reason } = admission.refusal;
+          observer.refused(status);
+          socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
           return;
         }
-        wss.handleUpgrade(request, socket, head, (ws) => attachWebSocket(ws, attach));
+        wss.handleUpgrade(request, socket, head, (ws) =>
+          attachWebSocket(ws, (link) => attach(link, admission.address)),
+        );
       } catch (error) {
         onInternalError(error);
         socket.destroy();

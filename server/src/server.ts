@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig, type Config } from './config.ts';
+import { hostRules } from './host-check.ts';
 import { createHttpApp } from './http.ts';
 import { generateRoomCode } from '@duet/core/protocol/codes';
 import { shareLink } from '@duet/core/protocol/share-link';
@@ -61,8 +62,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   );
   // With REDIS_URL, rooms are shared with the other nodes (docs/scale-out.md).
   const scaleOut = config.redisUrl ? await connectScaleOut(config, log) : undefined;
+  const hosts = hostRules(config);
   const relay = createRelay({
     ...config,
+    hostRules: hosts,
     ...(now ? { now } : {}),
     observer: fanOut(metrics.observer, logObserver(log)),
     ...(scaleOut ? { bus: scaleOut.bus, directory: scaleOut.directory } : {}),
@@ -71,9 +74,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   stats = () => relay.stats();
   const app = createHttpApp({
     staticDir,
-    isReady: () => ready,
+    health: () => (!ready ? 'starting' : scaleOut && !scaleOut.reachable() ? 'redis-unreachable' : 'ok'),
     metrics: metrics.registry,
     metricsPublic: config.metricsPublic,
+    trustProxy: config.trustProxy,
+    hostRules: hosts,
   });
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head));

@@ -20,7 +20,7 @@ describe('config from the environment', () => {
     const env = Object.fromEntries(
       Object.keys(DEFAULT_LIMITS).map((key, index) => [envName(key), `${index + 7}`]),
     );
-    const config = configFromEnv({ ...env, PORT: '9000', HOST: '0.0.0.0' });
+    const config = configFromEnv({ ...env, PORT: '9000', HOST: '0.0.0.0', ALLOWED_HOSTS: 'duet.example' });
     expect(config).toMatchObject({ port: 9000, host: '0.0.0.0' });
     Object.keys(DEFAULT_LIMITS).forEach((key, index) => expect(config).toHaveProperty(key, index + 7));
   });

@@ -44,8 +44,8 @@ describe('relay: any transport through Link', () => {
   it('seats, relays and grants handshakes to connections that are not WebSockets', async () => {
     const relay = createRelay({ ...DEFAULT_LIMITS, allowedOrigins: [] });
     const [a, b] = [new MemoryLink(), new MemoryLink()];
-    a.events = relay.attach(a);
-    b.events = relay.attach(b);
+    a.events = relay.attach(a, '192.0.2.1');
+    b.events = relay.attach(b, '192.0.2.2');
     a.send({ type: 'join', room: 'memory-room', suite: 'des' });
     b.send({ type: 'join', room: 'memory-room', suite: 'des' });
     await vi.waitFor(() => expect(a.received).toContainEqual({ type: 'partner-joined' }));

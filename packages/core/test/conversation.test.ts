@@ -10,6 +10,7 @@ import { desEncrypt, deriveDesKey, roomSalt } from '../src/crypto/des-suite.ts';
 import type { ServerMessage, SuiteId } from '../src/protocol/control.ts';
 import type { SecureChannel } from '../src/session/channel.ts';
 import { createDesChannel } from '../src/session/des-channel.ts';
+import { createModernChannel } from '../src/session/modern-channel.ts';
 import { Conversation, type ConversationEvent, type LinkHandlers } from '../src/session/conversation.ts';
 import { decodeEnvelope, encodeEnvelope } from '../src/session/envelope.ts';
 
@@ -54,14 +55,16 @@ function seeThroughChannel(): SecureChannel {
   };
 }
 
-async function setup(suite: SuiteId = 'des') {
+/** `channel`: another channel than the suite's usual stand-in (a real `modern` one, say). */
+async function setup(suite: SuiteId = 'des', channel?: SecureChannel) {
   const relay = new ScriptedRelay();
   const salt = await roomSalt(ROOM);
   const events: ConversationEvent[] = [];
   const conversation = new Conversation({
     room: ROOM,
     suite,
-    channel: suite === 'des' ? createDesChannel({ passphrase: 'pw', salt }) : seeThroughChannel(),
+    channel:
+      channel ?? (suite === 'des' ? createDesChannel({ passphrase: 'pw', salt }) : seeThroughChannel()),
     random: (n) => new Uint8Array(n).fill(0x11),
     connect: (handlers) => {
       const link: ScriptedRelay['links'][number] = { handlers, sent: [] };
@@ -348,5 +351,28 @@ describe('conversation', () => {
     expect(events).toContainEqual({ type: 'problem', code: 'room-full', fatal: true });
     relay.link.handlers.onClose();
     expect(relay.timers).toHaveLength(0);
+  });
+
+  it('a handshake refused with rate-limited tells the user how long, and asks again by itself after that', async () => {
+    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
+    const { relay, conversation, events, settle } = await setup('modern', modern);
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'joined', 'modern'));
+    await settle();
+    relay.fireTimers(); // the initiator's first request goes out at once
+    expect(relay.sentControl().at(-1)).toEqual({ type: 'handshake' });
+    relay.control({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 42_000 });
+    expect(conversation.status).toBe('handshaking');
+    expect(events).toContainEqual({
+      type: 'problem',
+      code: 'rate-limited',
+      fatal: false,
+      retryAfterMs: 42_000,
+    });
+    expect(relay.timers.map((timer) => timer.ms)).toContain(42_000);
+    const asked = relay.sentControl().length;
+    relay.fireTimers();
+    expect(relay.sentControl().slice(asked)).toEqual([{ type: 'handshake' }]);
   });
 });

@@ -9,6 +9,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { addressKey } from '../client-address.ts';
 import type { Relay } from '../relay.ts';
 import { SeedLink, type SeedLinkObserver } from './seed-link.ts';
 
@@ -63,7 +64,9 @@ export async function startSeedGateway(relay: Relay, options: SeedGatewayOptions
   const open = new Set<Socket>();
   const server: Server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => socket.destroy());
-    const refusal = relay.admit(socket.remoteAddress ?? 'unknown', socket);
+    // Counted as WebSocket clients are (an IPv6 client by its /64); raw TCP has no proxy header.
+    const address = addressKey(socket.remoteAddress ?? 'unknown');
+    const refusal = relay.admit(address, socket);
     if (refusal) {
       options.observer.connection('refused');
       socket.destroy(); // the original has no way to read a reason
@@ -79,7 +82,7 @@ export async function startSeedGateway(relay: Relay, options: SeedGatewayOptions
       maxFrameBytes: options.maxFrameBytes,
       closeGraceMs: options.closeGraceMs,
       observer: options.observer,
-    }).start((link) => relay.attach(link));
+    }).start((link) => relay.attach(link, address));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

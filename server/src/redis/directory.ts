@@ -17,7 +17,7 @@ import type {
   RoomDirectory,
   SeatRef,
 } from '../directory.ts';
-import type { AttemptDecision } from '../handshake-budget.ts';
+import type { Asker, AttemptDecision } from '../handshake-budget.ts';
 import type { Limits } from '../limits.ts';
 import type { SeatIndex } from '../rooms.ts';
 import { newToken } from '../seat-token.ts';
@@ -116,15 +116,21 @@ export class RedisRoomDirectory implements RoomDirectory {
     return location(answer.p);
   }
 
-  async takeAttempt(room: string, now: number): Promise<AttemptDecision> {
-    const { handshakeBurst, handshakeRefillMs, handshakeMemoryMs } = this.options;
+  async takeAttempt(room: string, asker: Asker, now: number): Promise<AttemptDecision> {
+    const o = this.options;
     const [granted, value] = (await this.#run(
       TAKE_ATTEMPT,
       room,
       now,
-      handshakeBurst,
-      handshakeRefillMs,
-      handshakeMemoryMs,
+      o.handshakeBurst,
+      o.handshakeRefillMs,
+      o.handshakeMemoryMs,
+      o.handshakeBudgetRooms,
+      o.handshakeBudgetsPerIp,
+      o.handshakeBudgetsPerConnection,
+      o.handshakeNewRoomsPerSecond,
+      asker.address,
+      asker.connection,
     )) as [number, number];
     return granted === 1 ? { granted: true, attempt: value } : { granted: false, retryAfterMs: value };
   }

@@ -14,6 +14,8 @@ export interface ScaleOut {
   directory: (events: DirectoryEvents) => RedisRoomDirectory;
   /** Registers the node in Redis once the relay has its directory. */
   start(): Promise<void>;
+  /** Both connections to Redis are up (ioredis reconnects by itself when they drop). */
+  reachable(): boolean;
   /** Closes both Redis connections; after the relay's close. */
   quit(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function connectScaleOut(config: Config, log: Logger): Promise<Scal
     async start() {
       await directory?.start();
     },
+    reachable: () => commands.status === 'ready' && subscriber.status === 'ready',
     async quit() {
       await Promise.all([commands.quit(), subscriber.quit()]);
     },

@@ -168,17 +168,70 @@ return cjson.encode(out)
 `;
 
 /**
- * The handshake budget's token bucket (handshake-budget.ts), shared: ARGV: code, now, burst,
- * refill ms, memory ms → [1, attempt] | [0, retry after ms]. Forgotten memoryMs after last use.
+ * The handshake budget (handshake-budget.ts), shared by every node. ARGV: code, now, burst,
+ * refill ms, memory ms, budgets at most, budgets per address, per connection, new budgets per
+ * second, address, connection → [1, attempt] | [0, retry after ms].
+ *
+ * Keys: `duet:budget:<code>` (the bucket; `ca`/`cc`: the charge sets it counts against),
+ * forgotten memory ms after last use; `duet:budgets`, every budget scored by when it is full
+ * (or forgotten, if sooner); `duet:charges:a:<address>` and `duet:charges:c:<connection>`, the
+ * budgets each caused, scored the same way; `duet:budget-rate`, the relay-wide creation bucket.
  */
 export const TAKE_ATTEMPT = `
-local k = 'duet:budget:' .. ARGV[1]
-local now, burst, refill = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local code, now = ARGV[1], tonumber(ARGV[2])
+local burst, refill, memory = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local maxBudgets, perSecond = tonumber(ARGV[6]), tonumber(ARGV[9])
+local charges = {
+  { 'duet:charges:a:' .. ARGV[10], tonumber(ARGV[7]) },
+  { 'duet:charges:c:' .. ARGV[11], tonumber(ARGV[8]) },
+}
+local k = 'duet:budget:' .. code
+
+local function release(room)
+  local key = 'duet:budget:' .. room
+  for _, set in ipairs(redis.call('HMGET', key, 'ca', 'cc')) do
+    if set then redis.call('ZREM', set, room) end
+  end
+  redis.call('HDEL', key, 'ca', 'cc')
+end
+
+local exists = redis.call('EXISTS', k) == 1
 local tokens = tonumber(redis.call('HGET', k, 'tokens') or burst)
 local at = tonumber(redis.call('HGET', k, 'at') or now)
 local n = tonumber(redis.call('HGET', k, 'n') or 0)
 tokens = math.min(burst, tokens + math.max(0, now - at) / refill)
 at = math.max(now, at)
+
+-- A new budget, or one refilled completely (as good as none): charged to whoever asks.
+if tokens >= burst then
+  for _, charge in ipairs(charges) do
+    redis.call('ZREMRANGEBYSCORE', charge[1], '-inf', now)
+    if redis.call('ZCARD', charge[1]) >= charge[2] then
+      local first = redis.call('ZRANGE', charge[1], 0, 0, 'WITHSCORES')
+      return { 0, math.max(1, math.ceil(tonumber(first[2]) - now)) }
+    end
+  end
+  local rate = 'duet:budget-rate'
+  local left = tonumber(redis.call('HGET', rate, 'tokens') or perSecond)
+  local since = tonumber(redis.call('HGET', rate, 'at') or now)
+  left = math.min(perSecond, left + math.max(0, now - since) * perSecond / 1000)
+  if left < 1 then return { 0, math.ceil((1 - left) * 1000 / perSecond) } end
+  redis.call('HSET', rate, 'tokens', string.format('%.17g', left - 1), 'at', math.max(now, since))
+  redis.call('PEXPIRE', rate, 60000)
+  if exists then
+    release(code)
+  else
+    -- A place in the table: the budget full soonest (or forgotten already) goes.
+    while redis.call('ZCARD', 'duet:budgets') >= maxBudgets do
+      local room = redis.call('ZRANGE', 'duet:budgets', 0, 0)[1]
+      release(room)
+      redis.call('DEL', 'duet:budget:' .. room)
+      redis.call('ZREM', 'duet:budgets', room)
+    end
+  end
+  redis.call('HSET', k, 'ca', charges[1][1], 'cc', charges[2][1])
+end
+
 local result
 if tokens < 1 then
   result = { 0, math.ceil((1 - tokens) * refill) }
@@ -188,6 +241,17 @@ else
   result = { 1, n }
 end
 redis.call('HSET', k, 'tokens', string.format('%.17g', tokens), 'at', at, 'n', n)
-redis.call('PEXPIRE', k, ARGV[5])
+redis.call('PEXPIRE', k, memory)
+-- Scored by when it is full again, or forgotten if that comes first.
+local ends = math.min(at + (burst - tokens) * refill, now + memory)
+redis.call('ZADD', 'duet:budgets', ends, code)
+for _, set in ipairs(redis.call('HMGET', k, 'ca', 'cc')) do
+  if set then
+    redis.call('ZADD', set, ends, code)
+    -- A charge set lives as long as its last charge, not as long as the budgets.
+    local ttl = math.ceil(ends - now)
+    if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
+  end
+end
 return result
 `;

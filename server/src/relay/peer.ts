@@ -1,12 +1,15 @@
 /** A connection's state in the relay, and the registry of this node's connections. */
 import type { ServerMessage } from '@duet/core/protocol/control';
 import type { Location, SeatRef } from '../directory.ts';
+import type { Asker } from '../handshake-budget.ts';
 import type { TokenBucket } from '../token-bucket.ts';
 import type { Link } from './link.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface Peer {
   readonly link: Link;
+  /** Who this is for the per-client limits: its address, and an id unique across nodes for its whole life. */
+  readonly client: Asker;
   /** Renewed for every seating: a frame meant for a seat it has left never reaches its next one. */
   at: Location;
   readonly frames: TokenBucket;
@@ -37,10 +40,12 @@ export class Peers {
   constructor(private readonly node: string) {}
 
   /** A new connection's state, registered under a fresh id. */
-  add(link: Link, frames: TokenBucket): Peer {
+  add(link: Link, address: string, frames: TokenBucket): Peer {
+    const at = this.#location();
     const peer: Peer = {
       link,
-      at: this.#location(),
+      client: { address, connection: `${at.node}/${at.conn}` },
+      at,
       frames,
       work: new WorkQueue(),
       alive: true,

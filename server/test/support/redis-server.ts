@@ -41,13 +41,14 @@ async function answersPing(url: string): Promise<boolean> {
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `port`: to start it again where a stopped one was; default: a free port. */
+export async function startRedis(port?: number): Promise<TestRedis> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `${REDIS_SERVER} is missing: the scale-out tests need a real Redis (Debian: apt-get install redis-server; .ci/run does it)`,
     );
   }
-  const port = await freePort();
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     REDIS_SERVER,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

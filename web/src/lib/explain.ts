@@ -17,7 +17,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
     'The connection to the relay was lost. Duet reconnects by itself and sends again whatever your partner has not confirmed.',
   'resume-failed': 'Your seat in the room had expired; Duet joined the room again.',
   'server-busy': 'The relay is at capacity right now. Try again in a little while.',
-  'rate-limited': 'Too many attempts or messages: slow down and try again in a moment.',
+  'rate-limited': 'Too many attempts or messages for now: the relay asks Duet to wait.',
   'too-large': 'That message is too large to send.',
   'bad-room': 'That room code is not valid: use letters, digits and hyphens (3 to 64 characters).',
   'bad-suite': 'That encryption suite is not known to the relay.',

@@ -49,6 +49,8 @@ export interface Banner {
   code: ErrorCode;
   /** Fatal errors end the session (or wait for a retry); others are warnings and the chat goes on. */
   fatal: boolean;
+  /** When Duet tries again by itself (milliseconds since the epoch), for a countdown. */
+  retryAt?: number;
 }
 
 /** How this page came to the room: it started the conversation, or joined one. */
@@ -246,7 +248,11 @@ export class ChatSession {
         this.incomingCount += 1;
         break;
       case 'problem':
-        this.banner = { code: event.code, fatal: event.fatal };
+        this.banner = {
+          code: event.code,
+          fatal: event.fatal,
+          ...(event.retryAfterMs === undefined ? {} : { retryAt: Date.now() + event.retryAfterMs }),
+        };
         if (event.code === 'passphrase-mismatch') this.awaitingPartnerRetry = false;
         break;
       case 'safety-code':

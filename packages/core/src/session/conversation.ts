@@ -58,8 +58,11 @@ export type ConversationEvent =
   | { type: 'outgoing'; id: number; text: string }
   | { type: 'delivery'; id: number; status: DeliveryStatus }
   | { type: 'incoming'; text: string }
-  /** Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`). */
-  | { type: 'problem'; code: ErrorCode; fatal: boolean }
+  /**
+   * Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`).
+   * `retryAfterMs`: the conversation tries again by itself after this long (`rate-limited`).
+   */
+  | { type: 'problem'; code: ErrorCode; fatal: boolean; retryAfterMs?: number }
   /** `modern`: the new session's safety code, for the two people to compare. */
   | { type: 'safety-code'; code: SafetyCode }
   /** After a failure on this side: the partner is trying again and waits for us to. */
@@ -316,7 +319,10 @@ export class Conversation {
       this.#token = undefined;
       this.#sendControl({ type: 'join', room: this.#options.room, suite: this.#options.suite });
     } else if (code === 'rate-limited' && this.#computeStatus() === 'handshaking') {
-      this.#requestHandshake(retryAfterMs ?? 1_000);
+      // No attempt left for now: say so, with the wait, and ask again by itself after it.
+      const delayMs = retryAfterMs ?? 1_000;
+      this.#emit({ type: 'problem', code, fatal: false, retryAfterMs: delayMs });
+      this.#requestHandshake(delayMs);
     } else if (FATAL_RELAY_CODES.has(code)) {
       this.#end('fatal', code);
     } else if (code !== 'no-partner') {
