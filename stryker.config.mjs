@@ -23,7 +23,7 @@ const config = {
   ],
   coverageAnalysis: 'perTest',
   plugins: [
-    '@stryker-mutator/*',
+    '@stryker-mutator/vitest-runner',
     fileURLToPath(new URL('./scripts/stryker-ignore-messages.mjs', import.meta.url)),
   ],
   ignorers: ['DuetErrorMessages'],
