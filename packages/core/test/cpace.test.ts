@@ -10,6 +10,7 @@ import {
   CPACE_DSI_ISK,
   deriveIsk,
   generatorString,
+  lexicographicallyLarger,
   lvCat,
   prependLen,
   sampleScalar,
@@ -273,6 +274,24 @@ describe('CPace string utilities (draft appendix A.1, A.3)', () => {
     );
   });
 
+  it('lexiographically_larger: the first differing byte decides, and a prefix sorts first', () => {
+    const larger = (a: string, b: string) => lexicographicallyLarger(fromHex(a), fromHex(b));
+    // The draft's examples (appendix A.3): "\0" < "\0\0" < "\1", "\0\1" < "\1", "ABCD" < "BCD".
+    expect(larger('00', '0000')).toBe(false);
+    expect(larger('01', '0000')).toBe(true);
+    expect(larger('0000', '00')).toBe(true);
+    expect(larger('0000', '01')).toBe(false);
+    expect(larger('0001', '01')).toBe(false);
+    expect(larger('41424344', '424344')).toBe(false);
+    // Equal bytes (and two empty strings) are not larger; the decision can come late.
+    expect(larger('0102', '0102')).toBe(false);
+    expect(larger('', '')).toBe(false);
+    expect(larger('', '00')).toBe(false);
+    expect(larger('00', '')).toBe(true);
+    expect(larger('010203', '010204')).toBe(false);
+    expect(larger('010204', '010203')).toBe(true);
+  });
+
   it('transcript_ir and transcript_oc match the draft', () => {
     const [a, pa, b, pb] = ['123', 'PartyA', '234', 'PartyB'].map((s) => utf8Encode(s)) as [
       Uint8Array,
@@ -319,6 +338,27 @@ describe('CPace scalars and points', () => {
     for (const point of [new Uint8Array(33), 'abc' as unknown as Uint8Array, new Uint8Array(32).fill(0xff)]) {
       expect(() => scalarMult(scalar, point)).toThrow(expect.objectContaining({ code: 'bad-point' }));
     }
+  });
+
+  it("checks a point's size itself, before @noble/curves decodes it", () => {
+    const scalar = numberToBytesLE(5n, 32);
+    const refusal = (point: Uint8Array) => {
+      try {
+        scalarMultVfy(scalar, point);
+      } catch (error) {
+        return error as { code?: string; cause?: unknown };
+      }
+      throw new Error('accepted');
+    };
+    // Our own check: no library error behind it. The library's refusal comes as the cause.
+    for (const point of [new Uint8Array(31), new Uint8Array(33), 'a'.repeat(32) as unknown as Uint8Array]) {
+      const error = refusal(point);
+      expect(error.code).toBe('bad-point');
+      expect(error.cause).toBeUndefined();
+    }
+    const error = refusal(new Uint8Array(32).fill(0xff));
+    expect(error.code).toBe('bad-point');
+    expect(error.cause).toBeInstanceOf(Error);
   });
 
   it('sample_scalar reduces modulo the order and checks its random source', () => {

@@ -96,6 +96,25 @@ describe('padding: limits', () => {
     expect(() => unpad(padded(0, MAX_PADDED_BYTES + 4096))).toThrow(
       expect.objectContaining({ code: 'bad-frame' }),
     );
+    expect(() => unpad(padded(MAX_PADDED_BYTES, MAX_PADDED_BYTES + 4096))).toThrow(
+      expect.objectContaining({ code: 'bad-frame' }),
+    );
+  });
+
+  it('unpad refuses a length that is no bucket, wherever the marker is', () => {
+    for (const [textBytes, length] of [
+      [32, 33], // the marker in the last byte
+      [2, 33],
+      [0, 1],
+      [62, 63],
+      [4096, 4097],
+      [4100, 8191],
+    ] as const) {
+      expect(() => unpad(padded(textBytes, length)), `${textBytes} in ${length}`).toThrow(
+        expect.objectContaining({ code: 'bad-frame' }),
+      );
+    }
+    expect(() => unpad(new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'bad-frame' }));
   });
 
   it('an empty text is the marker alone; a marker in the last byte fills the bucket', () => {
@@ -119,5 +138,7 @@ describe('padding: limits', () => {
     expect(isPaddedLength(32.5)).toBe(false);
     expect(isPaddedLength(Number.NaN)).toBe(false);
     expect(isPaddedLength(-32)).toBe(false);
+    expect(isPaddedLength(Number.POSITIVE_INFINITY)).toBe(false);
+    expect(isPaddedLength(Number.NEGATIVE_INFINITY)).toBe(false);
   });
 });

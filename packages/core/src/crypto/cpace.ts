@@ -33,8 +33,9 @@ export function prependLen(data: Uint8Array): Uint8Array {
   const prefix: number[] = [];
   let length = data.length;
   do {
-    prefix.push(length < 128 ? length : (length & 0x7f) | 0x80);
+    const low = length & 0x7f;
     length = Math.floor(length / 128);
+    prefix.push(length > 0 ? low | 0x80 : low); // the high bit: more bytes follow
   } while (length > 0);
   return concatBytes(Uint8Array.from(prefix), data);
 }
@@ -64,7 +65,6 @@ export function generatorString(
  * the RFC 9496 §4.3.4 one-way map ("element derivation"). Returns the encoded generator g.
  */
 export function calculateGenerator(prs: Uint8Array, ci: Uint8Array, sid: Uint8Array): Uint8Array {
-  // Stryker disable next-line OptionalChaining: equivalent: @noble/curves always has deriveToCurve for ristretto255
   const point = ristretto255_hasher.deriveToCurve?.(sha512(generatorString(CPACE_DSI, prs, ci, sid)));
   if (point === undefined) throw duetError('bad-input', 'the ristretto255 one-way map is unavailable');
   return point.toBytes();
@@ -137,12 +137,16 @@ export function confirmationTag(macKey: Uint8Array, share: Uint8Array, ad: Uint8
   return hmac(sha512, macKey, lvCat(share, ad));
 }
 
-function lexicographicallyLarger(a: Uint8Array, b: Uint8Array): boolean {
-  const shorter = Math.min(a.length, b.length);
-  for (let i = 0; i < shorter; i++) {
-    const x = a[i] ?? 0;
+/**
+ * lexiographically_larger (appendix A.3.2): true if `a` sorts after `b`, byte by byte, where a
+ * prefix sorts first. Written as the draft's pseudo-code: the loop runs over the bytes the two
+ * have in common (subarray stops at the end of `a`), then the longer one is larger.
+ */
+export function lexicographicallyLarger(a: Uint8Array, b: Uint8Array): boolean {
+  for (const [i, x] of a.subarray(0, b.length).entries()) {
     const y = b[i] ?? 0;
-    if (x !== y) return x > y;
+    if (x > y) return true;
+    if (x < y) return false;
   }
   return a.length > b.length;
 }
