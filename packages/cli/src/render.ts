@@ -92,6 +92,8 @@ export function renderEvent(event: ConversationEvent, suite: SuiteId): string | 
       return '* your partner tried again with another passphrase';
     case 'partner-refused':
       return `* someone tried to join this room with the ${event.suite} suite and was refused`;
+    case 'path':
+      return undefined; // the terminal client has no direct path: always the relay
     default: {
       const never: never = event;
       return `* ${String((never as { type: string }).type)}`;

@@ -282,4 +282,27 @@ describe('delivery per suite', () => {
       expect(delivery.receive(text)).toEqual([{ type: 'incoming', text }]);
     expect(delivery.takeReceipt()).toBeUndefined();
   });
+
+  it('modern carries path messages and marks a message handed to the direct link as sent', () => {
+    const delivery = createDelivery('modern', random);
+    expect(delivery.directPath).toBe(true);
+    const ping = { t: 'ping', n: 3 } as const;
+    expect(delivery.pathPlaintext(ping)).toBe('p:{"t":"ping","n":3}');
+    expect(delivery.receive(delivery.pathPlaintext(ping))).toEqual([{ type: 'path', message: ping }]);
+    expect(() => delivery.receive('p:{"t":"ping"}')).toThrow(expect.objectContaining({ code: 'bad-frame' }));
+    const message = delivery.add('hi');
+    expect(delivery.handedOver(message.id)).toEqual([{ type: 'delivery', id: 1, status: 'sent' }]);
+    expect(delivery.handedOver(message.id)).toEqual([]); // once
+  });
+
+  it('des has no direct path: a text that looks like a path message is only text', () => {
+    const delivery = createDelivery('des', random);
+    expect(delivery.directPath).toBe(false);
+    expect(delivery.receive('p:{"t":"bye","attempt":1}')).toEqual([
+      { type: 'incoming', text: 'p:{"t":"bye","attempt":1}' },
+    ]);
+    expect(() => delivery.pathPlaintext({ t: 'ping', n: 0 })).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+  });
 });

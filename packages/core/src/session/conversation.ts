@@ -9,6 +9,11 @@
  * and in order, or ends `failed`, visibly; with `des`, which has no receipts, every message
  * reaches the relay at least once, or ends `failed`. The suite's `Delivery` (delivery.ts) holds
  * that difference; this file never asks which suite it runs.
+ *
+ * Frames reach the partner through the relay or, when the suite allows it (`modern`) and a
+ * `direct` option is given, through a direct link: the path switch (path-switch.ts) routes them
+ * and orders what comes back, the dialer (direct-dialer.ts) opens and closes links. Both are
+ * pure; this file carries out what they decide, so the same delivery runs over either path.
  */
 import { fromHex, randomBytes } from '../bytes.ts';
 import { isDuetError, type ErrorCode } from '../errors.ts';
@@ -23,7 +28,16 @@ import {
 import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
 import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
+import { DirectDialer, type ConnectDirect, type DialerEffect, type DirectLink } from './direct-dialer.ts';
 import type { DeliveryStatus } from './outbox.ts';
+import type { PathMessage } from './path-messages.ts';
+import {
+  PathSwitch,
+  type FrameTag,
+  type PathName,
+  type PathSwitchEffect,
+  type PathSwitchOptions,
+} from './path-switch.ts';
 
 /** One connection to the relay, as the conversation sees it. */
 export interface Link {
@@ -58,6 +72,8 @@ export type ConversationEvent =
   | { type: 'outgoing'; id: number; text: string }
   | { type: 'delivery'; id: number; status: DeliveryStatus }
   | { type: 'incoming'; text: string }
+  /** The path this side's frames take now (first sent when the channel is ready). */
+  | { type: 'path'; path: PathName }
   /**
    * Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`).
    * `retryAfterMs`: the conversation tries again by itself after this long (`rate-limited`).
@@ -82,6 +98,12 @@ export interface ConversationOptions {
   reconnectDelaysMs?: readonly number[];
   /** Attempts in a row before giving up with `connection-lost`. */
   maxReconnectAttempts?: number;
+  /**
+   * A direct path to the partner, for suites that can carry it (`modern`; `des` ignores it):
+   * how to open a link, and whether the user allows one (false: "Always use the relay", no
+   * link is ever created).
+   */
+  direct?: { connect: ConnectDirect; allowed: boolean; paths?: PathSwitchOptions };
 }
 
 export const DEFAULT_RECONNECT_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 10_000];
@@ -104,8 +126,9 @@ const FATAL_RELAY_CODES = new Set<ErrorCode>([
 ]);
 
 export class Conversation {
-  readonly #options: Required<Omit<ConversationOptions, 'random'>> & {
+  readonly #options: Required<Omit<ConversationOptions, 'random' | 'direct'>> & {
     random: (length: number) => Uint8Array;
+    direct?: ConversationOptions['direct'];
   };
   readonly #channel: SecureChannel;
   readonly #delivery: Delivery;
@@ -134,6 +157,16 @@ export class Conversation {
   /** Why the conversation ended: the user left, the connection was lost for good, or a fatal error. */
   #ended: 'left' | 'lost' | 'fatal' | undefined;
   #status: ConversationStatus | undefined;
+  // The direct path: which path carries frames, and the link to the partner, if any.
+  readonly #paths: PathSwitch;
+  readonly #dialer: DirectDialer | undefined;
+  #directLink: DirectLink | undefined;
+  #relayUsable = false;
+  #shownPath: PathName | undefined;
+  /** Partner frames the path switch released, read in order before anything else. */
+  readonly #deliveries: Uint8Array[] = [];
+  #delivering = false;
+  readonly #pathTimers = new Map<string, unknown>();
 
   constructor(options: ConversationOptions) {
     this.#options = {
@@ -144,6 +177,13 @@ export class Conversation {
     };
     this.#channel = options.channel;
     this.#delivery = createDelivery(options.suite, this.#options.random);
+    this.#paths = new PathSwitch(options.direct?.paths);
+    if (options.direct && this.#delivery.directPath) {
+      this.#dialer = new DirectDialer({
+        allowed: options.direct.allowed,
+        random: () => (this.#options.random(1)[0] ?? 0) / 256,
+      });
+    }
   }
 
   get status(): ConversationStatus {
@@ -183,6 +223,11 @@ export class Conversation {
     this.#update();
   }
 
+  /** "Always use the relay" when `allowed` is false: any direct link closes, none is made. */
+  setDirectAllowed(allowed: boolean): void {
+    if (this.#dialer && !this.#ended) this.#applyDialer(this.#dialer.setAllowed(allowed));
+  }
+
   /** Frees the seat at once and ends the conversation; undelivered messages fail. */
   leave(): void {
     if (this.#ended) return;
@@ -190,6 +235,7 @@ export class Conversation {
     this.#options.timers.clear(this.#reconnectTimer);
     this.#options.timers.clear(this.#handshakeTimer);
     this.#options.timers.clear(this.#retransmitTimer);
+    this.#endDirect();
     this.#sendControl({ type: 'leave' });
     this.#link?.close(1000, 'leave');
     this.#link = undefined;
@@ -212,7 +258,7 @@ export class Conversation {
         if (this.#link === link) this.#onText(text);
       },
       onBinary: (bytes) => {
-        if (this.#link === link) this.#run((channel) => channel.receive(bytes));
+        if (this.#link === link) this.#run(() => this.#admit('relay', bytes));
       },
       onClose: () => {
         if (this.#link === link) this.#onLinkClosed();
@@ -344,6 +390,7 @@ export class Conversation {
 
   /** A new partner or a new seat: per-session secrets go, the conversation's messages stay. */
   #forgetSession(): void {
+    this.#endDirect();
     this.#channel.reset();
     this.#channelStarted = false;
     this.#channelReady = false;
@@ -384,6 +431,8 @@ export class Conversation {
   #apply(effect: ChannelEffect): void {
     switch (effect.type) {
       case 'transmit':
+        // Only the handshake transmits outside `send`: a new session is starting, on the relay.
+        this.#endDirect();
         this.#transmit(effect.frame);
         break;
       case 'request-handshake':
@@ -395,6 +444,9 @@ export class Conversation {
         this.#channelReady = true;
         this.#failedAttempts = 0;
         if (effect.safetyCode) this.#emit({ type: 'safety-code', code: effect.safetyCode });
+        this.#endDirect();
+        this.#setPath(this.#paths.path);
+        if (this.#dialer && this.#role) this.#applyDialer(this.#dialer.start(this.#role));
         this.#linkUp();
         break;
       case 'partner-retried':
@@ -407,6 +459,7 @@ export class Conversation {
         this.#emit({ type: 'problem', code: effect.code, fatal: false });
         break;
       case 'failed':
+        this.#endDirect();
         this.#channelReady = false;
         this.#channelFailed = true;
         this.#failedAttempts += 1;
@@ -452,6 +505,10 @@ export class Conversation {
           this.#run(() => this.#sendReceipt());
         }
         break;
+      case 'path':
+        this.#applyPaths(this.#paths.message(effect.message));
+        if (this.#dialer) this.#applyDialer(this.#dialer.message(effect.message));
+        break;
       default: {
         const never: never = effect;
         throw new Error(`unhandled delivery effect ${String(never)}`);
@@ -462,15 +519,26 @@ export class Conversation {
   /** One receipt for a burst of incoming messages: it covers everything shown so far. */
   async #sendReceipt(): Promise<void> {
     this.#receiptQueued = false;
-    if (!this.#canTransmit()) return;
+    if (!this.#canSendControl()) return;
     const receipt = this.#delivery.takeReceipt();
     if (receipt === undefined) return;
     const effects = await this.#channel.send(receipt);
-    for (const effect of effects) this.#apply(effect);
+    for (const effect of effects) {
+      if (effect.type === 'transmit') this.#route(effect.frame, { kind: 'control' });
+      else this.#apply(effect);
+    }
   }
 
-  #canTransmit(): boolean {
-    return this.#channelReady && this.#partner === 'present' && this.#linkOpen && this.#seated;
+  /** Messages may be sealed: a path can take them (on the direct link, within its window). */
+  #canSendMessages(): boolean {
+    this.#syncRelay();
+    return this.#channelReady && this.#paths.canSendData;
+  }
+
+  /** Receipts and path messages may be sealed: a path can take them. */
+  #canSendControl(): boolean {
+    this.#syncRelay();
+    return this.#channelReady && this.#paths.canSendControl;
   }
 
   /** The path to the partner is (again) complete: everything unconfirmed goes out once more. */
@@ -488,15 +556,15 @@ export class Conversation {
       this.#retransmitTimer = undefined;
       this.#retransmitDelayMs = Math.min(2 * this.#retransmitDelayMs, RETRANSMIT_MAX_MS);
       // Without a path to the partner, the next link-up sends everything anyway.
-      if (this.#canTransmit()) this.#linkUp();
+      if (this.#canSendMessages()) this.#linkUp();
     }, this.#retransmitDelayMs);
   }
 
   /** Transmits, in order, every message the suite's delivery says is due, once per link-up. */
   async #flush(): Promise<void> {
-    if (this.#canTransmit() && this.#retransmitTimer === undefined) this.#armRetransmit();
+    if (this.#canSendMessages() && this.#retransmitTimer === undefined) this.#armRetransmit();
     for (const message of [...this.#delivery.due()]) {
-      if (!this.#canTransmit()) return;
+      if (!this.#canSendMessages()) return;
       if (message.linkEpoch === this.#linkEpoch) continue;
       let effects: ChannelEffect[];
       const sealed = this.#delivery.sealed(message);
@@ -512,19 +580,215 @@ export class Conversation {
       }
       message.linkEpoch = this.#linkEpoch;
       for (const effect of effects) {
-        if (effect.type !== 'transmit') {
-          this.#apply(effect);
-          continue;
-        }
-        const frame = this.#transmit(effect.frame);
-        if (frame !== undefined) this.#delivery.transmitted(message.id, frame, effect.frame);
+        if (effect.type === 'transmit') this.#route(effect.frame, { kind: 'data' }, message.id);
+        else this.#apply(effect);
       }
     }
+  }
+
+  // --- The paths: relay or direct -----------------------------------------------------------
+
+  /** Sends one sealed frame (of message `id`, if it is one) on the path the switch picks. */
+  #route(frame: Uint8Array, tag: FrameTag, id?: number): void {
+    for (const effect of this.#paths.send(frame, tag)) {
+      if (effect.type === 'relay') {
+        const number = this.#transmit(effect.frame);
+        if (number !== undefined && id !== undefined) this.#delivery.transmitted(id, number, effect.frame);
+      } else if (effect.type === 'direct') {
+        this.#directLink?.send(effect.frame);
+        // On the direct link, `sent` means handed to it: no relay will acknowledge it.
+        if (id !== undefined) for (const change of this.#delivery.handedOver(id)) this.#applyDelivery(change);
+      } else this.#applyPaths([effect]);
+    }
+  }
+
+  /** One frame of the partner's, from either path, in arrival order. */
+  async #admit(path: PathName, frame: Uint8Array, attempt?: number): Promise<void> {
+    this.#applyPaths(this.#paths.admit(path, frame, attempt));
+    await this.#deliver();
+  }
+
+  /** Reads the frames the path switch released, in order (path messages may release more). */
+  async #deliver(): Promise<void> {
+    this.#delivering = true;
+    try {
+      for (let frame = this.#deliveries.shift(); frame; frame = this.#deliveries.shift()) {
+        for (const effect of await this.#channel.receive(frame)) this.#apply(effect);
+      }
+    } finally {
+      this.#delivering = false;
+    }
+  }
+
+  /** Seals path messages back to back (nothing else in between) and routes their frames. */
+  async #seal(messages: PathMessage[]): Promise<void> {
+    for (const message of messages) {
+      if (!this.#channelReady) return;
+      const effects = await this.#channel.send(this.#delivery.pathPlaintext(message));
+      for (const effect of effects) {
+        if (effect.type === 'transmit') this.#route(effect.frame, { kind: 'control', message });
+        else this.#apply(effect);
+      }
+    }
+  }
+
+  #applyPaths(effects: PathSwitchEffect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'relay':
+          this.#transmit(effect.frame);
+          break;
+        case 'direct':
+          this.#directLink?.send(effect.frame);
+          break;
+        case 'deliver':
+          this.#deliveries.push(effect.frame);
+          if (!this.#delivering) this.#run(() => this.#deliver());
+          break;
+        case 'seal':
+          this.#run(() => this.#seal(effect.messages));
+          break;
+        case 'give-up':
+          if (this.#dialer) this.#applyDialer(this.#dialer.failed());
+          break;
+        case 'path':
+          this.#setPath(effect.path);
+          if (effect.path === 'direct' && this.#dialer) this.#applyDialer(this.#dialer.confirmed());
+          break;
+        case 'resend':
+          this.#linkUp();
+          break;
+        case 'flush':
+          this.#run(() => this.#flush());
+          break;
+        case 'arm':
+          this.#armPathTimer(effect.timer, effect.ms, () =>
+            this.#applyPaths(this.#paths.timeout(effect.timer)),
+          );
+          break;
+        case 'disarm':
+          this.#disarmPathTimer(effect.timer);
+          break;
+        default: {
+          const never: never = effect;
+          throw new Error(`unhandled path effect ${String(never)}`);
+        }
+      }
+    }
+  }
+
+  #applyDialer(effects: DialerEffect[]): void {
+    const dialer = this.#dialer;
+    if (!dialer) return;
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'connect':
+          this.#openDirect(effect.attempt, effect.initiator);
+          break;
+        case 'signal':
+          this.#directLink?.signal(effect.signal);
+          break;
+        case 'close':
+          this.#closeDirect();
+          break;
+        case 'seal':
+          this.#run(() => this.#seal([effect.message]));
+          break;
+        case 'arm':
+          this.#armPathTimer(effect.timer, effect.ms, () => this.#applyDialer(dialer.timeout(effect.timer)));
+          break;
+        case 'disarm':
+          this.#disarmPathTimer(effect.timer);
+          break;
+        default: {
+          const never: never = effect;
+          throw new Error(`unhandled dialer effect ${String(never)}`);
+        }
+      }
+    }
+  }
+
+  #openDirect(attempt: number, initiator: boolean): void {
+    const dialer = this.#dialer;
+    const connect = this.#options.direct?.connect;
+    if (!dialer || !connect) return;
+    this.#closeDirect();
+    const link: DirectLink = connect(
+      { initiator },
+      {
+        onSignal: (signal) => {
+          if (this.#directLink === link) this.#applyDialer(dialer.localSignal(signal));
+        },
+        onOpen: () => {
+          if (this.#directLink !== link) return;
+          this.#applyDialer(dialer.opened());
+          this.#applyPaths(this.#paths.linkOpened());
+        },
+        onFrame: (frame) => {
+          if (this.#directLink === link) this.#run(() => this.#admit('direct', frame, attempt));
+        },
+        onClose: () => {
+          if (this.#directLink !== link) return;
+          this.#directLink = undefined;
+          this.#applyPaths(this.#paths.linkDown());
+          this.#applyDialer(dialer.failed());
+        },
+      },
+    );
+    this.#directLink = link;
+    this.#applyPaths(this.#paths.linkStarted(attempt));
+  }
+
+  #closeDirect(): void {
+    const link = this.#directLink;
+    this.#directLink = undefined;
+    link?.close();
+    this.#applyPaths(this.#paths.linkDown());
+  }
+
+  /** The session ended (or is being replaced): no link, no path, nothing said to the partner. */
+  #endDirect(): void {
+    if (this.#dialer) this.#applyDialer(this.#dialer.stop());
+    this.#closeDirect();
+    this.#applyPaths(this.#paths.reset());
+    this.#deliveries.length = 0;
+  }
+
+  /** Tells the path switch whether the relay can carry frames to the partner right now. */
+  #syncRelay(): void {
+    const usable = this.#linkOpen && this.#seated && this.#partner === 'present';
+    if (usable === this.#relayUsable) return;
+    this.#relayUsable = usable;
+    this.#applyPaths(this.#paths.setRelayUsable(usable));
+  }
+
+  #setPath(path: PathName): void {
+    if (path === this.#shownPath) return;
+    this.#shownPath = path;
+    this.#emit({ type: 'path', path });
+  }
+
+  #armPathTimer(name: string, ms: number, callback: () => void): void {
+    this.#disarmPathTimer(name);
+    this.#pathTimers.set(
+      name,
+      this.#options.timers.set(() => {
+        this.#pathTimers.delete(name);
+        if (!this.#ended) callback();
+      }, ms),
+    );
+  }
+
+  #disarmPathTimer(name: string): void {
+    if (!this.#pathTimers.has(name)) return;
+    this.#options.timers.clear(this.#pathTimers.get(name));
+    this.#pathTimers.delete(name);
   }
 
   // --- State for the UI -------------------------------------------------------------------
 
   #end(why: 'lost' | 'fatal', code: ErrorCode): void {
+    this.#endDirect();
     this.#ended = why;
     this.#options.timers.clear(this.#reconnectTimer);
     this.#options.timers.clear(this.#retransmitTimer);
@@ -546,6 +810,7 @@ export class Conversation {
   }
 
   #update(): void {
+    this.#syncRelay();
     const status = this.#computeStatus();
     if (status === this.#status) return;
     this.#status = status;

@@ -12,12 +12,17 @@
  *           again on the next connection, byte for byte: at least once. The frame's random IV is
  *           the only id there is: a Duet receiver drops a frame it has just seen
  *           (des-channel.ts), the original's client shows it twice.
+ *
+ * Only `modern` carries path messages (the direct path's signalling, switch and heartbeat,
+ * path-messages.ts): they need authentication, which `des` does not have.
  */
 import { toHex } from '../bytes.ts';
 import type { SuiteId } from '../protocol/control.ts';
+import { duetError } from '../errors.ts';
 import { decodeEnvelope, encodeEnvelope } from './envelope.ts';
 import { Inbox } from './inbox.ts';
 import { Outbox, type DeliveryStatus, type OutgoingMessage } from './outbox.ts';
+import type { PathMessage } from './path-messages.ts';
 
 export type DeliveryEffect =
   /** Show this text from the partner. */
@@ -25,11 +30,15 @@ export type DeliveryEffect =
   /** An outgoing message changed state. */
   | { type: 'delivery'; id: number; status: DeliveryStatus }
   /** The partner's messages should be acknowledged: call `takeReceipt` when the path is up. */
-  | { type: 'receipt-due' };
+  | { type: 'receipt-due' }
+  /** A path message from the partner (only when `directPath`). */
+  | { type: 'path'; message: PathMessage };
 
 export interface Delivery {
   /** Whether the partner confirms messages; if so, unconfirmed ones are also resent on a timer. */
   readonly receipts: boolean;
+  /** Whether this suite may use a direct path: it carries authenticated path messages. */
+  readonly directPath: boolean;
   /** Queues a message (status `sending`). */
   add(text: string): OutgoingMessage;
   /** Messages to transmit once the path to the partner is (again) complete, oldest first. */
@@ -46,6 +55,10 @@ export interface Delivery {
   transmitted(id: number, frame: number, bytes: Uint8Array): void;
   /** The relay's `ack`: it has read `frames` binary frames on this connection. */
   relayAcked(frames: number): DeliveryEffect[];
+  /** `message` went out on the direct link, which no relay acknowledges: `sent` now. */
+  handedOver(id: number): DeliveryEffect[];
+  /** The plaintext of a path message. Throws DuetError('bad-input') unless `directPath`. */
+  pathPlaintext(message: PathMessage): string;
   /** A new connection: frame numbers start again. */
   newLink(): void;
   /** A plaintext the channel decrypted. Throws DuetError('bad-frame') if it means nothing here. */
@@ -98,6 +111,10 @@ abstract class OutboxDelivery {
     return this.outbox.relayAcked(frames).map((id) => ({ type: 'delivery', id, status: 'sent' }));
   }
 
+  handedOver(id: number): DeliveryEffect[] {
+    return this.outbox.markSent(id) ? [{ type: 'delivery', id, status: 'sent' }] : [];
+  }
+
   newLink(): void {
     this.outbox.newLink();
   }
@@ -114,6 +131,7 @@ abstract class OutboxDelivery {
 /** `modern`: envelopes, an inbox that shows each message once and in order, and receipts. */
 export class ReceiptedDelivery extends OutboxDelivery implements Delivery {
   readonly receipts = true;
+  readonly directPath = true;
   readonly #inbox = new Inbox();
   /** This tab's sender instance: a partner who sees a new one starts counting afresh. */
   readonly #instance: string;
@@ -136,8 +154,13 @@ export class ReceiptedDelivery extends OutboxDelivery implements Delivery {
     return encodeEnvelope({ kind: 'message', instance: this.#instance, id: message.id, text: message.text });
   }
 
+  pathPlaintext(message: PathMessage): string {
+    return encodeEnvelope({ kind: 'path', message });
+  }
+
   receive(plaintext: string): DeliveryEffect[] {
     const envelope = decodeEnvelope(plaintext);
+    if (envelope.kind === 'path') return [{ type: 'path', message: envelope.message }];
     if (envelope.kind === 'receipt') {
       if (envelope.instance !== this.#instance) return [];
       return this.outbox.receipt(envelope.upTo).map((id) => ({ type: 'delivery', id, status: 'delivered' }));
@@ -158,6 +181,7 @@ export class ReceiptedDelivery extends OutboxDelivery implements Delivery {
 /** `des`: the text is the plaintext, nothing is answered, and the relay's ack settles a message. */
 export class RelayAckedDelivery extends OutboxDelivery implements Delivery {
   readonly receipts = false;
+  readonly directPath = false;
 
   constructor() {
     super(new Outbox({ settledBy: 'relay-ack' }));
@@ -189,6 +213,10 @@ export class RelayAckedDelivery extends OutboxDelivery implements Delivery {
 
   plaintext(message: OutgoingMessage): string {
     return message.text;
+  }
+
+  pathPlaintext(_message: PathMessage): string {
+    throw duetError('bad-input', 'des has no direct path');
   }
 
   receive(plaintext: string): DeliveryEffect[] {

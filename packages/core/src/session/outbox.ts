@@ -2,7 +2,8 @@
  * Outgoing messages until they are settled: numbered from 1, kept in order, sent again after
  * every reconnect until settled.
  *
- *   sending → sent (the relay acknowledged the frame) → delivered (the partner's receipt)
+ *   sending → sent (the relay acknowledged the frame, or the direct link took it) → delivered
+ *   (the partner's receipt)
  *   sending | sent → failed (the message could not be encrypted, or the user left)
  *
  * By default a message is settled by an end-to-end receipt (`modern`). With `settledBy:
@@ -73,6 +74,14 @@ export class Outbox {
       if (message && this.#settledByAck) this.#pending.splice(index, 1);
     }
     return changed;
+  }
+
+  /** Message `id` went out on a path with no relay acknowledgement; true if it is now `sent`. */
+  markSent(id: number): boolean {
+    const message = this.#pending.find((m) => m.id === id);
+    if (message?.status !== 'sending') return false;
+    message.status = 'sent';
+    return true;
   }
 
   /** A new connection: frame numbers start again, and un-acked frames may be lost. */
