@@ -8,6 +8,7 @@ import { roomCode } from '@duet/core/protocol/control';
 import { checkTrustedProxies } from './client-address.ts';
 import { parseGatewayAddress } from './gateway/seed-gateway.ts';
 import { isLoopbackHost, parseHostRule } from './host-check.ts';
+import { iceServers, type IceServer } from '@duet/core/protocol/client-config';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import { LOG_LEVELS } from './log.ts';
 
@@ -40,6 +41,8 @@ export interface Config extends Limits {
   seedGateway: string;
   /** The `des` room the gateway seats its clients in; empty: a room code generated at start. */
   seedGatewayRoom: string;
+  /** STUN/TURN servers the app may use for the direct path (`GET /config`); empty: host candidates only. */
+  iceServers: IceServer[];
 }
 
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
@@ -54,6 +57,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   nodeId: '',
   seedGateway: '',
   seedGatewayRoom: '',
+  iceServers: [],
   ...DEFAULT_LIMITS,
 });
 
@@ -110,6 +114,16 @@ const configSchema = z
         ),
     ]),
     seedGatewayRoom: z.union([z.literal(''), roomCode]),
+    /** From the environment, a JSON array in the `RTCIceServer[]` shape. */
+    iceServers: z.preprocess((value, context) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        context.addIssue({ code: 'custom', message: 'must be JSON: an array of RTCIceServer objects' });
+        return z.NEVER;
+      }
+    }, iceServers),
     ...(Object.fromEntries(LIMIT_KEYS.map((key) => [key, count])) as Record<keyof Limits, typeof count>),
   })
   // Reachable from other machines, the relay must know the names it is reached by, or at least
@@ -124,6 +138,9 @@ const configSchema = z
         'required when HOST is not loopback and ALLOWED_ORIGINS is empty: the host names clients use to reach Duet (for example duet.example)',
     });
   });
+
+/** Settings whose values may hold credentials: named in errors, never quoted. */
+const SECRET_KEYS = new Set(['redisUrl', 'iceServers']);
 
 /** `maxFrameBytes` is read from `MAX_FRAME_BYTES`, and so on for every setting. */
 export function envName(key: string): string {
@@ -156,6 +173,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     'nodeId',
     'seedGateway',
     'seedGatewayRoom',
+    'iceServers',
     ...LIMIT_KEYS,
   ];
   for (const key of keys) {
@@ -164,10 +182,12 @@ export function configFromEnv(env: Record<string, string | undefined>): Config {
     const isList = key === 'allowedOrigins' || key === 'allowedHosts' || key === 'trustProxy';
     candidate[key] = isList ? raw.split(',').map((item) => item.trim()) : raw;
   }
-  // The Redis URL may carry a password: its value is never repeated.
+  // The Redis URL and TURN credentials are secrets: their values are never repeated.
   return validate(candidate, (key) => {
     const raw = env[envName(key)];
-    return key === 'redisUrl' || raw === undefined ? envName(key) : `${envName(key)}=${JSON.stringify(raw)}`;
+    return SECRET_KEYS.has(key) || raw === undefined
+      ? envName(key)
+      : `${envName(key)}=${JSON.stringify(raw)}`;
   });
 }
 

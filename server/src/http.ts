@@ -1,4 +1,5 @@
-/** The HTTP side: the built app with strict security headers, and a health check. */
+/** The HTTP side: the built app with strict security headers, a health check, and the app's settings. */
+import type { ClientConfig } from '@duet/core/protocol/client-config';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import proxyAddr from 'proxy-addr';
@@ -21,6 +22,8 @@ export interface HttpOptions {
   trustProxy?: readonly string[];
   /** The names a request's `Host` must carry (host-check.ts); undefined: no check. */
   hostRules?: readonly HostRule[] | undefined;
+  /** Served at GET /config: what the app needs for the direct path. */
+  clientConfig: ClientConfig;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -65,6 +68,10 @@ export function createHttpApp(options: HttpOptions): Express {
     response.set('Cache-Control', 'no-store');
     const status = options.health();
     response.status(status === 'ok' ? 200 : 503).json({ status });
+  });
+  // Never cached: TURN credentials may be short-lived.
+  app.get('/config', (_request, response) => {
+    response.set('Cache-Control', 'no-store').json(options.clientConfig);
   });
   app.get('/metrics', (request, response, next) => {
     if (!options.metricsPublic && !LOOPBACK.has(request.ip ?? '')) return next();

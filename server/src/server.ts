@@ -79,6 +79,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     metricsPublic: config.metricsPublic,
     trustProxy: config.trustProxy,
     hostRules: hosts,
+    clientConfig: { iceServers: config.iceServers, maxFrameBytes: config.maxFrameBytes },
   });
   const server = createServer(app);
   server.on('upgrade', (request, socket, head) => relay.handleUpgrade(request, socket, head));

@@ -49,6 +49,27 @@ describe('config from the environment', () => {
     expect(read).toThrow(/ALLOWED_ORIGINS="not a url"/);
   });
 
+  it('reads ICE_SERVERS as a JSON array of RTCIceServer objects', () => {
+    const servers = [
+      { urls: 'stun:stun.example.org' },
+      { urls: ['turns:turn.example.org:5349?transport=tcp'], username: 'u', credential: 'p' },
+    ];
+    expect(configFromEnv({ ICE_SERVERS: JSON.stringify(servers) }).iceServers).toEqual(servers);
+    expect(DEFAULT_CONFIG.iceServers).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '[{"urls": "stun:hunter2'],
+    ['not an array', '{"urls":"stun:hunter2.example"}'],
+    ['another scheme', '[{"urls":"https://hunter2.example"}]'],
+    ['a TURN server without credentials', '[{"urls":"turn:a.example","username":"hunter2"}]'],
+    ['an unknown field', '[{"urls":"stun:a.example","password":"hunter2"}]'],
+  ])('refuses ICE_SERVERS that is %s, naming it without quoting it', (_, value) => {
+    const read = () => configFromEnv({ ICE_SERVERS: value });
+    expect(read).toThrow(/ICE_SERVERS/);
+    expect(read).not.toThrow(/hunter2/);
+  });
+
   it('reads REDIS_URL and NODE_ID, refusing bad ones without repeating the URL', () => {
     expect(configFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379', NODE_ID: 'relay-1' })).toMatchObject({
       redisUrl: 'redis://127.0.0.1:6379',

@@ -188,6 +188,24 @@ describe('http', () => {
     expect(response.headers.get('x-powered-by')).toBeNull();
   });
 
+  it('GET /config gives the app its ICE servers (none by default) and the frame limit, never cached', async () => {
+    const plain = await serve();
+    const response = await fetch(`${plain.url}/config`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({ iceServers: [], maxFrameBytes: 65536 });
+
+    const iceServers = [
+      { urls: 'stun:stun.example.org:3478' },
+      { urls: ['turn:turn.example.org?transport=udp'], username: 'duet', credential: 's3cret' },
+    ];
+    const configured = await serve({ iceServers, maxFrameBytes: 32768 });
+    expect(await (await fetch(`${configured.url}/config`)).json()).toEqual({
+      iceServers,
+      maxFrameBytes: 32768,
+    });
+  });
+
   it('answers unknown paths, and a plain GET of /ws, with 404', async () => {
     const server = await serve();
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
