@@ -12,13 +12,17 @@ import {
   type PartnerState,
 } from '@duet/core/session/conversation';
 import type { DeliveryStatus } from '@duet/core/session/outbox';
+import type { PathName } from '@duet/core/session/path-switch';
 import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
+import { loadClientConfig } from './client-config.ts';
+import { browserConnectDirect } from './direct-link.ts';
+import { readAlwaysRelay, writeAlwaysRelay } from './privacy.ts';
 import { browserConnect } from './transport.ts';
 import { loadWords } from './words.ts';
 
 /** `idle` is the start (or join) view; the rest are the conversation's states. */
 export type Status = 'idle' | ConversationStatus;
-export type { DeliveryStatus, PartnerState };
+export type { DeliveryStatus, PartnerState, PathName };
 
 export interface ChatMessage {
   kind: 'message';
@@ -94,6 +98,10 @@ export class ChatSession {
   /** Incoming messages so far (the view counts the unseen ones). */
   incomingCount = $state(0);
 
+  /** The path our frames take once the channel is ready: `direct` (WebRTC) or `relay`. */
+  path = $state<PathName | undefined>(undefined);
+  /** "Always use the relay (hide my IP address from my partner)": remembered in this browser. */
+  alwaysRelay = $state(readAlwaysRelay());
   /** The passphrase failed: the view offers to retry with another one. */
   canRetry = $derived(
     (this.status === 'failed' && CHANNEL_FAILURES.has(this.banner?.code ?? 'bad-input')) ||
@@ -130,6 +138,7 @@ export class ChatSession {
     this.partnerRetried = false;
     this.awaitingPartnerRetry = false;
     this.refusedSuite = null;
+    this.path = undefined;
     this.status = 'connecting';
     let channel;
     try {
@@ -139,12 +148,19 @@ export class ChatSession {
       this.banner = { code: 'bad-input', fatal: true };
       return;
     }
+    // The direct path needs the relay's ICE settings; without them, the relay carries everything.
+    const config = request.suite === 'modern' ? await loadClientConfig() : undefined;
+    const direct =
+      config && typeof RTCPeerConnection === 'function'
+        ? { connect: browserConnectDirect(config), allowed: !this.alwaysRelay }
+        : undefined;
     const conversation = new Conversation({
       room: request.room,
       suite: request.suite,
       channel,
       connect: browserConnect(this.#url),
       timers: browserTimers,
+      ...(direct ? { direct } : {}),
       onEvent: (event) => {
         if (this.#conversation === conversation) this.#onEvent(event);
       },
@@ -206,6 +222,13 @@ export class ChatSession {
     this.status = 'idle';
   }
 
+  /** Turns "Always use the relay" on or off, here and now and for later conversations. */
+  setAlwaysRelay(value: boolean): void {
+    this.alwaysRelay = value;
+    writeAlwaysRelay(value);
+    this.#conversation?.setDirectAllowed(!value);
+  }
+
   dismissBanner(): void {
     if (!this.banner?.fatal) this.banner = null;
     if (this.banner === null) this.refusedSuite = null;
@@ -218,6 +241,9 @@ export class ChatSession {
         break;
       case 'partner':
         this.#onPartner(event.state);
+        break;
+      case 'path':
+        this.path = event.path;
         break;
       case 'outgoing':
         this.timeline.push({
