@@ -23,7 +23,7 @@
  *   (the inbox drops copies), and the ratchet skips what never arrived. The receiver takes the
  *   first relay frame after `switch` as the sign that the sender left the link; frames still
  *   in flight on the link then come too late and are dropped, unread.
- * - **Bound on loss.** The ratchet skips at most 1,000 missing frames (ratchet.ts, MAX_SKIP).
+ * - **Bound on loss.** The receiving channel skips at most 1,000 missing frames (docs/security.md).
  *   Messages may run at most `windowFrames` frames ahead of the last answered ping (a ping goes
  *   out every `pingEveryFrames`), so a fallback never loses more frames than the receiver can
  *   skip. Control frames are never held back by the window: holding a pong behind it could
