@@ -603,15 +603,18 @@ export class Conversation {
   }
 
   /** One frame of the partner's, from either path, in arrival order. */
-  async #admit(path: PathName, frame: Uint8Array, attempt?: number): Promise<void> {
-    this.#applyPaths(this.#paths.admit(path, frame, attempt));
-    await this.#deliver();
+  #admit(path: PathName, frame: Uint8Array, attempt?: number): Promise<void> {
+    return this.#deliver(() => this.#applyPaths(this.#paths.admit(path, frame, attempt)));
   }
 
-  /** Reads the frames the path switch released, in order (path messages may release more). */
-  async #deliver(): Promise<void> {
+  /**
+   * Reads the frames the path switch releases, in order, within one step of the queue: a path
+   * message read on the way may release more (held frames), which are read right after it.
+   */
+  async #deliver(release?: () => void): Promise<void> {
     this.#delivering = true;
     try {
+      release?.();
       for (let frame = this.#deliveries.shift(); frame; frame = this.#deliveries.shift()) {
         for (const effect of await this.#channel.receive(frame)) this.#apply(effect);
       }
