@@ -175,6 +175,14 @@ export async function waitForError(page: Page, code: string): Promise<void> {
   await page.locator(`[data-testid="error"][data-code="${code}"]`).waitFor();
 }
 
+/**
+ * Ticks "Always use the relay" in this page's browser storage, as a user who chose it earlier;
+ * takes effect at the next load. For tests about the relay path itself (its frames, its cuts).
+ */
+export async function preferRelay(page: Page): Promise<void> {
+  await page.addInitScript({ content: "localStorage.setItem('duet.always-relay', '1');" });
+}
+
 export async function sendMessage(page: Page, text: string): Promise<void> {
   await page.getByTestId('composer').fill(text);
   await page.getByTestId('send-button').click();

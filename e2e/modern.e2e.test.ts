@@ -5,6 +5,7 @@ import {
   joinRoom,
   messageTexts,
   openPage,
+  preferRelay,
   sendMessage,
   uniqueRoom,
   useHarness,
@@ -93,6 +94,8 @@ describe('modern suite in the browser', () => {
         }
       });
     });
+    // The relay's frames are what is tampered with: no direct path.
+    await preferRelay(bob.page);
     await bob.page.reload();
     await joinRoom(alice.page, { room, passphrase: 'pw tamper', suite: 'modern' });
     await joinRoom(bob.page, { room, passphrase: 'pw tamper', suite: 'modern' });

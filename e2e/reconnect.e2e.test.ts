@@ -5,6 +5,7 @@ import {
   messageTexts,
   openPage,
   openThreePages,
+  preferRelay,
   sendMessage,
   uniqueRoom,
   useHarness,
@@ -51,6 +52,9 @@ describe('reconnecting in the browser', () => {
     const bob = await openPage(harness());
     const aliceLink = await cuttable(alice.page);
     const bobLink = await cuttable(bob.page);
+    // The relay links are what is cut: no direct path to carry on meanwhile.
+    await preferRelay(alice.page);
+    await preferRelay(bob.page);
     await alice.page.reload();
     await bob.page.reload();
     await joinRoom(alice.page, { room, passphrase: 'hold the line', suite: 'modern' });
