@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit and integration tests: packages and the relay. The browser suite has its own config
+// Unit and integration tests: packages, the relay, and the app's wrappers of browser APIs (against
+// fakes). The browser suite has its own config
 // (e2e/vitest.config.ts) because it needs a built app and runs one file at a time.
 export default defineConfig({
   test: {
