@@ -197,6 +197,16 @@ export async function waitForMessage(page: Page, direction: 'in' | 'out', text: 
     .waitFor();
 }
 
+/** Waits until exactly `count` of the page's outgoing messages show `delivered`. */
+export async function waitForDelivered(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="delivered"]')
+        .length === n,
+    count,
+  );
+}
+
 export async function messageTexts(page: Page, direction: 'in' | 'out'): Promise<string[]> {
   return page
     .locator(`[data-testid="message"][data-direction="${direction}"] [data-testid="message-text"]`)

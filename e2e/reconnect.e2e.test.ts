@@ -9,6 +9,7 @@ import {
   sendMessage,
   uniqueRoom,
   useHarness,
+  waitForDelivered,
   waitForMessage,
   waitForState,
 } from './harness.ts';
@@ -34,15 +35,6 @@ async function cuttable(page: Page): Promise<{ cut(): void }> {
       current = undefined;
     },
   };
-}
-
-async function waitForDelivered(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (n) =>
-      document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="delivered"]')
-        .length === n,
-    count,
-  );
 }
 
 describe('reconnecting in the browser', () => {

@@ -228,19 +228,23 @@ export class TwoTabs {
   failDirect(side: Side): boolean {
     const link = this.#links.find((l) => l.side === side && !l.closed && l.open);
     if (!link) return false;
+    this.queues[`direct:${side}`].push(() => link.handlers.onClose('failed'));
+    this.#closeEnd(link);
+    return true;
+  }
+
+  /** Closes `link`'s end; the other end hears of it after what is already on its way. */
+  #closeEnd(link: FakeLink): void {
     link.closed = true;
     link.open = false;
-    this.queues[`direct:${side}`].push(() => link.handlers.onClose('failed'));
     const peer = link.peer;
-    if (peer && !peer.closed) {
-      this.queues[`direct:${peer.side}`].push(() => {
-        if (peer.closed) return;
-        peer.closed = true;
-        peer.open = false;
-        peer.handlers.onClose('closed');
-      });
-    }
-    return true;
+    if (!peer || peer.closed) return;
+    this.queues[`direct:${peer.side}`].push(() => {
+      if (peer.closed) return;
+      peer.closed = true;
+      peer.open = false;
+      peer.handlers.onClose('closed');
+    });
   }
 
   #timersApi(): Timers {
@@ -361,18 +365,7 @@ export class TwoTabs {
         });
       },
       close: () => {
-        if (link.closed) return;
-        link.closed = true;
-        link.open = false;
-        const peer = link.peer;
-        if (peer && !peer.closed) {
-          this.queues[`direct:${peer.side}`].push(() => {
-            if (peer.closed) return;
-            peer.closed = true;
-            peer.open = false;
-            peer.handlers.onClose('closed');
-          });
-        }
+        if (!link.closed) this.#closeEnd(link);
       },
     };
   }
