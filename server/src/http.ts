@@ -31,7 +31,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 /**
  * The page's Content-Security-Policy: everything from our own origin, no inline script or
  * style, no eval. `connect-src 'self'` also covers `ws:`/`wss:` to the same host and port
- * (CSP Level 3 §6.7.2.8; Chromium and Firefox do so), which is all the app connects to.
+ * (CSP Level 3 §6.7.2.8; Chromium and Firefox do so) and `GET /config`, which is all the app
+ * fetches. A WebRTC data channel is not a fetch: `connect-src` does not govern it, and no
+ * browser implements a `webrtc` directive yet; "Always use the relay" is the user's switch.
  */
 export const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
