@@ -1,9 +1,9 @@
 /**
  * One walk through every state a person meets, with two (then three) pages: start, share
- * panel, joiner view, mismatch, waiting for the partner to retry, secure chat with messages,
- * the partner gone, a refused third page, and a `des` chat. At each state `visit` is called
- * with the pages that show it. The accessibility test scans there; `npm run screenshots`
- * takes pictures there.
+ * panel, joiner view, mismatch, waiting for the partner to retry, secure chat with messages
+ * (over the direct path, the first page's connection setting open), the partner gone, a
+ * refused third page, and a `des` chat. At each state `visit` is called with the pages that
+ * show it. The accessibility test scans there; `npm run screenshots` takes pictures there.
  */
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import {
@@ -78,7 +78,15 @@ export async function walkThrough(
     .locator('[data-testid="message"][data-direction="out"][data-status="delivered"]')
     .nth(lines.length - 1)
     .waitFor();
+  // The two browsers connect directly (the status says so) once the channel is secure. The
+  // first page also opens its connection setting, so that the same scans and pictures show it.
+  for (const page of [alice.page, bob.page])
+    await page.locator('[data-testid="status"][data-path="direct"]').waitFor();
+  const connection = alice.page.getByText('Who can see my IP address?');
+  await connection.click();
+  await alice.page.getByRole('checkbox', { name: /Always use the relay/ }).waitFor();
   await visit('secure-chat', [alice.page, bob.page]);
+  await connection.click();
 
   await bob.page.getByTestId('leave-button').click();
   await bob.page.getByTestId('leave-confirm').waitFor();
