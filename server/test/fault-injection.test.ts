@@ -4,13 +4,17 @@
  * exactly once, in order, and confirmed back to its sender.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
+import { startNodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { bothReady, delivered, expectedFrom, PERFECT, until } from './support/chat.ts';
+import { runCutCampaign } from './support/campaign.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
-import { until } from './support/until.ts';
 
 const MESSAGES_EACH_WAY = Number(process.env.FAULT_MESSAGES ?? 1500);
 const SEED = Number(process.env.FAULT_SEED ?? 20261129);
+/** The slow-link campaign at CI sizes; `npm run soak` runs it for 60 s with 2,000 messages. */
+const SLOW_MESSAGES = Number(process.env.FAULT_SLOW_MESSAGES ?? 300);
+const SLOW_SECONDS = Number(process.env.FAULT_SLOW_SECONDS ?? 20);
 
 let server: RunningServer;
 let proxy: FaultProxy;
@@ -35,16 +39,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** Resolves when `predicate` holds; rejects after `ms`, saying where each client is. */
-function waitFor(clients: NodeClient[], predicate: () => boolean, ms: number, what: string): Promise<void> {
-  const state = () =>
-    clients.map((c) => `${c.conversation.status}: received ${c.received.length}`).join('; ');
-  return until(predicate, what, ms, state);
-}
-
-const delivered = (client: NodeClient) =>
-  client.events.filter((event) => event.type === 'delivery' && event.status === 'delivered').length;
-
 describe('delivery through a failing network', () => {
   it(`${MESSAGES_EACH_WAY} messages each way arrive exactly once and in order, despite cuts`, async () => {
     const common = {
@@ -56,36 +50,29 @@ describe('delivery through a failing network', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    await waitFor(
-      clients,
-      () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready',
-      30_000,
-      'ready',
-    );
+    await until(clients, bothReady(alice, bob), 30_000, 'ready');
 
-    const expectedFrom = (who: string) =>
-      Array.from({ length: MESSAGES_EACH_WAY }, (_, i) => `${who} #${i + 1}`);
     // Sent in bursts, so that some are in flight whenever a cut comes.
     for (let i = 0; i < MESSAGES_EACH_WAY; i++) {
       alice.conversation.send(`alice #${i + 1}`);
       bob.conversation.send(`bob #${i + 1}`);
       if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
     }
-    await waitFor(
+    await until(
       clients,
       () => alice.received.length >= MESSAGES_EACH_WAY && bob.received.length >= MESSAGES_EACH_WAY,
       120_000,
       'all messages',
     );
-    await waitFor(
+    await until(
       clients,
       () => delivered(alice) === MESSAGES_EACH_WAY && delivered(bob) === MESSAGES_EACH_WAY,
       60_000,
       'all receipts',
     );
 
-    expect(bob.received).toEqual(expectedFrom('alice'));
-    expect(alice.received).toEqual(expectedFrom('bob'));
+    expect(bob.received).toEqual(expectedFrom('alice', MESSAGES_EACH_WAY));
+    expect(alice.received).toEqual(expectedFrom('bob', MESSAGES_EACH_WAY));
     expect(proxy.cuts()).toBeGreaterThan(0);
     const reconnections = clients
       .flatMap((c) => c.events)
@@ -94,6 +81,28 @@ describe('delivery through a failing network', () => {
     alice.conversation.leave();
     bob.conversation.leave();
   });
+});
+
+describe('delivery over a slow link (150 ms each way) that keeps failing', () => {
+  it(
+    `${SLOW_MESSAGES} messages each way over ${SLOW_SECONDS} s of cuts every 0.5-2 s: exactly once, in order, all delivered`,
+    { timeout: SLOW_SECONDS * 1000 + 90_000 },
+    async () => {
+      const result = await runCutCampaign({
+        targetPort: server.port,
+        seed: SEED,
+        latencyMs: 150,
+        cutEveryMs: [500, 2_000],
+        durationMs: SLOW_SECONDS * 1000,
+        messages: SLOW_MESSAGES,
+        room: 'slow-room',
+        drainMs: 60_000,
+      });
+      expect(result.alice).toEqual(PERFECT(SLOW_MESSAGES));
+      expect(result.bob).toEqual(PERFECT(SLOW_MESSAGES));
+      expect(result.cuts).toBeGreaterThanOrEqual(SLOW_SECONDS / 2);
+    },
+  );
 });
 
 describe('a relay restart', () => {
@@ -109,17 +118,16 @@ describe('a relay restart', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    const bothReady = () => alice.conversation.status === 'ready' && bob.conversation.status === 'ready';
-    await waitFor(clients, bothReady, 30_000, 'ready');
+    await until(clients, bothReady(alice, bob), 30_000, 'ready');
     alice.conversation.send('before the restart');
-    await waitFor(clients, () => bob.received.length === 1, 10_000, 'first message');
+    await until(clients, () => bob.received.length === 1, 10_000, 'first message');
 
     await relay.close(); // what SIGTERM does: every client is closed with 1001
-    await waitFor(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
     alice.conversation.send('during the restart');
     relay = await startServer({ port, host: '127.0.0.1', staticDir: '/nonexistent' });
     // The new relay knows no seats: resume fails, both join again and run a new handshake.
-    await waitFor(
+    await until(
       clients,
       () => bob.received.length === 2,
       30_000,
