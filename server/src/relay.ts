@@ -143,6 +143,7 @@ export function createRelay(options: RelayOptions): Relay {
     tell(peer, errorReply(code, extra));
   }
 
+  const rate = { burst: options.messageBurst, perSecond: options.messagesPerSecond };
   const seated = (seat: SeatRef, token: string, partner: { at: Location | undefined } | undefined) => ({
     room: seat.room,
     suite: seat.suite,
@@ -150,6 +151,7 @@ export function createRelay(options: RelayOptions): Relay {
     partner: partner !== undefined,
     partnerAway: partner !== undefined && partner.at === undefined,
     token,
+    rate,
   });
 
   /** `leave`, or a deliberate close: the seat is free at once. */
@@ -192,35 +194,38 @@ export function createRelay(options: RelayOptions): Relay {
     peer.link.close(code, reason);
   }
 
-  async function onJoin(peer: Peer, room: string, suite: string): Promise<void> {
+  /**
+   * A connection that closed while its seat was being taken keeps the seat all the same: the
+   * close, queued behind this work, frees or holds it as for any seated connection, and a client
+   * whose answer was lost comes back for it with its token.
+   */
+  async function onJoin(peer: Peer, room: string, suite: string, token: string): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
     peers.renumber(peer);
-    const result = await directory.join(room, suite, peer.at);
+    const result = await directory.join(room, suite, peer.at, token);
     if (!result.ok) {
       // Both sides learn of a suite mismatch: the one seated would otherwise wait for ever.
       if (result.code === 'suite-mismatch')
         router.notify(result.occupant, { type: 'partner-refused', code: 'suite-mismatch', suite });
       return sendError(peer, result.code);
     }
-    if (!peer.link.open) {
-      await directory.release(result.seat, peer.at); // closed while the seat was being taken
-      router.notify(result.partner?.at, { type: 'partner-left' });
-      return;
-    }
+    const replaced = result.again?.replaced;
+    if (replaced) router.deliver(replaced, { kind: 'replaced', conn: replaced.conn });
     peer.seat = result.seat;
     peer.partner = result.partner?.at;
     observer.seat('joined');
-    tell(peer, { type: 'joined', ...seated(result.seat, result.token, result.partner) });
+    tell(peer, { type: 'joined', ...seated(result.seat, token, result.partner) });
+    // Joined again after a lost answer: the client starts a new session, so its partner does too.
     router.notify(result.partner?.at, { type: 'partner-joined' }, peer.at);
   }
 
-  async function onResume(peer: Peer, room: string, token: string): Promise<void> {
+  async function onResume(peer: Peer, room: string, token: string, next: string): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!roomCode.safeParse(room).success || !seatToken.safeParse(token).success)
       return sendError(peer, 'resume-failed');
     peers.renumber(peer);
-    const result = await directory.resume(room, token, peer.at);
+    const result = await directory.resume(room, token, next, peer.at);
     if (!result.ok) {
       router.notify(result.releasedPartner, { type: 'partner-left' });
       return sendError(peer, 'resume-failed');
@@ -229,7 +234,7 @@ export function createRelay(options: RelayOptions): Relay {
     peer.seat = result.seat;
     peer.partner = result.partner?.at;
     observer.seat('resumed');
-    tell(peer, { type: 'resumed', ...seated(result.seat, result.token, result.partner) });
+    tell(peer, { type: 'resumed', ...seated(result.seat, next, result.partner) });
     router.notify(result.partner?.at, { type: 'partner-back' }, peer.at);
   }
 
@@ -248,14 +253,14 @@ export function createRelay(options: RelayOptions): Relay {
   function onControl(peer: Peer, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'join':
-        return onJoin(peer, message.room, message.suite);
+        return onJoin(peer, message.room, message.suite, message.token ?? newToken());
       case 'leave':
         if (!peer.seat) return sendError(peer, 'not-joined');
         return leaveRoom(peer);
       case 'handshake':
         return onHandshake(peer);
       case 'resume':
-        return onResume(peer, message.room, message.token);
+        return onResume(peer, message.room, message.token, message.next ?? newToken());
       default: {
         const unhandled: never = message;
         throw new Error(`unhandled control message ${String(unhandled)}`);
