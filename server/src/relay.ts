@@ -30,10 +30,11 @@ import { localBus, type Bus } from './envelope.ts';
 import type { HostRule } from './host-check.ts';
 import { MemoryRoomDirectory } from './memory-directory.ts';
 import { silentObserver, type RelayObserver } from './observer.ts';
-import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
+import { ERROR_NOTICE_MS, type Limits } from './limits.ts';
 import { CLOSE, DELIBERATE_CLOSES } from './relay/close-codes.ts';
 import type { Link, LinkEvents } from './relay/link.ts';
-import { Peers, tell, type Peer } from './relay/peer.ts';
+import { ErrorNotices, type ErrorDetails } from './relay/error-notices.ts';
+import { Peers, type Peer } from './relay/peer.ts';
 import { errorReply, isRelayErrorCode } from './relay/replies.ts';
 import { directoryEvents, Router } from './relay/routing.ts';
 import { WriteBatch } from './relay/write-batch.ts';
@@ -53,6 +54,8 @@ export interface RelayOptions extends Limits {
   hostRules?: readonly HostRule[] | undefined;
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
+  /** How long identical errors to one connection are coalesced (default ERROR_NOTICE_MS; 0: never). */
+  errorNoticeMs?: number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
   observer?: RelayObserver;
   /** Where rooms live; default: this process only (memory-directory.ts). */
@@ -138,9 +141,11 @@ export function createRelay(options: RelayOptions): Relay {
   }, options.heartbeatMs);
   heartbeat.unref();
 
-  function sendError(peer: Peer, code: RelayErrorCode, extra: { retryAfterMs?: number } = {}): void {
-    observer.error(code);
-    tell(peer, errorReply(code, extra));
+  const tell = (peer: Peer | undefined, message: ServerMessage) => router.tell(peer, message);
+
+  /** An error for `peer`: told at once, or counted into the next one of its code (error-notices.ts). */
+  function sendError(peer: Peer, code: RelayErrorCode, details?: () => ErrorDetails): void {
+    peer.errors.report(code, details);
   }
 
   const rate = { burst: options.messageBurst, perSecond: options.messagesPerSecond };
@@ -243,7 +248,10 @@ export function createRelay(options: RelayOptions): Relay {
     if (!peer.partner) return sendError(peer, 'no-partner');
     const decision = await directory.takeAttempt(peer.seat.room, peer.client, now());
     observer.handshake(decision.granted);
-    if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
+    if (!decision.granted) {
+      const retryAt = now() + decision.retryAfterMs;
+      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: Math.max(0, retryAt - now()) }));
+    }
     // The same grant to both seats: the nonce is the relay's share of the CPace session id.
     const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
     tell(peer, grant);
@@ -290,13 +298,8 @@ export function createRelay(options: RelayOptions): Relay {
       peer.binaryFrames += 1; // acks number every frame read, in order, whatever becomes of it
       scheduleAck(peer);
     }
-    const at = now();
-    if (!peer.frames.take(at)) {
-      if (at - peer.lastRateLimitNotice >= RATE_LIMIT_NOTICE_MS) {
-        peer.lastRateLimitNotice = at;
-        sendError(peer, 'rate-limited', { retryAfterMs: peer.frames.waitMs(at) });
-      }
-      return;
+    if (!peer.frames.take(now())) {
+      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: peer.frames.waitMs(now()) }));
     }
     // Everything after the rate limit waits its turn, so answers keep the order of the frames.
     enqueue(peer, () => {
@@ -317,8 +320,16 @@ export function createRelay(options: RelayOptions): Relay {
 
   /** A connection from its first frame to its close. */
   function attach(link: Link, address: string): LinkEvents {
-    const frames = new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now());
-    const peer = peers.add(link, address, frames);
+    const errors = new ErrorNotices(options.errorNoticeMs ?? ERROR_NOTICE_MS, now, (code, details, count) => {
+      observer.error(code);
+      tell(peer, errorReply(code, { ...details, ...(count === undefined ? {} : { count }) }));
+    });
+    const peer = peers.add(
+      link,
+      address,
+      new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
+      errors,
+    );
     return {
       pong: () => (peer.alive = true),
       message(data, isBinary) {
@@ -334,6 +345,7 @@ export function createRelay(options: RelayOptions): Relay {
       violation: () => enqueue(peer, () => leaveRoom(peer)),
       closed(code) {
         peers.delete(peer);
+        peer.errors.close();
         // A client that says it is done (1000 normal, 1001 page gone, 1005 no code) frees the
         // seat as `leave` does. Anything else (1006: the network or a heartbeat timeout, or an
         // application code from a proxy) may come back: the seat is held.

@@ -14,6 +14,8 @@ const MESSAGES_EACH_WAY = Number(process.env.FAULT_MESSAGES ?? 1500);
 const SEED = Number(process.env.FAULT_SEED ?? 20261129);
 /** The slow-link campaign at CI sizes; `npm run soak` runs it for 60 s with 2,000 messages. */
 const SLOW_MESSAGES = Number(process.env.FAULT_SLOW_MESSAGES ?? 300);
+/** A schedule under which the relay before idempotent join/resume ended with room-full. */
+const SLOW_SEED = Number(process.env.FAULT_SEED ?? 11);
 const SLOW_SECONDS = Number(process.env.FAULT_SLOW_SECONDS ?? 20);
 
 let server: RunningServer;
@@ -90,7 +92,7 @@ describe('delivery over a slow link (150 ms each way) that keeps failing', () =>
     async () => {
       const result = await runCutCampaign({
         targetPort: server.port,
-        seed: SEED,
+        seed: SLOW_SEED,
         latencyMs: 150,
         cutEveryMs: [500, 2_000],
         durationMs: SLOW_SECONDS * 1000,

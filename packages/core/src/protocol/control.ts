@@ -115,6 +115,8 @@ export const serverMessage = z.discriminatedUnion('type', [
     message: z.string(),
     /** With `rate-limited`: how long to wait before asking again. */
     retryAfterMs: z.number().int().nonnegative().optional(),
+    /** Coalesced: this one error stands for `count` identical ones since the last of its code. */
+    count: z.number().int().positive().optional(),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
