@@ -129,6 +129,7 @@ export function createRelay(options: RelayOptions): Relay {
     for (const peer of peers.values()) {
       try {
         if (!peer.alive) {
+          observer.dropped(CLOSE.abnormal);
           peer.link.terminate(); // 'close' follows: the seat is held and the partner told
           continue;
         }
@@ -188,6 +189,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   /** Closes a connection, holding its seat now rather than when the close handshake ends. */
   function drop(peer: Peer, code: number, reason: string): void {
+    if (peer.link.open) observer.dropped(code);
     const seat = peer.seat;
     if (seat && !closing) {
       peer.seat = peer.partner = undefined;

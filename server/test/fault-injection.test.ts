@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { bothReady, delivered, expectedFrom, PERFECT, until } from './support/chat.ts';
+import { bothReady, delivered, expectedFrom, PERFECT, tally, until } from './support/chat.ts';
 import { runCutCampaign } from './support/campaign.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 
@@ -136,6 +136,40 @@ describe('a relay restart', () => {
       'the message written while the relay was down',
     );
     expect(bob.received).toEqual(['before the restart', 'during the restart']);
+    alice.conversation.leave();
+    bob.conversation.leave();
+    await relay.close();
+  });
+
+  it('at default limits, 150 messages each written while the relay was down are paced: not one rate-limited', async () => {
+    const options = { port: 0, host: '127.0.0.1', staticDir: '/nonexistent', logLevel: 'warn' } as const;
+    let relay = await startServer(options);
+    const port = relay.port;
+    const common = {
+      url: `ws://127.0.0.1:${port}/ws`,
+      room: 'paced-room',
+      passphrase: 'one at a time',
+      reconnectDelaysMs: [50, 100, 200],
+    };
+    const alice = await startNodeClient(common);
+    const bob = await startNodeClient(common);
+    const clients = [alice, bob];
+    await until(clients, bothReady(alice, bob), 30_000, 'ready');
+    await relay.close();
+    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    // More than the relay's burst (100 frames) each, waiting to go out at once.
+    for (let i = 1; i <= 150; i++) {
+      alice.conversation.send(`alice #${i}`);
+      bob.conversation.send(`bob #${i}`);
+    }
+    relay = await startServer({ ...options, port });
+    await until(clients, () => delivered(alice) === 150 && delivered(bob) === 150, 60_000, 'all delivered');
+    expect(tally('alice', alice, bob, 150)).toEqual(PERFECT(150));
+    expect(tally('bob', bob, alice, 150)).toEqual(PERFECT(150));
+    const rateLimited = clients
+      .flatMap((c) => c.events)
+      .filter((e) => e.type === 'problem' && e.code === 'rate-limited');
+    expect(rateLimited).toEqual([]);
     alice.conversation.leave();
     bob.conversation.leave();
     await relay.close();

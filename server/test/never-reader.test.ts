@@ -33,7 +33,7 @@ async function floodWatchingHeap(
   count: number,
 ): Promise<{ growth: number; seconds: number; sent: number }> {
   if (!relay || !client) throw new Error('start the relay and the client first');
-  const heap = () => relay!.metric('nodejs_heap_size_used_bytes');
+  const heap = () => relay!.metric('duet_nodejs_heap_size_used_bytes');
   const baseline = await heap();
   let peak = baseline;
   let flooding = true;

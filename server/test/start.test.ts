@@ -3,60 +3,19 @@
  * for a relay killed by a signal nobody asked for, 0 after a stop it was asked for, whether the
  * signal went to npm alone or to the whole process group (Ctrl-C), and a stop handled once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startNpm as start, type NpmStart } from './support/npm-start.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-
-interface Started {
-  npm: ChildProcess;
-  /** The relay's own process (main.ts), from its `listening` log line. */
-  relayPid: number;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running: ChildProcess[] = [];
+const running: NpmStart[] = [];
 afterEach(() => {
-  for (const child of running.splice(0)) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL'); // whatever of the group a failed test left behind
-    } catch {
-      // the group is gone already
-    }
-  }
+  for (const started of running.splice(0)) started.killGroup(); // whatever a failed test left
 });
 
-/** `npm start` in its own process group (as a terminal runs it), on a free port, without the build. */
-async function startNpm(): Promise<Started> {
-  const npm = spawn('npm', ['start', '--', '--no-build'], {
-    cwd: root,
-    detached: true,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(npm);
-  const exited = once(npm, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
-  let output = '';
-  const relayPid = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"event":"listening"[^\n]*"pid":(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    };
-    npm.stdout!.on('data', onData);
-    npm.stderr!.on('data', onData);
-    void exited.then(({ code, signal }) =>
-      reject(new Error(`npm start ended before listening (${code ?? signal}): ${output}`)),
-    );
-  });
-  return { npm, relayPid, output: () => output, exited };
+async function startNpm(): Promise<NpmStart> {
+  const started = await start();
+  running.push(started);
+  return started;
 }
 
 const shutdowns = (output: string) => output.match(/"event":"shutdown"/g)?.length ?? 0;

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 export interface RelayProcess {
   url: string;
   port: number;
-  /** One sample from GET /metrics, by metric name (labels left out; the first sample wins). */
+  /** One sample from GET /metrics, by metric name (the first sample wins); throws if there is none. */
   metric(name: string): Promise<number>;
-  /** A metric with labels, as written in the exposition format: `duet_errors_total{code="x"}`. */
+  /** A series with labels, as written in the exposition format (`duet_errors_total{code="x"}`); 0 if absent. */
   sample(series: string): Promise<number>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -29,8 +29,9 @@ export async function spawnRelay(env: Record<string, string> = {}): Promise<Rela
   const { url } = JSON.parse(line) as { url: string };
   const text = async () => (await fetch(`${url}/metrics`)).text();
   const find = (body: string, series: string) => {
-    const start = body.split('\n').find((l) => l.startsWith(`${series} `) || l.startsWith(`${series}{`));
-    return start === undefined ? 0 : Number(start.slice(start.lastIndexOf(' ') + 1));
+    const line = body.split('\n').find((l) => l.startsWith(`${series} `) || l.startsWith(`${series}{`));
+    if (line === undefined) throw new Error(`no metric ${series}`);
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
   };
   return {
     url,
