@@ -90,8 +90,15 @@ describe('delivery over a slow link (150 ms each way) that keeps failing', () =>
     `${SLOW_MESSAGES} messages each way over ${SLOW_SECONDS} s of cuts every 0.5-2 s: exactly once, in order, all delivered`,
     { timeout: SLOW_SECONDS * 1000 + 90_000 },
     async () => {
+      // Default limits: the clients pace their retransmissions to the relay's rate.
+      const relay = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        staticDir: '/nonexistent',
+        logLevel: 'warn',
+      });
       const result = await runCutCampaign({
-        targetPort: server.port,
+        targetPort: relay.port,
         seed: SLOW_SEED,
         latencyMs: 150,
         cutEveryMs: [500, 2_000],
@@ -103,6 +110,8 @@ describe('delivery over a slow link (150 ms each way) that keeps failing', () =>
       expect(result.alice).toEqual(PERFECT(SLOW_MESSAGES));
       expect(result.bob).toEqual(PERFECT(SLOW_MESSAGES));
       expect(result.cuts).toBeGreaterThanOrEqual(SLOW_SECONDS / 2);
+      expect(result.rateLimited).toBe(0);
+      await relay.close();
     },
   );
 });
