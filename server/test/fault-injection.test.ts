@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeClient } from '@duet/cli/node-client';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { bothReady, delivered, expectedFrom, PERFECT, tally, until } from './support/chat.ts';
+import { bothReady, delivered, expectedFrom, PERFECT, tally, waitFor } from './support/chat.ts';
 import { runCutCampaign } from './support/campaign.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 
@@ -52,7 +52,7 @@ describe('delivery through a failing network', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    await until(clients, bothReady(alice, bob), 30_000, 'ready');
+    await waitFor(clients, bothReady(alice, bob), 30_000, 'ready');
 
     // Sent in bursts, so that some are in flight whenever a cut comes.
     for (let i = 0; i < MESSAGES_EACH_WAY; i++) {
@@ -60,13 +60,13 @@ describe('delivery through a failing network', () => {
       bob.conversation.send(`bob #${i + 1}`);
       if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
     }
-    await until(
+    await waitFor(
       clients,
       () => alice.received.length >= MESSAGES_EACH_WAY && bob.received.length >= MESSAGES_EACH_WAY,
       120_000,
       'all messages',
     );
-    await until(
+    await waitFor(
       clients,
       () => delivered(alice) === MESSAGES_EACH_WAY && delivered(bob) === MESSAGES_EACH_WAY,
       60_000,
@@ -129,16 +129,16 @@ describe('a relay restart', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    await until(clients, bothReady(alice, bob), 30_000, 'ready');
+    await waitFor(clients, bothReady(alice, bob), 30_000, 'ready');
     alice.conversation.send('before the restart');
-    await until(clients, () => bob.received.length === 1, 10_000, 'first message');
+    await waitFor(clients, () => bob.received.length === 1, 10_000, 'first message');
 
     await relay.close(); // what SIGTERM does: every client is closed with 1001
-    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    await waitFor(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
     alice.conversation.send('during the restart');
     relay = await startServer({ port, host: '127.0.0.1', staticDir: '/nonexistent' });
     // The new relay knows no seats: resume fails, both join again and run a new handshake.
-    await until(
+    await waitFor(
       clients,
       () => bob.received.length === 2,
       30_000,
@@ -163,16 +163,16 @@ describe('a relay restart', () => {
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     const clients = [alice, bob];
-    await until(clients, bothReady(alice, bob), 30_000, 'ready');
+    await waitFor(clients, bothReady(alice, bob), 30_000, 'ready');
     await relay.close();
-    await until(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+    await waitFor(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
     // More than the relay's burst (100 frames) each, waiting to go out at once.
     for (let i = 1; i <= 150; i++) {
       alice.conversation.send(`alice #${i}`);
       bob.conversation.send(`bob #${i}`);
     }
     relay = await startServer({ ...options, port });
-    await until(clients, () => delivered(alice) === 150 && delivered(bob) === 150, 60_000, 'all delivered');
+    await waitFor(clients, () => delivered(alice) === 150 && delivered(bob) === 150, 60_000, 'all delivered');
     expect(tally('alice', alice, bob, 150)).toEqual(PERFECT(150));
     expect(tally('bob', bob, alice, 150)).toEqual(PERFECT(150));
     const rateLimited = clients

@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
 import type { RunningServer, StartOptions } from '../src/server.ts';
-import { bothReady, PERFECT, tally, until } from './support/chat.ts';
+import { bothReady, PERFECT, tally, waitFor } from './support/chat.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
 import { startRedis, type TestRedis } from './support/redis-server.ts';
 import { startTestServer } from './support/servers.ts';
@@ -78,7 +78,7 @@ async function expectAllDelivered(alice: NodeClient, bob: NodeClient): Promise<v
     tally('alice', alice, bob, MESSAGES).delivered === MESSAGES &&
     tally('bob', bob, alice, MESSAGES).delivered === MESSAGES;
   const failed = () => [alice, bob].some((c) => ['failed', 'closed'].includes(c.conversation.status));
-  await until([alice, bob], () => allDelivered() || failed(), 20_000, 'all delivered');
+  await waitFor([alice, bob], () => allDelivered() || failed(), 20_000, 'all delivered');
   expect(tally('alice', alice, bob, MESSAGES)).toEqual(PERFECT(MESSAGES));
   expect(tally('bob', bob, alice, MESSAGES)).toEqual(PERFECT(MESSAGES));
 }
@@ -87,10 +87,10 @@ describe.each(['memory', 'redis'] as const)('a lost reply never costs a seat (%s
   it('the second in loses `joined` twice: it gets its own seat back, not room-full', async () => {
     const [one, two] = await relays(mode);
     const alice = await client(direct(one), `second-${mode}`);
-    await until([alice], () => alice.conversation.status === 'waiting', 10_000, 'alice waiting');
+    await waitFor([alice], () => alice.conversation.status === 'waiting', 10_000, 'alice waiting');
     const proxy = await proxyTo(two, '{"type":"joined"', 2);
     const bob = await client(proxy.url, `second-${mode}`);
-    await until([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
+    await waitFor([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
     send(alice, bob, 1, MESSAGES);
     await expectAllDelivered(alice, bob);
     expect(proxy.droppedReplies()).toBe(2);
@@ -100,14 +100,14 @@ describe.each(['memory', 'redis'] as const)('a lost reply never costs a seat (%s
     const [one, two] = await relays(mode);
     const proxy = await proxyTo(one, '{"type":"joined"', 1);
     const alice = await client(proxy.url, `first-${mode}`);
-    await until(
+    await waitFor(
       [alice],
       () => proxy.droppedReplies() === 1 && alice.conversation.status === 'waiting',
       10_000,
       'alice seated',
     );
     const bob = await client(direct(two), `first-${mode}`);
-    await until([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
+    await waitFor([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
     send(alice, bob, 1, MESSAGES);
     await expectAllDelivered(alice, bob);
   });
@@ -117,7 +117,7 @@ describe.each(['memory', 'redis'] as const)('a lost reply never costs a seat (%s
     const proxy = await proxyTo(one, '{"type":"resumed"', 2);
     const alice = await client(proxy.url, `resume-${mode}`);
     const bob = await client(direct(two), `resume-${mode}`);
-    await until([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
+    await waitFor([alice, bob], bothReady(alice, bob), 15_000, 'both ready');
     send(alice, bob, 1, 5);
     proxy.cutAll();
     send(alice, bob, 6, MESSAGES);

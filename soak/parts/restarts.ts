@@ -7,7 +7,7 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
-import { bothReady, tally, until } from '../../server/test/support/chat.ts';
+import { bothReady, tally, waitFor } from '../../server/test/support/chat.ts';
 import { startNpm, type NpmStart } from '../../server/test/support/npm-start.ts';
 import { sleep, type PartOptions, type PartResult } from './part.ts';
 
@@ -46,7 +46,7 @@ export async function restarts(options: PartOptions & { cycles: number }): Promi
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     clients.push(alice, bob);
-    await until(clients, bothReady(alice, bob), 30_000, 'both ready');
+    await waitFor(clients, bothReady(alice, bob), 30_000, 'both ready');
 
     let sent = 0;
     const sender = setInterval(() => {
@@ -70,7 +70,7 @@ export async function restarts(options: PartOptions & { cycles: number }): Promi
     const all = () =>
       tally('alice', alice, bob, sent).delivered === sent &&
       tally('bob', bob, alice, sent).delivered === sent;
-    await until(clients, all, 60_000, 'every message delivered').catch(() => undefined);
+    await waitFor(clients, all, 60_000, 'every message delivered').catch(() => undefined);
     const a = tally('alice', alice, bob, sent);
     const b = tally('bob', bob, alice, sent);
     const rateLimited = clients

@@ -5,7 +5,7 @@
  * `npm run soak` (the long version); both judge the figures it returns.
  */
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
-import { bothReady, tally, until, type Tally } from './chat.ts';
+import { bothReady, tally, waitFor, type Tally } from './chat.ts';
 import { startFaultProxy } from './fault-proxy.ts';
 
 export interface CampaignOptions {
@@ -57,7 +57,7 @@ export async function runCutCampaign(options: CampaignOptions): Promise<Campaign
     const alice = await startNodeClient(common);
     const bob = await startNodeClient(common);
     clients.push(alice, bob);
-    await until(clients, bothReady(alice, bob), 30_000, 'both ready');
+    await waitFor(clients, bothReady(alice, bob), 30_000, 'both ready');
 
     const started = Date.now();
     proxy.startCutting(options.cutEveryMs);
@@ -86,7 +86,7 @@ export async function runCutCampaign(options: CampaignOptions): Promise<Campaign
       const ended = clients.some((c) => ['failed', 'closed'].includes(c.conversation.status));
       return ended || (a.delivered + a.failed === sent && b.delivered + b.failed === sent);
     };
-    await until(clients, finished, options.drainMs, 'every message delivered').catch(() => undefined);
+    await waitFor(clients, finished, options.drainMs, 'every message delivered').catch(() => undefined);
     const [a, b] = figures();
     const count = (test: (client: NodeClient) => number) => test(alice) + test(bob);
     return {

@@ -3,29 +3,20 @@
  * fault tests and `npm run soak`. A message is `<sender> #<n>`, numbered from 1.
  */
 import type { NodeClient } from '@duet/cli/node-client';
+import { until } from './until.ts';
 
-/** Resolves when `predicate` holds (checked every 20 ms); rejects after `ms` with the clients' state. */
-export function until(
+/** Waits until `predicate` holds (support/until.ts); the error says where each client is. */
+export function waitFor(
   clients: NodeClient[],
   predicate: () => boolean,
   ms: number,
   what: string,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (predicate()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > ms) {
-        clearInterval(timer);
-        const state = clients
-          .map((c) => `${c.conversation.status}: received ${c.received.length}, delivered ${delivered(c)}`)
-          .join('; ');
-        reject(new Error(`timed out waiting for ${what} (${state})`));
-      }
-    }, 20);
-  });
+  const state = () =>
+    clients
+      .map((c) => `${c.conversation.status}: received ${c.received.length}, delivered ${delivered(c)}`)
+      .join('; ');
+  return until(predicate, what, ms, state);
 }
 
 export const delivered = (client: NodeClient): number =>
