@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../src/server.ts';
 import { bothReady, delivered, expectedFrom, PERFECT, tally, waitFor } from './support/chat.ts';
 import { runCutCampaign } from './support/campaign.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { spawnRelay } from './support/relay-process.ts';
 
 const MESSAGES_EACH_WAY = Number(process.env.FAULT_MESSAGES ?? 1500);
 const SEED = Number(process.env.FAULT_SEED ?? 20261129);
@@ -149,6 +150,63 @@ describe('a relay restart', () => {
     bob.conversation.leave();
     await relay.close();
   });
+
+  it(
+    'at default limits, two clients chatting while the relay crashes (SIGKILL) and restarts: not one rate-limited, nothing lost',
+    { timeout: 90_000 },
+    async () => {
+      let relay = await spawnRelay(); // default limits: MESSAGE_BURST 100, MESSAGES_PER_SECOND 50
+      const port = relay.port;
+      const common = {
+        url: `ws://127.0.0.1:${port}/ws`,
+        room: 'crash-room',
+        passphrase: 'keep talking',
+        reconnectDelaysMs: [50, 100, 200, 500], // 30 attempts: over 10 s for a relay process to start
+      };
+      const alice = await startNodeClient(common);
+      const bob = await startNodeClient(common);
+      const clients = [alice, bob];
+      let sender: NodeJS.Timeout | undefined;
+      try {
+        await waitFor(clients, bothReady(alice, bob), 30_000, 'ready');
+        // 40 messages a second each, 180 in all: the chat goes on through the crash.
+        const TOTAL = 180;
+        let sent = 0;
+        sender = setInterval(() => {
+          if (sent === TOTAL) return clearInterval(sender);
+          sent += 1;
+          alice.conversation.send(`alice #${sent}`);
+          bob.conversation.send(`bob #${sent}`);
+        }, 25);
+        await waitFor(clients, () => bob.received.length >= 30, 20_000, 'chatting');
+        await relay.kill('SIGKILL');
+        const killedAt = sent;
+        await waitFor(clients, () => alice.conversation.status === 'reconnecting', 10_000, 'reconnecting');
+        // A backlog past the relay's burst before it comes back (the new relay knows no seats:
+        // both join again, run a new handshake and send everything unconfirmed).
+        await waitFor(clients, () => sent >= Math.min(TOTAL, killedAt + 110), 20_000, 'a backlog');
+        relay = await spawnRelay({ PORT: String(port) });
+        await waitFor(
+          clients,
+          () => sent === TOTAL && delivered(alice) === TOTAL && delivered(bob) === TOTAL,
+          60_000,
+          'all delivered',
+        );
+        expect(tally('alice', alice, bob, TOTAL)).toEqual(PERFECT(TOTAL));
+        expect(tally('bob', bob, alice, TOTAL)).toEqual(PERFECT(TOTAL));
+        const told = clients
+          .flatMap((c) => c.events)
+          .filter((e) => e.type === 'problem' && e.code === 'rate-limited');
+        expect(told).toEqual([]);
+        expect(await relay.sample('duet_errors_total{code="rate-limited"}')).toBe(0);
+      } finally {
+        clearInterval(sender);
+        alice.conversation.leave();
+        bob.conversation.leave();
+        await relay.kill();
+      }
+    },
+  );
 
   it('at default limits, 150 messages each written while the relay was down are paced: not one rate-limited', async () => {
     const options = { port: 0, host: '127.0.0.1', staticDir: '/nonexistent', logLevel: 'warn' } as const;
