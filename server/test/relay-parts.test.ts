@@ -67,7 +67,7 @@ describe('relay: every byte queued for a connection counts against maxBufferedBy
   async function connected(room?: string) {
     const relay = createRelay({ ...DEFAULT_LIMITS, maxBufferedBytes: MAX, allowedOrigins: [] });
     const link = new MemoryLink();
-    link.events = relay.attach(link);
+    link.events = relay.attach(link, '192.0.2.1');
     if (room) {
       link.send({ type: 'join', room, suite: 'des' });
       await vi.waitFor(() => expect(link.received[0]).toMatchObject({ type: 'joined' }));
@@ -101,7 +101,7 @@ describe('relay: every byte queued for a connection counts against maxBufferedBy
     const { relay, link } = await connected('backlog-notice');
     link.bufferedBytes = MAX - 10;
     const partner = new MemoryLink();
-    partner.events = relay.attach(partner);
+    partner.events = relay.attach(partner, '192.0.2.2');
     partner.send({ type: 'join', room: 'backlog-notice', suite: 'des' });
     await vi.waitFor(() => expect(link.closedWith).toBe(1013));
     await vi.waitFor(() => expect(partner.received.at(-1)).toEqual({ type: 'partner-away' }));
@@ -113,7 +113,7 @@ describe('relay: repeated errors are coalesced', () => {
   it('a thousand empty frames with no partner: one no-partner at once, then one standing for the rest', async () => {
     const relay = createRelay({ ...DEFAULT_LIMITS, messageBurst: 100_000, allowedOrigins: [] });
     const link = new MemoryLink();
-    link.events = relay.attach(link);
+    link.events = relay.attach(link, '192.0.2.1');
     link.send({ type: 'join', room: 'coalesce-room', suite: 'des' });
     for (let i = 0; i < 1000; i++) link.events.message(Buffer.alloc(0), true);
     const errors = () => link.received.filter((m) => !Buffer.isBuffer(m) && m.type === 'error');
