@@ -7,7 +7,7 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
-import { bothReady, tally, waitFor } from '../../server/test/support/chat.ts';
+import { bothReady, delivered, tally, waitFor } from '../../server/test/support/chat.ts';
 import { startNpm, type NpmStart } from '../../server/test/support/npm-start.ts';
 import { sleep, type PartOptions, type PartResult } from './part.ts';
 
@@ -19,6 +19,9 @@ const KILLS = [
 /** Messages each side sends per second while chatting, and how long it chats between kills. */
 const PER_SECOND = 20;
 const CHAT_MS = 2_500;
+/** After the chat, wait for receipts until none has come for this long, or this long in all. */
+const DRAIN_STALL_MS = 30_000;
+const DRAIN_MAX_MS = 300_000;
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -67,10 +70,18 @@ export async function restarts(options: PartOptions & { cycles: number }): Promi
     }
     await sleep(CHAT_MS);
     clearInterval(sender);
-    const all = () =>
-      tally('alice', alice, bob, sent).delivered === sent &&
-      tally('bob', bob, alice, sent).delivered === sent;
-    await waitFor(clients, all, 60_000, 'every message delivered').catch(() => undefined);
+    // The backlog goes out at the paced rate (pacer.ts): on a loaded machine, where restarts
+    // are slow, it can take longer than a fixed wait. Wait while receipts keep coming.
+    const confirmed = () => delivered(alice) + delivered(bob);
+    const backlog = `${sent - delivered(alice)}, ${sent - delivered(bob)}`;
+    const drainStarted = Date.now();
+    let last = { count: confirmed(), at: drainStarted };
+    const stalled = () => {
+      if (confirmed() > last.count) last = { count: confirmed(), at: Date.now() };
+      return confirmed() === 2 * sent || Date.now() - last.at > DRAIN_STALL_MS;
+    };
+    await waitFor(clients, stalled, DRAIN_MAX_MS, 'every message delivered').catch(() => undefined);
+    const drainSeconds = Math.round((Date.now() - drainStarted) / 100) / 10;
     const a = tally('alice', alice, bob, sent);
     const b = tally('bob', bob, alice, sent);
     const rateLimited = clients
@@ -91,6 +102,8 @@ export async function restarts(options: PartOptions & { cycles: number }): Promi
         'delivered (a, b)': `${a.delivered}, ${b.delivered}`,
         'failed conversations': a.fatal.length + b.fatal.length,
         'rate-limited told': rateLimited,
+        'unconfirmed when the chat stopped (a, b)': backlog,
+        'seconds to confirm them': drainSeconds,
       },
     };
   } finally {
