@@ -23,8 +23,28 @@ describe('control protocol: client messages', () => {
     expect(parseClientMessage('{"type":"handshake"}')).toEqual({ type: 'handshake' });
   });
 
+  it('accepts the seat tokens a client chooses: join with `token`, resume with `next`', () => {
+    const token = '0f'.repeat(16);
+    const next = 'a0'.repeat(16);
+    expect(parseClientMessage(JSON.stringify({ type: 'join', room: 'abcd', suite: 'des', token }))).toEqual({
+      type: 'join',
+      room: 'abcd',
+      suite: 'des',
+      token,
+    });
+    expect(parseClientMessage(JSON.stringify({ type: 'resume', room: 'abcd', token, next }))).toEqual({
+      type: 'resume',
+      room: 'abcd',
+      token,
+      next,
+    });
+  });
+
   it.each([
     ['not json', 'bad-json'],
+    [`{"type":"join","room":"abcd","suite":"des","token":"${'AB'.repeat(16)}"}`, 'bad-message'],
+    [`{"type":"join","room":"abcd","suite":"des","token":"${'ab'.repeat(15)}"}`, 'bad-message'],
+    [`{"type":"resume","room":"abcd","token":"${'ab'.repeat(16)}","next":7}`, 'bad-message'],
     ['{"type":"dance"}', 'unknown-type'],
     ['[]', 'unknown-type'],
     ['null', 'unknown-type'],
@@ -63,5 +83,25 @@ describe('control protocol: server messages', () => {
       expect.objectContaining({ code: 'bad-message' }),
     );
     expect(() => parseServerMessage('}')).toThrow(expect.objectContaining({ code: 'bad-message' }));
+  });
+
+  it('joined and resumed may carry the relay frame rate; a malformed one is refused', () => {
+    const joined = {
+      type: 'joined',
+      room: 'abcd',
+      suite: 'modern',
+      role: 'initiator',
+      partner: false,
+      partnerAway: false,
+      token: '11'.repeat(16),
+    };
+    expect(parseServerMessage(JSON.stringify(joined))).toEqual(joined);
+    const rated = { ...joined, rate: { burst: 100, perSecond: 50 } };
+    expect(parseServerMessage(JSON.stringify(rated))).toEqual(rated);
+    for (const rate of [{ burst: 0, perSecond: 50 }, { burst: 100 }, { burst: 1.5, perSecond: 1 }]) {
+      expect(() => parseServerMessage(JSON.stringify({ ...joined, rate }))).toThrow(
+        expect.objectContaining({ code: 'bad-message' }),
+      );
+    }
   });
 });

@@ -21,26 +21,48 @@ export { RELAY_ERROR_CODES, type RelayErrorCode };
 /** Seat 0 (first in) is the initiator, seat 1 the responder: roles come from the relay. */
 export type Role = 'initiator' | 'responder';
 
+/** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
+export const seatToken = z.string().regex(/^[0-9a-f]{32}$/);
+
+/**
+ * Takes a seat. `token`, chosen by the client, is the seat's token from then on; sent again
+ * after a lost `joined`, it gets the same seat back (docs/protocol.md, "Lost answers"). Without
+ * it the relay picks one, and a lost answer cannot be recovered.
+ */
 const join = z.strictObject({
   type: z.literal('join'),
   room: z.string(),
   suite: z.string(),
+  token: seatToken.optional(),
 });
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */
 const handshake = z.strictObject({ type: z.literal('handshake') });
-/** Takes back a seat held since this client's connection dropped, with the seat's token. */
+/**
+ * Takes back a seat held since this client's connection dropped, with the seat's token, and
+ * moves the seat to `next` (chosen by the client). Repeated with the same pair after a lost
+ * `resumed`, it still matches. Without `next` the relay picks the new token.
+ */
 const resume = z.strictObject({
   type: z.literal('resume'),
   room: z.string(),
   token: z.string(),
+  next: seatToken.optional(),
 });
 
 export const clientMessage = z.discriminatedUnion('type', [join, leave, handshake, resume]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
-/** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
-export const seatToken = z.string().regex(/^[0-9a-f]{32}$/);
+/**
+ * The relay's per-connection frame rate (MESSAGE_BURST, MESSAGES_PER_SECOND): every frame sent,
+ * text or binary, takes one from a bucket of `burst` refilled at `perSecond`. Clients pace
+ * their frames to stay within it.
+ */
+export const frameRate = z.strictObject({
+  burst: z.number().int().positive(),
+  perSecond: z.number().positive(),
+});
+export type FrameRate = z.infer<typeof frameRate>;
 
 const seated = {
   room: roomCode,
@@ -50,8 +72,10 @@ const seated = {
   partner: z.boolean(),
   /** Whether the partner's seat is held for it while its connection is down. */
   partnerAway: z.boolean(),
-  /** The token for `resume`; a new one after every join and resume. */
+  /** The token for `resume`: the one the client chose, or one the relay picked for it. */
   token: seatToken,
+  /** The relay's frame rate for this connection (absent from relays older than this field). */
+  rate: frameRate.optional(),
 };
 
 export const serverMessage = z.discriminatedUnion('type', [
@@ -91,6 +115,8 @@ export const serverMessage = z.discriminatedUnion('type', [
     message: z.string(),
     /** With `rate-limited`: how long to wait before asking again. */
     retryAfterMs: z.number().int().nonnegative().optional(),
+    /** Coalesced: this one error stands for `count` identical ones since the last of its code. */
+    count: z.number().int().positive().optional(),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
