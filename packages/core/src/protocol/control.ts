@@ -3,18 +3,19 @@
  * Payloads travel as binary frames and are never described here: the relay does not parse them.
  * docs/protocol.md is the human-readable version of this file; keep the two in step.
  */
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { duetError, RELAY_ERROR_CODES, type RelayErrorCode } from '../errors.ts';
+import { ROOM_MAX_LENGTH, ROOM_MIN_LENGTH, ROOM_PATTERN, SUITE_IDS, type SuiteId } from './names.ts';
 
 /** Control text frames larger than this are refused unparsed. */
 export const MAX_CONTROL_BYTES = 1024;
 
-export const SUITE_IDS = ['modern', 'des'] as const;
-export type SuiteId = (typeof SUITE_IDS)[number];
+export { ROOM_PATTERN, SUITE_IDS, type SuiteId };
 
-/** Room codes: lowercase letters, digits and single hyphens, 3 to 64 characters. */
-export const ROOM_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const roomCode = z.string().min(3).max(64).regex(ROOM_PATTERN);
+/** Room codes (names.ts): lowercase letters, digits and single hyphens, 3 to 64 characters. */
+export const roomCode = z
+  .string()
+  .check(z.minLength(ROOM_MIN_LENGTH), z.maxLength(ROOM_MAX_LENGTH), z.regex(ROOM_PATTERN));
 
 export { RELAY_ERROR_CODES, type RelayErrorCode };
 
@@ -40,7 +41,7 @@ export const clientMessage = z.discriminatedUnion('type', [join, leave, handshak
 export type ClientMessage = z.infer<typeof clientMessage>;
 
 /** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
-export const seatToken = z.string().regex(/^[0-9a-f]{32}$/);
+export const seatToken = z.string().check(z.regex(/^[0-9a-f]{32}$/));
 
 const seated = {
   room: roomCode,
@@ -64,7 +65,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   /** The partner took its held seat back. */
   z.strictObject({ type: z.literal('partner-back') }),
   /** The relay has received `frames` binary frames from this connection so far (coalesced). */
-  z.strictObject({ type: z.literal('ack'), frames: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal('ack'), frames: z.int().check(z.nonnegative()) }),
   /**
    * A handshake attempt granted to both seats at once. `attempt` counts up per room; `nonce`
    * (16 random bytes, hex) is the relay's contribution to the CPace session id. Clients answer
@@ -73,8 +74,8 @@ export const serverMessage = z.discriminatedUnion('type', [
    */
   z.strictObject({
     type: z.literal('handshake'),
-    attempt: z.number().int().nonnegative(),
-    nonce: z.string().regex(/^[0-9a-f]{32}$/),
+    attempt: z.int().check(z.nonnegative()),
+    nonce: z.string().check(z.regex(/^[0-9a-f]{32}$/)),
   }),
   /**
    * Someone asked for a seat in this room with the other suite and was refused
@@ -90,12 +91,14 @@ export const serverMessage = z.discriminatedUnion('type', [
     code: z.enum(RELAY_ERROR_CODES),
     message: z.string(),
     /** With `rate-limited`: how long to wait before asking again. */
-    retryAfterMs: z.number().int().nonnegative().optional(),
+    retryAfterMs: z.optional(z.int().check(z.nonnegative())),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 
-const CLIENT_TYPES = new Set<string>(clientMessage.options.map((option) => option.shape.type.value));
+const CLIENT_TYPES = new Set<string>(
+  clientMessage.def.options.flatMap((option) => option.shape.type.def.values),
+);
 
 /**
  * Parses one client control frame. Throws a DuetError whose code says what was wrong:
