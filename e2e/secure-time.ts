@@ -27,27 +27,26 @@ declare global {
   }
 }
 
-/** Runs in the page before the app: marks every control frame by type, binary frames, and `ready`. */
-function instrument(): void {
-  const marks: Mark[] = [];
+/**
+ * Runs in the page before the app: marks every control frame by type, binary frames, and
+ * `ready`. Plain JavaScript in a string: tsx's compiled functions may call helpers the page
+ * does not have.
+ */
+const INSTRUMENT = `(() => {
+  const marks = [];
   window.__duetMarks = marks;
-  const now = (): number => performance.timeOrigin + performance.now();
+  const now = () => performance.timeOrigin + performance.now();
+  const typeOf = (text) => { try { return JSON.parse(text).type ?? '?'; } catch { return '?'; } };
   const Native = window.WebSocket;
   class Marked extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
+    constructor(url, protocols) {
       super(url, protocols);
-      this.addEventListener('message', (event: MessageEvent<unknown>) => {
-        if (typeof event.data === 'string') {
-          const type = (JSON.parse(event.data) as { type?: string }).type ?? '?';
-          marks.push({ what: `got ${type}`, at: now() });
-        } else marks.push({ what: 'got binary', at: now() });
+      this.addEventListener('message', (event) => {
+        marks.push({ what: typeof event.data === 'string' ? 'got ' + typeOf(event.data) : 'got binary', at: now() });
       });
     }
-    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-      if (typeof data === 'string') {
-        const type = (JSON.parse(data) as { type?: string }).type ?? '?';
-        marks.push({ what: `sent ${type}`, at: now() });
-      } else marks.push({ what: 'sent binary', at: now() });
+    send(data) {
+      marks.push({ what: typeof data === 'string' ? 'sent ' + typeOf(data) : 'sent binary', at: now() });
       super.send(data);
     }
   }
@@ -56,7 +55,7 @@ function instrument(): void {
     const ready = document.querySelector('[data-testid="status"][data-state="ready"]');
     if (ready && !marks.some((mark) => mark.what === 'ready')) marks.push({ what: 'ready', at: now() });
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
-}
+})();`;
 
 async function marksOf(page: Page): Promise<Mark[]> {
   return page.evaluate(() => window.__duetMarks ?? []);
@@ -75,7 +74,7 @@ interface Run {
 /** A fresh browser context with the marks injected, its CPU slowed `cpuSlowdown` times, at `url`. */
 async function instrumentedPage(harness: Harness, url: string, cpuSlowdown: number): Promise<Page> {
   const context = await harness.browser.newContext();
-  await context.addInitScript(instrument);
+  await context.addInitScript(INSTRUMENT);
   const page = await context.newPage();
   if (cpuSlowdown !== 1) {
     const cdp = await context.newCDPSession(page);
