@@ -127,16 +127,26 @@ describe('relay: repeated errors are coalesced', () => {
 });
 
 describe('WriteBatch', () => {
-  it('corks a link once per turn and uncorks it when the turn ends', async () => {
+  it('corks a link once per callback and uncorks it as soon as the callback returns', async () => {
     const batch = new WriteBatch();
     const link = new MemoryLink();
+    const other = new MemoryLink();
     batch.add(link);
     batch.add(link);
+    batch.add(other);
     expect(link.calls).toEqual(['cork']);
-    await new Promise((resolve) => setImmediate(resolve));
+    expect(other.calls).toEqual(['cork']);
+    // Uncorked at the end of this callback, before any timer or immediate of the turn.
+    let immediate = false;
+    setImmediate(() => (immediate = true));
+    await Promise.resolve();
+    expect(immediate).toBe(false);
     expect(link.calls).toEqual(['cork', 'uncork']);
+    expect(other.calls).toEqual(['cork', 'uncork']);
     batch.add(link);
     expect(link.calls).toEqual(['cork', 'uncork', 'cork']);
+    await Promise.resolve();
+    expect(link.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
 
   it('leaves a link that cannot cork alone', () => {

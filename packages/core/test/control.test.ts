@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDuetError } from '../src/errors.ts';
-import { MAX_CONTROL_BYTES, parseClientMessage, parseServerMessage } from '../src/protocol/control.ts';
+import {
+  MAX_CONTROL_BYTES,
+  parseClientMessage,
+  parseServerMessage,
+  roomCode,
+} from '../src/protocol/control.ts';
+import { isRoomCode, isSuiteId } from '../src/protocol/names.ts';
 
 function codeOf(text: string): string | undefined {
   try {
@@ -103,5 +109,36 @@ describe('control protocol: server messages', () => {
         expect.objectContaining({ code: 'bad-message' }),
       );
     }
+  });
+});
+
+describe('names without a schema library', () => {
+  it('isRoomCode agrees with the roomCode schema the relay checks joins with', () => {
+    const roomish = fc.stringMatching(/^[a-z0-9-]{0,70}$/);
+    fc.assert(
+      fc.property(fc.oneof(roomish, fc.string()), (text) => {
+        expect(isRoomCode(text)).toBe(roomCode.safeParse(text).success);
+      }),
+      { numRuns: 1000 },
+    );
+    for (const [text, valid] of [
+      ['abc', true],
+      ['ab', false],
+      ['a'.repeat(64), true],
+      ['a'.repeat(65), false],
+      ['abc-', false],
+      ['a--b', false],
+      ['ABC', false],
+    ] as const) {
+      expect(isRoomCode(text), text).toBe(valid);
+      expect(roomCode.safeParse(text).success, text).toBe(valid);
+    }
+  });
+
+  it('isSuiteId knows modern and des and nothing else', () => {
+    expect(isSuiteId('modern')).toBe(true);
+    expect(isSuiteId('des')).toBe(true);
+    for (const text of ['', 'rot13', 'DES', 'toString', '__proto__'])
+      expect(isSuiteId(text), text).toBe(false);
   });
 });
