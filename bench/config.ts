@@ -49,6 +49,8 @@ export interface BenchConfig {
   cpuProfDir: string | undefined;
   /** Hard cap on the time any one workload may take, whatever happens. */
   workloadTimeoutMs: number;
+  /** Runs of workloads a–c (the ratio workloads); with more than one, each ratio's median and range. */
+  repeat: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -93,5 +95,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     conversationMessages: int(env, 'BENCH_CONVERSATION_MESSAGES', quick ? 200 : 2_000),
     cpuProfDir: env.BENCH_CPU_PROF?.trim() || undefined,
     workloadTimeoutMs: int(env, 'BENCH_WORKLOAD_TIMEOUT_MS', 60_000),
+    repeat: int(env, 'BENCH_REPEAT', 1),
   };
 }

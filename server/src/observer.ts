@@ -18,6 +18,11 @@ export interface RelayObserver {
   handshake(granted: boolean): void;
   /** A bug caught while handling one connection (its name only). */
   internalError(name: string): void;
+  /**
+   * The relay ended a connection because of it: 1013 a slow reader (its backlog passed
+   * MAX_BUFFERED_BYTES), 1011 an internal error, 1006 no answer to the heartbeat's ping.
+   */
+  dropped(code: number): void;
 }
 
 export const silentObserver: RelayObserver = {
@@ -27,6 +32,7 @@ export const silentObserver: RelayObserver = {
   seat: () => undefined,
   handshake: () => undefined,
   internalError: () => undefined,
+  dropped: () => undefined,
 };
 
 /** Tells several observers the same things. */
@@ -38,5 +44,6 @@ export function fanOut(...observers: RelayObserver[]): RelayObserver {
     seat: (event) => observers.forEach((o) => o.seat(event)),
     handshake: (granted) => observers.forEach((o) => o.handshake(granted)),
     internalError: (name) => observers.forEach((o) => o.internalError(name)),
+    dropped: (code) => observers.forEach((o) => o.dropped(code)),
   };
 }

@@ -5,20 +5,17 @@
  */
 import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
-import {
+import type {
   Conversation,
-  type ConversationEvent,
-  type ConversationStatus,
-  type PartnerState,
+  ConversationEvent,
+  ConversationStatus,
+  PartnerState,
 } from '@duet/core/session/conversation';
 import type { DeliveryStatus } from '@duet/core/session/outbox';
 import type { PathName } from '@duet/core/session/path-switch';
-import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
-import { loadClientConfig } from './client-config.ts';
-import { browserConnectDirect } from './direct-link.ts';
+import type { ChannelSettings } from '@duet/core/session/suites';
+import { loadConversationCode, loadWords } from './lazy.ts';
 import { readAlwaysRelay, writeAlwaysRelay } from './privacy.ts';
-import { browserConnect } from './transport.ts';
-import { loadWords } from './words.ts';
 
 /** `idle` is the start (or join) view; the rest are the conversation's states. */
 export type Status = 'idle' | ConversationStatus;
@@ -118,6 +115,8 @@ export class ChatSession {
   #lines = 0;
   /** Counts safety codes asked for and cleared, so that a late word list never shows an old one. */
   #codeSession = 0;
+  /** Counts joins and leaves, so that a join still loading its code never outlives a leave. */
+  #joins = 0;
   readonly #url: string;
 
   constructor(url: string) {
@@ -140,16 +139,31 @@ export class ChatSession {
     this.refusedSuite = null;
     this.path = undefined;
     this.status = 'connecting';
+    const attempt = ++this.#joins;
+    let code;
+    try {
+      code = await loadConversationCode();
+    } catch {
+      // The app's own code did not download: as good as an unreachable relay, and a rejoin retries.
+      if (attempt !== this.#joins) return;
+      this.status = 'closed';
+      this.banner = { code: 'connection-lost', fatal: true };
+      return;
+    }
+    const { Conversation, browserConnect, browserConnectDirect, createChannel, loadClientConfig } = code;
     let channel;
     try {
       channel = await createChannel(request);
     } catch {
+      if (attempt !== this.#joins) return;
       this.status = 'failed';
       this.banner = { code: 'bad-input', fatal: true };
       return;
     }
+    if (attempt !== this.#joins) return;
     // The direct path needs the relay's ICE settings; without them, the relay carries everything.
     const config = request.suite === 'modern' ? await loadClientConfig() : undefined;
+    if (attempt !== this.#joins) return;
     const direct =
       config && typeof RTCPeerConnection === 'function'
         ? { connect: browserConnectDirect(config), allowed: !this.alwaysRelay }
@@ -211,6 +225,7 @@ export class ChatSession {
   }
 
   leave(): void {
+    this.#joins += 1;
     this.#conversation?.leave();
     this.#conversation = undefined;
     this.#request = undefined;
