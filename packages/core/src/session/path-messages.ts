@@ -11,7 +11,7 @@
  *
  * On the wire each is one JSON object keyed on `t`; anything else is `bad-frame`.
  */
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { duetError } from '../errors.ts';
 
 /** Largest SDP accepted (a data-channel-only description is well under 2 KiB). */
@@ -19,22 +19,24 @@ export const MAX_SDP_CHARS = 8192;
 /** Largest ICE candidate line accepted. */
 export const MAX_CANDIDATE_CHARS = 1024;
 
-const counter = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const attempt = counter.min(1);
+// zod/mini, like control.ts: this loads with the conversation, and full zod would double its size.
+const counter = z.int().check(z.minimum(0), z.maximum(Number.MAX_SAFE_INTEGER));
+const attempt = z.int().check(z.minimum(1), z.maximum(Number.MAX_SAFE_INTEGER));
+const sdp = z.string().check(z.minLength(1), z.maxLength(MAX_SDP_CHARS));
 
 const pathMessage = z.discriminatedUnion('t', [
   /** Whether this side accepts a direct path ("Always use the relay" unset). */
   z.strictObject({ t: z.literal('prefs'), direct: z.boolean() }),
   /** The initiator's offer, and the responder's answer, for one attempt. */
-  z.strictObject({ t: z.literal('offer'), attempt, sdp: z.string().min(1).max(MAX_SDP_CHARS) }),
-  z.strictObject({ t: z.literal('answer'), attempt, sdp: z.string().min(1).max(MAX_SDP_CHARS) }),
+  z.strictObject({ t: z.literal('offer'), attempt, sdp }),
+  z.strictObject({ t: z.literal('answer'), attempt, sdp }),
   /** One trickled ICE candidate (an empty `candidate` ends the list). */
   z.strictObject({
     t: z.literal('candidate'),
     attempt,
-    candidate: z.string().max(MAX_CANDIDATE_CHARS),
-    sdpMid: z.string().max(64).nullable(),
-    sdpMLineIndex: z.number().int().min(0).max(1024).nullable(),
+    candidate: z.string().check(z.maxLength(MAX_CANDIDATE_CHARS)),
+    sdpMid: z.nullable(z.string().check(z.maxLength(64))),
+    sdpMLineIndex: z.nullable(z.int().check(z.minimum(0), z.maximum(1024))),
   }),
   /** This side closed the direct link of `attempt` (or declines it); the relay carries on. */
   z.strictObject({ t: z.literal('bye'), attempt }),
