@@ -128,6 +128,27 @@ describe('one conversation over either path', () => {
     expect(tabs.problems('b')).toEqual([]);
   });
 
+  it("does not pace frames on the link to the relay's rate: they go at once, and the relay's pacing returns with the relay", async () => {
+    // The relay allows 2 frames at once, then 1.6 a second (pacer.ts): 60 messages would take
+    // most of a minute through it.
+    const tabs = await direct({ rate: { burst: 4, perSecond: 2 } });
+    const fromA = sendMany(tabs, 'a', 60);
+    await tabs.settle();
+    expect(tabs.queues['direct:b'].length).toBeGreaterThanOrEqual(60);
+    await runUntil(tabs, () => allDelivered(tabs, 'a'));
+    expect(tabs.incoming('b')).toEqual(fromA);
+    expect(tabs.now).toBeLessThan(1_000);
+    // Back on the relay, the same burst waits for the relay's bucket instead of being refused.
+    tabs.cutDirect();
+    const relayed = tabs.relayFrames.a;
+    const more = sendMany(tabs, 'a', 10, 'a-relay');
+    await tabs.settle();
+    expect(tabs.relayFrames.a - relayed).toBeLessThan(10);
+    await runUntil(tabs, () => allDelivered(tabs, 'a'));
+    expect(tabs.incoming('b')).toEqual([...fromA, ...more]);
+    expect(tabs.problems('a')).toEqual([]);
+  });
+
   it('never loses more frames in a fallback than the receiving ratchet can skip', async () => {
     const tabs = await direct();
     // Far more than the ratchet's 1,000-frame skip: the window keeps most of them off the link.

@@ -9,7 +9,7 @@
  * (their SDP is a fake id, their candidates too), open both ends once the answer is in, and
  * carry frames until closed or cut.
  */
-import type { ServerMessage } from '../src/protocol/control.ts';
+import type { FrameRate, ServerMessage } from '../src/protocol/control.ts';
 import {
   Conversation,
   type ConversationEvent,
@@ -83,7 +83,17 @@ export class TwoTabs {
 
   readonly #pick: Pick;
 
-  constructor(options: { allowed?: Record<Side, boolean>; paths?: PathSwitchOptions; pick?: Pick } = {}) {
+  readonly #rate: FrameRate | undefined;
+
+  constructor(
+    options: {
+      allowed?: Record<Side, boolean>;
+      paths?: PathSwitchOptions;
+      pick?: Pick;
+      rate?: FrameRate;
+    } = {},
+  ) {
+    this.#rate = options.rate;
     const allowed = options.allowed ?? { a: true, b: true };
     this.#pick = options.pick ?? ((names) => names[0]!);
     const make = (side: Side) =>
@@ -93,6 +103,7 @@ export class TwoTabs {
         channel: createModernChannel({ passphrase: 'correct horse', room: ROOM }),
         connect: (handlers) => this.#connectRelay(side, handlers),
         timers: this.#timersApi(),
+        now: () => this.now,
         onEvent: (event) => this.events[side].push(event),
         direct: {
           connect: (settings, handlers) => this.#connectDirect(side, settings.initiator, handlers),
@@ -286,6 +297,7 @@ export class TwoTabs {
             partner,
             partnerAway: false,
             token: 'ab'.repeat(16),
+            ...(this.#rate ? { rate: this.#rate } : {}),
           });
           if (partner) this.#toClient(other(side), { type: 'partner-joined' });
         } else if (message.type === 'handshake') {
