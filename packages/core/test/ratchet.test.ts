@@ -94,10 +94,10 @@ describe('ratchet', () => {
   it('does not advance on a forged frame: the genuine one still opens', async () => {
     const { alice, bob } = pair();
     const frame = await alice.seal('genuine');
-    expect(await bob.open(0, new Uint8Array(48))).toEqual([{ type: 'warning', code: 'tampered' }]);
-    expect(await bob.open(5, frame.subarray(11))).toEqual([{ type: 'warning', code: 'tampered' }]);
-    expect(await bob.open(0, frame.subarray(11))).toEqual([{ type: 'message', text: 'genuine' }]);
-    expect(await bob.open(0, frame.subarray(11))).toEqual([{ type: 'warning', code: 'replayed' }]);
+    expect(await bob.open(0, new Uint8Array(48), 0)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    expect(await bob.open(5, frame.subarray(11), 0)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    expect(await bob.open(0, frame.subarray(11), 0)).toEqual([{ type: 'message', text: 'genuine' }]);
+    expect(await bob.open(0, frame.subarray(11), 0)).toEqual([{ type: 'warning', code: 'replayed' }]);
   });
 
   it('opens a frame exactly MAX_SKIP ahead of the next one expected, several messages in; refuses one further', async () => {

@@ -35,16 +35,26 @@ export function deriveChainKeys(isk: Uint8Array, sid: Uint8Array): ChainKeys {
   };
 }
 
+/** The next chain key alone, for steps whose message key is never used (skipped frames). */
+export function advanceChain(chain: Uint8Array): Uint8Array {
+  checkChain(chain);
+  return hmac(sha256, chain, CHAIN_KEY_INPUT);
+}
+
 /**
  * One ratchet step. Does not touch `chain`: the caller commits (and wipes the old chain) only
  * once the step is known to be wanted, e.g. after a received frame authenticated.
  */
 export function ratchetStep(chain: Uint8Array): { messageKey: Uint8Array; nextChain: Uint8Array } {
-  if (!(chain instanceof Uint8Array) || chain.length !== CHAIN_KEY_BYTES) {
-    throw duetError('bad-input', `chain key must be ${CHAIN_KEY_BYTES} bytes`);
-  }
+  checkChain(chain);
   return {
     messageKey: hmac(sha256, chain, MESSAGE_KEY_INPUT),
     nextChain: hmac(sha256, chain, CHAIN_KEY_INPUT),
   };
+}
+
+function checkChain(chain: Uint8Array): void {
+  if (!(chain instanceof Uint8Array) || chain.length !== CHAIN_KEY_BYTES) {
+    throw duetError('bad-input', `chain key must be ${CHAIN_KEY_BYTES} bytes`);
+  }
 }

@@ -21,6 +21,8 @@ export interface ModernChannelOptions {
   room: string;
   /** A CSPRNG; defaults to WebCrypto. Tests may pass a seeded one. */
   random?: (length: number) => Uint8Array;
+  /** A monotonic clock in ms for the ratchet's work budget; defaults to `performance.now`. */
+  now?: () => number;
 }
 
 /** Creates a `modern` channel. Throws DuetError('bad-input') for an empty passphrase or bad room. */
@@ -31,6 +33,7 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
     room: options.room,
     random: options.random ?? randomBytes,
   });
+  const now = options.now ?? (() => performance.now());
   let ratchet: Ratchet | undefined;
 
   function dropKeys(): void {
@@ -60,7 +63,7 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
     // Before confirmation there is no key to try; on an ordered transport a genuine message
     // cannot arrive then, and in `failed` every input is absorbed.
     if (ratchet === undefined) return [];
-    const effects = await ratchet.open(frame.seq, frame.ciphertext);
+    const effects = await ratchet.open(frame.seq, frame.ciphertext, now());
     if (effects.some((effect) => effect.type === 'message')) handshake.partnerProvedKeys();
     return effects;
   }

@@ -7,20 +7,32 @@
  * - seq = next: one ratchet step, decrypt;
  * - next < seq ≤ next + MAX_SKIP: step forward on a scratch copy of the chain (the relay dropped
  *   frames; their keys are not kept, so those messages are lost), decrypt;
- * - beyond: `tampered`.
+ * - beyond: `tampered`, without any crypto.
  * Nothing is committed until the frame authenticated: a forged or altered frame (including an
  * altered seq) changes no state, so the next genuine frame still decrypts.
+ *
+ * Skipping is work done before the frame is known to be genuine, so it is bounded twice: at most
+ * MAX_SKIP chain steps per frame (under 1 ms), and at most SKIP_BUDGET_PER_SECOND steps a second
+ * (SKIP_BUDGET_BURST at once) whatever the rate of frames. A frame that would overspend is
+ * refused as `tampered` without any crypto; the delivery layer sends its message again.
  */
 import { utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
 import { openOnce, sealOnce } from '../crypto/aead.ts';
 import { encodeFrame, messageHeader } from '../crypto/modern-frame.ts';
-import { ratchetStep } from '../crypto/modern-keys.ts';
+import { advanceChain, ratchetStep } from '../crypto/modern-keys.ts';
 import { pad, unpad } from '../crypto/padding.ts';
 import { duetError, isDuetError } from '../errors.ts';
 import type { ChannelEffect } from './channel.ts';
+import { WorkBudget } from './work-budget.ts';
 
-/** How far ahead of the expected sequence number a frame may be (frames the relay dropped). */
-export const MAX_SKIP = 1000;
+/**
+ * How far ahead of the expected sequence number a frame may be (frames the relay dropped). Each
+ * skipped frame costs one HMAC (about 13 µs here), so a forged frame costs at most about 0.5 ms.
+ */
+export const MAX_SKIP = 32;
+/** Chain steps spent on skipping, per second and at once, across all frames. */
+export const SKIP_BUDGET_PER_SECOND = 256;
+export const SKIP_BUDGET_BURST = 256;
 
 /** Confirmed keys for one session, by direction as seen from this side. */
 export interface SessionKeys {
@@ -31,8 +43,11 @@ export interface SessionKeys {
 export interface Ratchet {
   /** Pads and encrypts one message; returns the whole frame. Throws DuetError('bad-input'). */
   seal(text: string): Promise<Uint8Array>;
-  /** Opens one decoded message frame; never throws: refusals are `warning` effects. */
-  open(seq: number, ciphertext: Uint8Array): Promise<ChannelEffect[]>;
+  /**
+   * Opens one decoded message frame at time `now` (ms, any monotonic clock); never throws:
+   * refusals are `warning` effects.
+   */
+  open(seq: number, ciphertext: Uint8Array, now: number): Promise<ChannelEffect[]>;
   /** Erases both chain keys; the ratchet is unusable afterwards. */
   destroy(): void;
 }
@@ -44,6 +59,7 @@ export function createRatchet(keys: SessionKeys): Ratchet {
   let nextSend = 0;
   let nextReceive = 0;
   let destroyed = false;
+  const skipBudget = new WorkBudget(SKIP_BUDGET_BURST, SKIP_BUDGET_PER_SECOND);
 
   return {
     async seal(text) {
@@ -60,16 +76,17 @@ export function createRatchet(keys: SessionKeys): Ratchet {
       return encodeFrame({ type: 'message', seq, ciphertext });
     },
 
-    async open(seq, ciphertext) {
+    async open(seq, ciphertext, now) {
       if (destroyed) return [];
       if (seq < nextReceive) return [{ type: 'warning', code: 'replayed' }];
-      if (seq - nextReceive > MAX_SKIP) return [{ type: 'warning', code: 'tampered' }];
+      const skip = seq - nextReceive;
+      if (skip > MAX_SKIP || (skip > 0 && !skipBudget.spend(skip, now)))
+        return [{ type: 'warning', code: 'tampered' }];
       let chain: Uint8Array = receiveChain.slice();
-      for (let i = nextReceive; i < seq; i++) {
-        const skipped = ratchetStep(chain);
-        wipe(skipped.messageKey);
+      for (let i = 0; i < skip; i++) {
+        const next = advanceChain(chain);
         wipe(chain);
-        chain = skipped.nextChain;
+        chain = next;
       }
       const { messageKey, nextChain } = ratchetStep(chain);
       wipe(chain);
