@@ -122,7 +122,7 @@ export async function runCrypto(ms: number): Promise<CryptoResult> {
   }, ms);
 
   const aeadKey = randomBytes(32);
-  const header = messageHeader(0);
+  const header = messageHeader({ dh: new Uint8Array(32), pn: 0, n: 0 });
   const bigPlain = new Uint8Array(nodeRandomBytes(MIB)); // WebCrypto's getRandomValues stops at 64 KiB
   const sealed = await sealOnce(aeadKey.slice(), 0, header, bigPlain);
   const sealRate = await perSecond(() => sealOnce(aeadKey.slice(), 0, header, bigPlain), ms, 1_000);
