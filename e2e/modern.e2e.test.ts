@@ -107,6 +107,37 @@ describe('modern suite in the browser', () => {
     await waitForState(bob.page, 'ready');
   });
 
+  it('a page of another version in the room: both pages get suite-mismatch and are told to reload', async () => {
+    const room = uniqueRoom('modern-version');
+    const current = await openPage(harness());
+    const outdated = await openPage(harness());
+    // The outdated page joins as pages from before versions did: no `version` in its join.
+    await outdated.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      client.onMessage((message) => {
+        if (typeof message !== 'string') return server.send(message);
+        const control = JSON.parse(message) as { type: string; version?: number };
+        if (control.type === 'join') delete control.version;
+        server.send(JSON.stringify(control));
+      });
+      server.onMessage((message) => client.send(message));
+    });
+    await outdated.page.reload();
+    await joinRoom(current.page, { room, passphrase: 'pw version', suite: 'modern' });
+    await waitForState(current.page, 'waiting');
+    await joinRoom(outdated.page, { room, passphrase: 'pw version', suite: 'modern' });
+    await Promise.all([
+      waitForError(outdated.page, 'suite-mismatch'),
+      waitForError(current.page, 'suite-mismatch'),
+    ]);
+    for (const page of [current.page, outdated.page]) {
+      expect(await page.getByTestId('error').textContent()).toContain('reload the page');
+    }
+    await waitForState(outdated.page, 'failed');
+    await waitForState(current.page, 'waiting'); // the page in the room keeps its seat
+    expect([...current.pageErrors, ...outdated.pageErrors]).toEqual([]);
+  });
+
   it('a joiner with the other suite gets suite-mismatch', async () => {
     const room = uniqueRoom('modern-suite');
     const alice = await openPage(harness());

@@ -33,6 +33,9 @@ export type Role = 'initiator' | 'responder';
 /** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
 export const seatToken = z.string().check(z.regex(/^[0-9a-f]{32}$/));
 
+/** The most a `version` can be; any integer from 1 up is passed on and compared, never interpreted. */
+export const MAX_SUITE_VERSION = 0xffff;
+
 /**
  * Takes a seat. `token`, chosen by the client, is the seat's token from then on; sent again
  * after a lost `joined`, it gets the same seat back (docs/protocol.md, "Lost answers"). Without
@@ -43,6 +46,8 @@ const join = z.strictObject({
   room: z.string(),
   suite: z.string(),
   token: z.optional(seatToken),
+  /** The suite's payload version (SUITE_VERSIONS); absent means 1. */
+  version: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_SUITE_VERSION))),
 });
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */

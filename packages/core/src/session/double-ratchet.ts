@@ -39,9 +39,10 @@ import {
   type SessionKeys,
 } from '../crypto/modern-keys.ts';
 import { pad, unpad } from '../crypto/padding.ts';
-import { publicKeyOf, type DhKeyPair, type X25519 } from '../crypto/x25519.ts';
+import type { X25519 } from '../crypto/x25519.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
 import type { ChannelEffect } from './channel.ts';
+import { initialState, type RatchetState, type ReceivingChain, type SendingChain } from './ratchet-state.ts';
 import {
   dropChain,
   expireSkipped,
@@ -49,14 +50,15 @@ import {
   takeSkipped,
   wipeSkipped,
   type SkippedBounds,
-  type SkippedKeys,
 } from './skipped-keys.ts';
 import { WorkBudget } from './work-budget.ts';
+
+export type { RatchetState } from './ratchet-state.ts';
 
 /**
  * The furthest a frame may be ahead of the next expected message of its chain (§3.1). Only a
  * frame whose MAC verified gets that far, so this bounds what the partner can make us compute
- * per frame (at most 1,000 HMACs, about 13 ms here), not what a forger can.
+ * per frame (at most 1,100 HMACs, about 15 ms here), not what a forger can.
  */
 export const MAX_SKIP = 1000;
 /** Skipped message keys kept per chain (the latest ones) and in all (§6.4). */
@@ -75,50 +77,6 @@ const BOUNDS: SkippedBounds = {
   total: MAX_SKIPPED_KEYS,
   ttlMs: SKIPPED_KEY_TTL_MS,
 };
-
-interface SendingChain {
-  chainKey: Uint8Array;
-  headerKey: Uint8Array;
-  /** Ns: the number of the next message on this chain. */
-  n: number;
-  /** PN: how many messages the previous sending chain carried. */
-  pn: number;
-}
-
-interface ReceivingChain {
-  /** The partner's ratchet public key for this chain. */
-  readonly dh: Uint8Array;
-  readonly headerKey: Uint8Array;
-  /** Absent once the chain is retired: no more keys can be derived from it. */
-  chainKey: Uint8Array | undefined;
-  /** Nr: the number of the next message expected on this chain. */
-  next: number;
-  retiredAt?: number;
-}
-
-/** Everything one side knows: what a thief who copies the tab's memory gets (tests use it so). */
-export interface RatchetState {
-  /** RK */
-  root: Uint8Array;
-  /** DHs; absent while the sending half of a DH step is pending (erased after its use). */
-  self: DhKeyPair | undefined;
-  /** DHr */
-  remote: Uint8Array | undefined;
-  /** CKs, HKs, Ns, PN; absent while the sending half is pending. */
-  sending: SendingChain | undefined;
-  /** PN for the next sending chain, while the sending half is pending. */
-  sentOnPrevious: number;
-  /** NHKs */
-  nextSendingHeaderKey: Uint8Array;
-  /** CKr, HKr, Nr, DHr's chain. */
-  receiving: ReceivingChain | undefined;
-  /** NHKr */
-  nextReceivingHeaderKey: Uint8Array;
-  /** Retired receiving chains, newest first. */
-  previous: ReceivingChain[];
-  /** MKSKIPPED */
-  skipped: SkippedKeys;
-}
 
 /** What the ratchet has computed so far, for tests that bound the work a frame can cost. */
 export interface RatchetWork {
@@ -140,50 +98,9 @@ export interface DoubleRatchet {
   destroy(): void;
 }
 
-/** The first state from the session keys (consumed: wiped or taken over). */
+/** The first ratchet of a session, from its keys (consumed: wiped or taken over). */
 export async function createDoubleRatchet(keys: SessionKeys, x25519: X25519): Promise<DoubleRatchet> {
-  if (keys.role === 'initiator') {
-    // §3.3's Bob, who may send first on a chain both derived from the ISK.
-    const self = await x25519.fromSecret(keys.initiatorRatchet);
-    return restoreDoubleRatchet(
-      {
-        root: keys.root,
-        self,
-        remote: undefined,
-        sending: { chainKey: keys.initiatorChain, headerKey: keys.initiatorHeader, n: 0, pn: 0 },
-        sentOnPrevious: 0,
-        nextSendingHeaderKey: keys.initiatorNext,
-        receiving: undefined,
-        nextReceivingHeaderKey: keys.responderHeader,
-        previous: [],
-        skipped: new Map(),
-      },
-      x25519,
-    );
-  }
-  // §3.3's Alice: it knows the initiator's first public key; its own sending half is pending.
-  const initiatorPublic = publicKeyOf(keys.initiatorRatchet);
-  wipe(keys.initiatorRatchet);
-  return restoreDoubleRatchet(
-    {
-      root: keys.root,
-      self: undefined,
-      remote: initiatorPublic,
-      sending: undefined,
-      sentOnPrevious: 0,
-      nextSendingHeaderKey: keys.responderHeader,
-      receiving: {
-        dh: initiatorPublic,
-        headerKey: keys.initiatorHeader,
-        chainKey: keys.initiatorChain,
-        next: 0,
-      },
-      nextReceivingHeaderKey: keys.initiatorNext,
-      previous: [],
-      skipped: new Map(),
-    },
-    x25519,
-  );
+  return restoreDoubleRatchet(await initialState(keys, x25519), x25519);
 }
 
 /** A ratchet that goes on from `state` (taken over, not copied). */
