@@ -221,17 +221,31 @@ describe('double ratchet: work per frame', () => {
     expect(work).toEqual(NO_WORK);
   });
 
-  it('a genuine frame exactly MAX_SKIP ahead opens; one further is refused without chain steps', async () => {
+  it('a genuine frame exactly MAX_SKIP ahead opens; one further moves the chain without opening', async () => {
     const { a, b } = await ratchetPair();
     const frames: MessageFrame[] = [];
     for (let i = 0; i <= MAX_SKIP + 1; i++) frames.push(await send(a, `m${i}`));
-    const beyond = await workOf(b, async () => expect(await open(b, frames[MAX_SKIP + 1]!)).toBe('tampered'));
-    expect(beyond).toEqual({ ...NO_WORK, macChecks: 1 });
+    const beyond = await workOf(b, async () => expect(await b.open(frames[MAX_SKIP + 1]!, T0)).toEqual([]));
+    expect(beyond).toEqual({ ...NO_WORK, macChecks: 1, chainSteps: MAX_SKIP });
     const at = await workOf(b, async () =>
       expect(await open(b, frames[MAX_SKIP]!)).toBe(`message m${MAX_SKIP}`),
     );
-    expect(at.chainSteps).toBe(MAX_SKIP + 1);
+    expect(at.chainSteps).toBe(1);
     expect(await open(b, frames[MAX_SKIP + 1]!)).toBe(`message m${MAX_SKIP + 1}`);
+    expect(await open(b, frames[5]!)).toBe('replayed'); // its key was never kept
+  });
+
+  it('a long loss never wedges a chain: each authentic frame out of reach moves it MAX_SKIP on', async () => {
+    const { a, b } = await ratchetPair();
+    await open(b, await send(a, 'warm up'));
+    await open(a, await send(b, 'b speaks')); // a's next frames start a new chain
+    for (let i = 0; i < 2 * MAX_SKIP + 10; i++) await a.seal('lost', T0);
+    const resent = [await send(a, 'resent 1'), await send(a, 'resent 2'), await send(a, 'resent 3')];
+    expect(await b.open(resent[0]!, T0)).toEqual([]); // the DH step, then MAX_SKIP on
+    expect(await b.open(resent[1]!, T0 + 1_000)).toEqual([]); // MAX_SKIP more
+    expect(await open(b, resent[2]!, T0 + 2_000)).toBe('message resent 3');
+    expect(await open(b, resent[0]!, T0 + 2_000)).toBe('message resent 1');
+    expect(await open(b, resent[1]!, T0 + 2_000)).toBe('message resent 2');
   });
 
   it('skipping is drawn from a budget per second: a partner cannot make us step without end', async () => {

@@ -15,7 +15,8 @@
  * - The partner can start a new chain only on a public key of ours it has seen, so while our
  *   sending half is pending, a frame claiming a new chain is refused without any work.
  * - Keys of frames stepped over are kept, within bounds (session/skipped-keys.ts), so that frames
- *   delayed or reordered within that window still open, once.
+ *   delayed or reordered within that window still open, once. An authentic frame too far ahead
+ *   moves its chain forward without being opened, so that a long loss never wedges a chain.
  * - Nothing changes until a frame authenticated (its MAC, then its AEAD): every step is computed
  *   on candidates and committed at once on success.
  *
@@ -56,9 +57,10 @@ import { WorkBudget } from './work-budget.ts';
 export type { RatchetState } from './ratchet-state.ts';
 
 /**
- * The furthest a frame may be ahead of the next expected message of its chain (§3.1). Only a
- * frame whose MAC verified gets that far, so this bounds what the partner can make us compute
- * per frame (at most 1,100 HMACs, about 15 ms here), not what a forger can.
+ * The furthest a frame may be ahead of the next expected message of its chain and still open
+ * (§3.1); a frame further ahead moves the chain this far (see catchUp). Only a frame whose MAC
+ * verified gets that far, so this bounds what the partner can make us compute per frame (at
+ * most 1,100 HMACs), not what a forger can.
  */
 export const MAX_SKIP = 1000;
 /** Skipped message keys kept per chain (the latest ones) and in all (§6.4). */
@@ -196,7 +198,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     if (chain !== state.receiving || chain.chainKey === undefined || frame.n < chain.next)
       return warn('replayed');
     const steps = frame.n - chain.next;
-    if (steps > MAX_SKIP) return warn('tampered');
+    if (steps > MAX_SKIP) return catchUp(chain, chain.chainKey, now);
     if (steps > 0 && !budget.spend(steps, now)) return warn('rate-limited');
     const walked = walk(chain.chainKey, chain.next, frame.n);
     const { messageKey, nextChain } = messageStep(walked.chain);
@@ -213,6 +215,33 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     return deliver(plain);
   }
 
+  /** Steps `chainKey` (not modified) `count` times, keeping no message key. */
+  function advance(chainKey: Uint8Array, count: number): Uint8Array {
+    let chain: Uint8Array = chainKey.slice();
+    for (let i = 0; i < count; i++) {
+      work.chainSteps += 1;
+      const next = advanceChain(chain);
+      wipe(chain);
+      chain = next;
+    }
+    return chain;
+  }
+
+  /**
+   * An authentic frame out of reach: more than MAX_SKIP frames of its chain were lost before
+   * it. Its message cannot be opened now (the delivery layer sends it again), but its MAC proves
+   * the partner got that far, so the chain moves MAX_SKIP forward, keeping no keys. Without this,
+   * every later frame of the chain would be further still, and refused for ever.
+   */
+  function catchUp(chain: ReceivingChain, chainKey: Uint8Array, now: number): ChannelEffect[] {
+    if (!budget.spend(MAX_SKIP, now)) return warn('rate-limited');
+    const next = advance(chainKey, MAX_SKIP);
+    wipe(chainKey);
+    chain.chainKey = next;
+    chain.next += MAX_SKIP;
+    return [];
+  }
+
   /** A frame that starts a new chain: the receiving half of a DH ratchet step (§3.5). */
   async function openNewChain(frame: MessageFrame, now: number) {
     // The partner can only have ratcheted onto a key of ours it has seen in a frame.
@@ -225,8 +254,8 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       current?.chainKey !== undefined && frame.pn > current.next && frame.pn - current.next <= MAX_SKIP
         ? frame.pn - current.next
         : 0;
-    if (frame.n > MAX_SKIP) return warn('tampered');
-    if (tail + frame.n > 0 && !budget.spend(tail + frame.n, now)) return warn('rate-limited');
+    const reach = Math.min(frame.n, MAX_SKIP);
+    if (tail + reach > 0 && !budget.spend(tail + reach, now)) return warn('rate-limited');
 
     let shared: Uint8Array;
     try {
@@ -240,6 +269,13 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     wipe(shared);
     const retired =
       current?.chainKey && tail > 0 ? walk(current.chainKey, current.next, frame.pn) : undefined;
+    if (frame.n > MAX_SKIP) {
+      // Out of reach on its new chain (see catchUp): the DH step, and MAX_SKIP steps of it.
+      const chainKey = advance(step.chain, MAX_SKIP);
+      wipe(step.chain);
+      turn({ frame, step, chainKey, next: MAX_SKIP, retired, skipped: [], now });
+      return [];
+    }
     const walked = walk(step.chain, 0, frame.n);
     wipe(step.chain);
     const { messageKey, nextChain } = messageStep(walked.chain);
@@ -249,7 +285,25 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       for (const { key } of [...(retired?.skipped ?? []), ...walked.skipped]) wipe(key);
       return warn('tampered');
     }
+    turn({ frame, step, chainKey: nextChain, next: frame.n + 1, retired, skipped: walked.skipped, now });
+    return deliver(plain);
+  }
 
+  /**
+   * Commits the receiving half of a DH step: the current chain retires (its keys up to pn kept),
+   * the new one becomes current, the root moves on, and our key pair, its work done, is erased.
+   */
+  function turn(change: {
+    frame: MessageFrame;
+    step: { root: Uint8Array; nextHeader: Uint8Array };
+    chainKey: Uint8Array;
+    next: number;
+    retired: { chain: Uint8Array; skipped: { n: number; key: Uint8Array }[] } | undefined;
+    skipped: { n: number; key: Uint8Array }[];
+    now: number;
+  }): void {
+    const { frame, step, retired, now } = change;
+    const current = state.receiving;
     if (current) {
       if (current.chainKey) wipe(current.chainKey);
       current.chainKey = undefined;
@@ -265,22 +319,23 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     state.receiving = {
       dh: frame.dh.slice(),
       headerKey: state.nextReceivingHeaderKey,
-      chainKey: nextChain,
-      next: frame.n + 1,
+      chainKey: change.chainKey,
+      next: change.next,
     };
-    storeSkipped(state.skipped, toHex(frame.dh), walked.skipped, now, BOUNDS);
+    storeSkipped(state.skipped, toHex(frame.dh), change.skipped, now, BOUNDS);
     wipe(state.root);
     state.root = step.root;
     state.nextReceivingHeaderKey = step.nextHeader;
     state.remote = frame.dh.slice();
     // Our key pair has done its work: erase it now; the sending half waits for our next frame.
-    state.sentOnPrevious = state.sending.n;
-    wipe(state.sending.chainKey);
-    wipe(state.sending.headerKey);
+    if (state.sending) {
+      state.sentOnPrevious = state.sending.n;
+      wipe(state.sending.chainKey);
+      wipe(state.sending.headerKey);
+    }
     state.sending = undefined;
-    if (self.privateKey instanceof Uint8Array) wipe(self.privateKey);
+    if (state.self?.privateKey instanceof Uint8Array) wipe(state.self.privateKey);
     state.self = undefined;
-    return deliver(plain);
   }
 
   /** The sending half of a DH ratchet step: a new key pair, and a new sending chain (§3.5). */
