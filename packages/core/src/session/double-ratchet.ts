@@ -17,8 +17,8 @@
  * - Keys of frames stepped over are kept, within bounds (session/skipped-keys.ts), so that frames
  *   delayed or reordered within that window still open, once. An authentic frame too far ahead
  *   moves its chain forward without being opened, so that a long loss never wedges a chain.
- * - Nothing changes until a frame authenticated (its MAC, then its AEAD): every step is computed
- *   on candidates and committed at once on success.
+ * - Nothing changes until a frame authenticated (its MAC, then its AEAD; for a frame out of
+ *   reach, its MAC): every step is computed on candidates and committed at once on success.
  *
  * Pure: time is passed in; randomness lives in the X25519 source passed in (crypto/x25519.ts).
  */
