@@ -107,6 +107,36 @@ describe('modern suite in the browser', () => {
     await waitForState(bob.page, 'ready');
   });
 
+  it('a frame replayed in flight is refused as replayed, and its message shows once', async () => {
+    const room = uniqueRoom('modern-replay');
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
+    // Bob's socket goes through a route that delivers the next binary frame he receives twice.
+    let replayNext = false;
+    await bob.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      client.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        client.send(message);
+        if (replayNext && typeof message !== 'string') {
+          replayNext = false;
+          client.send(message);
+        }
+      });
+    });
+    await bob.page.reload();
+    await joinRoom(alice.page, { room, passphrase: 'pw replay', suite: 'modern' });
+    await joinRoom(bob.page, { room, passphrase: 'pw replay', suite: 'modern' });
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+
+    replayNext = true;
+    await sendMessage(alice.page, 'say it once');
+    await waitForError(bob.page, 'replayed');
+    await sendMessage(alice.page, 'and once more');
+    await waitForMessage(bob.page, 'in', 'and once more');
+    expect(await messageTexts(bob.page, 'in')).toEqual(['say it once', 'and once more']);
+  });
+
   it('a page of another version in the room: both pages get suite-mismatch and are told to reload', async () => {
     const room = uniqueRoom('modern-version');
     const current = await openPage(harness());
