@@ -16,8 +16,8 @@
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../src/bytes.ts';
-import { messageHeader, macInput, type MessageFrame } from '../src/crypto/modern-frame.ts';
+import { concatBytes, toHex } from '../src/bytes.ts';
+import { messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
 import { chainStep, rootStep } from '../src/crypto/modern-keys.ts';
 import { nobleX25519 } from '../src/crypto/x25519.ts';
 import {
@@ -147,7 +147,7 @@ function opened(keys: Uint8Array[], targets: Sent[]): string[] {
 function macKnown(keys: Uint8Array[], targets: Sent[]): string[] {
   return targets
     .filter(({ frame }) => {
-      const bytes = macInput(frame);
+      const bytes = concatBytes(messageHeader(frame), frame.ciphertext);
       return keys.some((key) => macMatches(key, frame, bytes));
     })
     .map(({ text }) => text);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
-import { encodeFrame, macInput, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
+import { encodeFrame, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
 import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
 import {
   MAX_PREVIOUS_CHAINS,
@@ -280,7 +280,7 @@ describe('double ratchet: nothing changes until a frame authenticates', () => {
       const broken = {
         ...genuine,
         ciphertext,
-        mac: frameMac(headerKey, macInput({ ...genuine, ciphertext })),
+        mac: frameMac(headerKey, messageHeader(genuine), ciphertext),
       };
       const before = b.snapshot();
       expect(await open(b, broken)).toBe('tampered');
@@ -335,7 +335,7 @@ describe('double ratchet: the state', () => {
     const header = { dh: state.self!.publicKey, pn: 0, n: 0 };
     const { messageKey } = chainStep(state.sending!.chainKey);
     const ciphertext = await sealOnce(messageKey, 0, messageHeader(header), new Uint8Array(32));
-    const mac = frameMac(state.sending!.headerKey, macInput({ ...header, ciphertext }));
+    const mac = frameMac(state.sending!.headerKey, messageHeader(header), ciphertext);
     const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
     expect(await open(b, messageFrame(encodeFrame(frame)))).toBe('bad-frame');
     expect(await open(b, frame)).toBe('replayed');

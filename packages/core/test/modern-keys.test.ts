@@ -65,16 +65,18 @@ describe('modern key schedule (checked against WebCrypto HKDF and HMAC)', () => 
     expect(chain.every((b) => b === 3)).toBe(true);
   });
 
-  it('the frame MAC is HMAC-SHA-256(header key, bytes) cut to 16 bytes, checked whole', async () => {
+  it('the frame MAC is HMAC-SHA-256(header key, header ‖ ciphertext) cut to 16 bytes, checked whole', async () => {
     const key = new Uint8Array(32).fill(4);
-    const bytes = fromHex('0201100a0b0c');
-    const mac = frameMac(key, bytes);
-    expect(toHex(mac)).toBe((await webHmac(key, bytes)).slice(0, 32));
-    expect(frameMacValid(key, bytes, mac)).toBe(true);
+    const header = fromHex('0201100a0b0c');
+    const ciphertext = fromHex('55'.repeat(48));
+    const mac = frameMac(key, header, ciphertext);
+    expect(toHex(mac)).toBe((await webHmac(key, concatBytes(header, ciphertext))).slice(0, 32));
+    expect(frameMacValid(key, header, ciphertext, mac)).toBe(true);
     const wrong = mac.slice();
     wrong[15] = (wrong[15] ?? 0) ^ 1;
-    expect(frameMacValid(key, bytes, wrong)).toBe(false);
-    expect(frameMacValid(key, bytes, mac.subarray(0, 15))).toBe(false);
+    expect(frameMacValid(key, header, ciphertext, wrong)).toBe(false);
+    expect(frameMacValid(key, header, ciphertext, mac.subarray(0, 15))).toBe(false);
+    expect(frameMacValid(key, ciphertext, header, mac)).toBe(false);
   });
 
   it('checks its inputs', () => {
@@ -85,6 +87,6 @@ describe('modern key schedule (checked against WebCrypto HKDF and HMAC)', () => 
     expect(() => rootStep(new Uint8Array(32), new Uint8Array(33))).toThrow(badInput);
     expect(() => chainStep(new Uint8Array(16))).toThrow(badInput);
     expect(() => advanceChain(new Uint8Array(16))).toThrow(badInput);
-    expect(() => frameMac(new Uint8Array(31), new Uint8Array(1))).toThrow(badInput);
+    expect(() => frameMac(new Uint8Array(31), new Uint8Array(1), new Uint8Array(1))).toThrow(badInput);
   });
 });

@@ -119,11 +119,6 @@ export function messageHeader(fields: MessageHeader): Uint8Array {
   return out;
 }
 
-/** The bytes a message frame's MAC covers: its header and its ciphertext. */
-export function macInput(frame: Omit<MessageFrame, 'type' | 'mac'>): Uint8Array {
-  return concatBytes(messageHeader(frame), checkedCiphertext(frame.ciphertext));
-}
-
 /** Decodes one frame; throws DuetError('bad-frame') for anything that is not exactly a frame. */
 export function decodeFrame(bytes: Uint8Array): ModernFrame {
   if (!(bytes instanceof Uint8Array)) throw duetError('bad-frame', 'frame must be bytes');

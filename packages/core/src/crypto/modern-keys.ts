@@ -21,7 +21,8 @@
  *   KDF_RK(rk, dh)  = HKDF-SHA-256(salt = rk, IKM = dh, info = "duet/v2/ratchet", 96 bytes)
  *                     → root key ‖ chain key ‖ next header key (§5.2, §4.2 KDF_RK_HE)
  *   KDF_CK(ck)      = message key HMAC-SHA-256(ck, 0x01), next chain key HMAC-SHA-256(ck, 0x02)
- *   frame MAC       = HMAC-SHA-256(header key, whole frame before the MAC), first 16 bytes
+ *   frame MAC       = HMAC-SHA-256(header key, header ‖ ciphertext: the whole frame before the
+ *                     MAC), first 16 bytes
  *
  * Header keys are §4's, used to authenticate rather than encrypt: docs/security.md says why.
  */
@@ -99,15 +100,20 @@ export function advanceChain(chain: Uint8Array): Uint8Array {
   return hmac(sha256, chain, CHAIN_KEY_INPUT);
 }
 
-/** The MAC that ends every message frame: it covers all the bytes before it. */
-export function frameMac(headerKey: Uint8Array, bytes: Uint8Array): Uint8Array {
+/** The MAC that ends every message frame: it covers all the bytes before it, header then ciphertext. */
+export function frameMac(headerKey: Uint8Array, header: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   checkKey('header key', headerKey);
-  return hmac(sha256, headerKey, bytes).slice(0, FRAME_MAC_BYTES);
+  return hmac.create(sha256, headerKey).update(header).update(ciphertext).digest().slice(0, FRAME_MAC_BYTES);
 }
 
 /** Checks a frame MAC in constant time. */
-export function frameMacValid(headerKey: Uint8Array, bytes: Uint8Array, mac: Uint8Array): boolean {
-  return equalBytes(frameMac(headerKey, bytes), mac);
+export function frameMacValid(
+  headerKey: Uint8Array,
+  header: Uint8Array,
+  ciphertext: Uint8Array,
+  mac: Uint8Array,
+): boolean {
+  return equalBytes(frameMac(headerKey, header, ciphertext), mac);
 }
 
 function checkKey(name: string, key: Uint8Array): void {

@@ -13,7 +13,7 @@
  * checked: a low-order public key, whose output is all zeros, is refused as `bad-point`.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
-import { concatBytes, wipe } from '../bytes.ts';
+import { concatBytes, equalBytes, wipe } from '../bytes.ts';
 import { duetError } from '../errors.ts';
 
 export const X25519_BYTES = 32;
@@ -86,6 +86,15 @@ const ALGORITHM = { name: 'X25519' } as const;
 /** X25519 through WebCrypto; throws on first use where the platform lacks it (see chooseX25519). */
 export function webCryptoX25519(): X25519 {
   const subtle = globalThis.crypto.subtle;
+  // A DH step uses the partner's new public key twice (receiving half, then sending half):
+  // imported once. Public keys are not secret.
+  let peer: { raw: Uint8Array; key: CryptoKey } | undefined;
+  const importPeer = async (raw: Uint8Array): Promise<CryptoKey> => {
+    if (peer && equalBytes(peer.raw, raw)) return peer.key;
+    const key = await subtle.importKey('raw', raw.slice(), ALGORITHM, false, []);
+    peer = { raw: raw.slice(), key };
+    return key;
+  };
   return {
     name: 'webcrypto',
     async generate() {
@@ -112,16 +121,10 @@ export function webCryptoX25519(): X25519 {
     },
     async sharedSecret(own, theirs) {
       if (own.privateKey instanceof Uint8Array) throw duetError('bad-input', 'not a WebCrypto private key');
-      const peer = await subtle.importKey(
-        'raw',
-        checkSize('public key', theirs).slice(),
-        ALGORITHM,
-        false,
-        [],
-      );
+      const publicKey = await importPeer(checkSize('public key', theirs));
       let bits: ArrayBuffer;
       try {
-        bits = await subtle.deriveBits({ name: 'X25519', public: peer }, own.privateKey, 256);
+        bits = await subtle.deriveBits({ name: 'X25519', public: publicKey }, own.privateKey, 256);
       } catch (cause) {
         throw duetError('bad-point', 'X25519 public key of low order', cause);
       }

@@ -22,15 +22,9 @@
  *
  * Pure: time is passed in; randomness lives in the X25519 source passed in (crypto/x25519.ts).
  */
-import { toHex, utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
+import { equalBytes, toHex, utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
 import { openOnce, sealOnce } from '../crypto/aead.ts';
-import {
-  encodeFrame,
-  macInput,
-  MAX_MESSAGE_NUMBER,
-  messageHeader,
-  type MessageFrame,
-} from '../crypto/modern-frame.ts';
+import { encodeFrame, MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../crypto/modern-frame.ts';
 import {
   advanceChain,
   chainStep,
@@ -80,6 +74,9 @@ const BOUNDS: SkippedBounds = {
   ttlMs: SKIPPED_KEY_TTL_MS,
 };
 
+/** A message frame being opened, with its header's bytes (the AEAD's associated data). */
+type Received = MessageFrame & { header: Uint8Array };
+
 /** What the ratchet has computed so far, for tests that bound the work a frame can cost. */
 export interface RatchetWork {
   macChecks: number;
@@ -123,7 +120,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
   }
 
   function forget(chain: ReceivingChain): void {
-    dropChain(state.skipped, toHex(chain.dh));
+    dropChain(state.skipped, chain.id);
     wipe(chain.headerKey);
   }
 
@@ -158,16 +155,16 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     return step;
   }
 
-  function macValid(headerKey: Uint8Array, frame: MessageFrame): boolean {
+  function macValid(headerKey: Uint8Array, frame: Received): boolean {
     work.macChecks += 1;
-    return frameMacValid(headerKey, macInput(frame), frame.mac);
+    return frameMacValid(headerKey, frame.header, frame.ciphertext, frame.mac);
   }
 
-  /** Decrypts and unpads; undefined when the AEAD refuses. Consumes `messageKey`. */
-  async function decrypt(messageKey: Uint8Array, frame: MessageFrame): Promise<Uint8Array | undefined> {
+  /** Decrypts; undefined when the AEAD refuses. Consumes `messageKey`. */
+  async function decrypt(messageKey: Uint8Array, frame: Received): Promise<Uint8Array | undefined> {
     work.aeadOpens += 1;
     try {
-      return await openOnce(messageKey, frame.n, messageHeader(frame), frame.ciphertext);
+      return await openOnce(messageKey, frame.n, frame.header, frame.ciphertext);
     } catch (error) {
       if (isDuetError(error, 'tampered')) return undefined;
       throw error;
@@ -175,15 +172,14 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
   }
 
   function findChain(dh: Uint8Array): ReceivingChain | undefined {
-    const id = toHex(dh);
-    if (state.receiving && toHex(state.receiving.dh) === id) return state.receiving;
-    return state.previous.find((chain) => toHex(chain.dh) === id);
+    if (state.receiving && equalBytes(state.receiving.dh, dh)) return state.receiving;
+    return state.previous.find((chain) => equalBytes(chain.dh, dh));
   }
 
   /** A frame on a chain we know: a stored key, the next ones of the current chain, or a replay. */
-  async function openKnown(chain: ReceivingChain, frame: MessageFrame, now: number) {
+  async function openKnown(chain: ReceivingChain, frame: Received, now: number) {
     if (!macValid(chain.headerKey, frame)) return warn('tampered');
-    const id = toHex(chain.dh);
+    const id = chain.id;
     const stored = takeSkipped(state.skipped, id, frame.n);
     if (stored) {
       const plain = await decrypt(stored.slice(), frame);
@@ -243,7 +239,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
   }
 
   /** A frame that starts a new chain: the receiving half of a DH ratchet step (§3.5). */
-  async function openNewChain(frame: MessageFrame, now: number) {
+  async function openNewChain(frame: Received, now: number) {
     // The partner can only have ratcheted onto a key of ours it has seen in a frame.
     const self = state.self;
     if (state.sending === undefined || self === undefined) return warn('tampered');
@@ -294,7 +290,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
    * the new one becomes current, the root moves on, and our key pair, its work done, is erased.
    */
   function turn(change: {
-    frame: MessageFrame;
+    frame: Received;
     step: { root: Uint8Array; nextHeader: Uint8Array };
     chainKey: Uint8Array;
     next: number;
@@ -310,19 +306,21 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       if (retired) {
         wipe(retired.chain);
         current.next = frame.pn;
-        storeSkipped(state.skipped, toHex(current.dh), retired.skipped, now, BOUNDS);
+        storeSkipped(state.skipped, current.id, retired.skipped, now, BOUNDS);
       }
       current.retiredAt = now;
       state.previous.unshift(current);
       for (const dropped of state.previous.splice(MAX_PREVIOUS_CHAINS)) forget(dropped);
     }
+    const dh = frame.dh.slice();
     state.receiving = {
-      dh: frame.dh.slice(),
+      dh,
+      id: toHex(dh),
       headerKey: state.nextReceivingHeaderKey,
       chainKey: change.chainKey,
       next: change.next,
     };
-    storeSkipped(state.skipped, toHex(frame.dh), change.skipped, now, BOUNDS);
+    storeSkipped(state.skipped, state.receiving.id, change.skipped, now, BOUNDS);
     wipe(state.root);
     state.root = step.root;
     state.nextReceivingHeaderKey = step.nextHeader;
@@ -391,18 +389,20 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       const header = { dh: self.publicKey, pn: sending.pn, n: sending.n };
       work.chainSteps += 1;
       const { messageKey, nextChain } = chainStep(sending.chainKey);
-      const ciphertext = await sealOnce(messageKey, sending.n, messageHeader(header), padded);
+      const headerBytes = messageHeader(header);
+      const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded);
       wipe(padded);
-      const mac = frameMac(sending.headerKey, macInput({ ...header, ciphertext }));
+      const mac = frameMac(sending.headerKey, headerBytes, ciphertext);
       wipe(sending.chainKey);
       sending.chainKey = nextChain;
       sending.n += 1;
       return encodeFrame({ type: 'message', ...header, ciphertext, mac });
     },
 
-    async open(frame, now) {
+    async open(message, now) {
       if (destroyed) return [];
       expire(now);
+      const frame: Received = { ...message, header: messageHeader(message) };
       const chain = findChain(frame.dh);
       return chain ? openKnown(chain, frame, now) : openNewChain(frame, now);
     },

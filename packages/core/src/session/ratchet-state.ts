@@ -3,7 +3,7 @@
  * side starts. Plain data, so that the whole state can be copied: tests copy it as a thief
  * would. Names in comments are those of "The Double Ratchet Algorithm" (revision 1).
  */
-import { wipe } from '../bytes.ts';
+import { toHex, wipe } from '../bytes.ts';
 import type { SessionKeys } from '../crypto/modern-keys.ts';
 import { publicKeyOf, type DhKeyPair, type X25519 } from '../crypto/x25519.ts';
 import type { SkippedKeys } from './skipped-keys.ts';
@@ -18,8 +18,10 @@ export interface SendingChain {
 }
 
 export interface ReceivingChain {
-  /** The partner's ratchet public key for this chain. */
+  /** The partner's ratchet public key for this chain… */
   readonly dh: Uint8Array;
+  /** …and its hex, which names the chain among the skipped keys. */
+  readonly id: string;
   readonly headerKey: Uint8Array;
   /** Absent once the chain is retired: no more keys can be derived from it. */
   chainKey: Uint8Array | undefined;
@@ -82,6 +84,7 @@ export async function initialState(keys: SessionKeys, x25519: X25519): Promise<R
     nextSendingHeaderKey: keys.responderHeader,
     receiving: {
       dh: initiatorPublic,
+      id: toHex(initiatorPublic),
       headerKey: keys.initiatorHeader,
       chainKey: keys.initiatorChain,
       next: 0,
