@@ -178,11 +178,14 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
   }
 }
 
+const TYPES_BY_BYTE = new Map(
+  Object.entries(TYPE_BYTES).map(([name, byte]) => [byte as number, name as ModernFrameType]),
+);
+
 function typeOf(byte: number): ModernFrameType {
-  for (const [name, value] of Object.entries(TYPE_BYTES)) {
-    if (value === byte) return name as ModernFrameType;
-  }
-  throw duetError('bad-frame', 'unknown frame type');
+  const type = TYPES_BY_BYTE.get(byte);
+  if (type === undefined) throw duetError('bad-frame', 'unknown frame type');
+  return type;
 }
 
 function header(type: ModernFrameType): Uint8Array {

@@ -26,10 +26,10 @@
  *
  * Header keys are §4's, used to authenticate rather than encrypt: docs/security.md says why.
  */
-import { hkdf } from '@noble/hashes/hkdf.js';
+import { expand, extract, hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { equalBytes, utf8Encode } from '../bytes.ts';
+import { equalBytes, utf8Encode, wipe } from '../bytes.ts';
 import { duetError } from '../errors.ts';
 import type { Role } from '../protocol/control.ts';
 
@@ -55,8 +55,9 @@ export interface SessionKeys {
 export function deriveSessionKeys(isk: Uint8Array, sid: Uint8Array, role: Role): SessionKeys {
   if (!(isk instanceof Uint8Array) || isk.length < 32) throw duetError('bad-input', 'ISK must be ≥ 32 bytes');
   if (!(sid instanceof Uint8Array) || sid.length === 0) throw duetError('bad-input', 'sid must not be empty');
-  const derive = (label: string) => hkdf(sha256, isk, sid, utf8Encode(`duet/v2/${label}`), KEY_BYTES);
-  return {
+  const prk = extract(sha256, isk, sid); // HKDF-Extract once; one Expand per label
+  const derive = (label: string) => expand(sha256, prk, utf8Encode(`duet/v2/${label}`), KEY_BYTES);
+  const keys = {
     role,
     root: derive('root'),
     initiatorChain: derive('initiator/chain'),
@@ -65,6 +66,8 @@ export function deriveSessionKeys(isk: Uint8Array, sid: Uint8Array, role: Role):
     responderHeader: derive('responder/header'),
     initiatorRatchet: derive('initiator/ratchet-key'),
   };
+  wipe(prk);
+  return keys;
 }
 
 /** KDF_RK: a DH output mixed into the root key gives a new root, a chain and a next header key. */

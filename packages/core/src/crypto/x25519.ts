@@ -138,13 +138,19 @@ export function webCryptoX25519(): X25519 {
  * @noble/curves with `random`.
  */
 export async function chooseX25519(random: (length: number) => Uint8Array): Promise<X25519> {
-  const web = webCryptoX25519();
-  try {
-    await web.generate();
-    return web;
-  } catch {
-    return nobleX25519(random);
-  }
+  return (await platformHasX25519()) ? webCryptoX25519() : nobleX25519(random);
+}
+
+/** Whether WebCrypto does X25519 here: asked once per page, the answer cannot change. */
+let platformX25519: Promise<boolean> | undefined;
+function platformHasX25519(): Promise<boolean> {
+  platformX25519 ??= webCryptoX25519()
+    .generate()
+    .then(
+      () => true,
+      () => false,
+    );
+  return platformX25519;
 }
 
 /** The public half of a raw private key (the initiator's first ratchet key, derived from the ISK). */

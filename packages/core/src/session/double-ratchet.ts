@@ -111,7 +111,8 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
 
   /** Erases skipped keys and earlier chains past their time. */
   function expire(now: number): void {
-    expireSkipped(state.skipped, now, SKIPPED_KEY_TTL_MS);
+    if (state.skipped.size > 0) expireSkipped(state.skipped, now, SKIPPED_KEY_TTL_MS);
+    if (state.previous.length === 0) return;
     state.previous = state.previous.filter((chain) => {
       const keep = now - (chain.retiredAt ?? now) < SKIPPED_KEY_TTL_MS;
       if (!keep) forget(chain);
