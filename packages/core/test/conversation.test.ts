@@ -334,7 +334,7 @@ describe('conversation', () => {
     relay.control({ type: 'error', code: 'resume-failed', message: 'gone' });
     expect(relay.sentControl()).toEqual([
       { type: 'resume', room: ROOM, token: TOKEN, next: picked(2) },
-      { type: 'join', room: ROOM, suite: 'des', token: picked(3), version: 1 },
+      { type: 'join', room: ROOM, suite: 'des', token: picked(3), version: 2 },
     ]);
   });
 
