@@ -289,6 +289,20 @@ describe('double ratchet: nothing changes until a frame authenticates', () => {
     }
   });
 
+  it('a late frame whose MAC verifies but whose AEAD fails leaves its stored key as it was', async () => {
+    const { a, b } = await ratchetPair();
+    const late = await send(a, 'late');
+    await open(b, await send(a, 'overtakes it'));
+    const ciphertext = late.ciphertext.slice();
+    ciphertext[0] = (ciphertext[0] ?? 0) ^ 1;
+    const headerKey = b.snapshot().receiving!.headerKey;
+    const broken = { ...late, ciphertext, mac: frameMac(headerKey, messageHeader(late), ciphertext) };
+    const before = b.snapshot();
+    expect(await open(b, broken, T0 + 5_000)).toBe('tampered');
+    expect(b.snapshot()).toEqual(before);
+    expect(await open(b, late, T0 + 5_000)).toBe('message late');
+  });
+
   it('a refused frame leaves the whole state as it was', async () => {
     const { a, b } = await ratchetPair();
     await open(b, await send(a, 'warm up'));

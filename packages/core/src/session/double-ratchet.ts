@@ -181,14 +181,12 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
   async function openKnown(chain: ReceivingChain, frame: Received, now: number) {
     if (!macValid(chain.headerKey, frame)) return warn('tampered');
     const id = chain.id;
-    const stored = takeSkipped(state.skipped, id, frame.n);
+    const stored = state.skipped.get(id)?.get(frame.n);
     if (stored) {
-      const plain = await decrypt(stored.slice(), frame);
-      if (plain === undefined) {
-        storeSkipped(state.skipped, id, [{ n: frame.n, key: stored }], now, BOUNDS); // not consumed
-        return warn('tampered');
-      }
-      wipe(stored);
+      const plain = await decrypt(stored.key.slice(), frame);
+      if (plain === undefined) return warn('tampered'); // the key stays, with its time
+      const key = takeSkipped(state.skipped, id, frame.n);
+      if (key) wipe(key);
       return deliver(plain);
     }
     // Already opened, given up on, or past the end of a retired chain: each opens once at most.
