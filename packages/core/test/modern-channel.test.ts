@@ -394,7 +394,14 @@ describe('modern channel: states', () => {
 
   it('only an authentic message proves the partner keys: after a forged one an abort still counts', async () => {
     const relay = await readyPair();
-    const forged = encodeFrame({ type: 'message', seq: 0, ciphertext: new Uint8Array(48) });
+    const forged = encodeFrame({
+      type: 'message',
+      dh: new Uint8Array(32).fill(9),
+      pn: 0,
+      n: 0,
+      ciphertext: new Uint8Array(48),
+      mac: new Uint8Array(16),
+    });
     expect(await relay.a.receive(forged)).toEqual([{ type: 'warning', code: 'tampered' }]);
     const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
     expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);

@@ -11,6 +11,14 @@ import {
 import { isDuetError } from '../src/errors.ts';
 
 const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
+const MESSAGE = {
+  type: 'message',
+  dh: bytes(32, 0),
+  pn: 0,
+  n: 0,
+  ciphertext: bytes(48, 0),
+  mac: bytes(16, 0),
+} as const;
 
 function codeOf(input: Uint8Array): string | undefined {
   try {
@@ -109,26 +117,42 @@ describe('modern frames: rejection', () => {
   });
 
   it.each([
-    ['a long abort', '010105' + '00000003' + '01' + '00'],
-    ['a short abort', '010105' + '00000003'],
-    ['a long confirm', '010104' + '00000001' + '44'.repeat(65)],
-    ['a cpace-b with a byte too many', '010103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
-    ['a cpace-a cut inside its share', '010102' + '00000001' + '11'.repeat(20)],
-    ['a frame of type 0', '010100' + '00000001' + 'aa'.repeat(16)],
-    ['a message at seq 2^53', '010110' + '0020000000000000' + '55'.repeat(48)],
+    ['a long abort', '020105' + '00000003' + '01' + '00'],
+    ['a short abort', '020105' + '00000003'],
+    ['a long confirm', '020104' + '00000001' + '44'.repeat(65)],
+    ['a cpace-b with a byte too many', '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
+    ['a cpace-a cut inside its share', '020102' + '00000001' + '11'.repeat(20)],
+    ['a frame of type 0', '020100' + '00000001' + 'aa'.repeat(16)],
+    ['a message cut inside its header', '020110' + '66'.repeat(39)],
   ])('refuses %s as bad-frame', (_name, hex) => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
-  it('takes the edges: seq 2^53 − 1, AD of 64 bytes, the largest message', () => {
-    const top = decodeFrame(fromHex('010110' + '001fffffffffffff' + '55'.repeat(48)));
-    expect(top).toEqual({ type: 'message', seq: Number.MAX_SAFE_INTEGER, ciphertext: bytes(48, 0x55) });
+  it('takes the edges: pn and n of 2^32 − 1, AD of 64 bytes, the largest message', () => {
+    const top = decodeFrame(
+      fromHex('020110' + '66'.repeat(32) + 'ffffffff'.repeat(2) + '55'.repeat(48) + '77'.repeat(16)),
+    );
+    expect(top).toEqual({
+      type: 'message',
+      dh: bytes(32, 0x66),
+      pn: 0xffff_ffff,
+      n: 0xffff_ffff,
+      ciphertext: bytes(48, 0x55),
+      mac: bytes(16, 0x77),
+    });
     const ad = bytes(64, 0x41);
     const share = { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad } as const;
     expect(decodeFrame(encodeFrame(share))).toEqual(share);
-    const largest = { type: 'message', seq: 1, ciphertext: bytes(MAX_FRAME_BYTES - 11, 0x66) } as const;
+    const largest = {
+      type: 'message',
+      dh: bytes(32, 0x66),
+      pn: 0,
+      n: 1,
+      ciphertext: bytes(MAX_FRAME_BYTES - 43 - 16, 0x66),
+      mac: bytes(16, 0x77),
+    } as const;
     expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
-    expect(MAX_FRAME_BYTES).toBe(20_507);
+    expect(MAX_FRAME_BYTES).toBe(20_555);
     expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
   });
 
@@ -138,7 +162,7 @@ describe('modern frames: rejection', () => {
   });
 
   it('decodes a frame that is a view into a larger buffer', () => {
-    const buffer = fromHex('ffff' + '010105' + '00000003' + '02' + 'ffff');
+    const buffer = fromHex('ffff' + '020105' + '00000003' + '02' + 'ffff');
     expect(decodeFrame(buffer.subarray(2, 10))).toEqual({
       type: 'abort',
       attempt: 3,
@@ -188,11 +212,15 @@ describe('modern frames: rejection', () => {
       'a Tb of 63 bytes',
       { type: 'cpace-b', attempt: 1, share: bytes(32, 0), ad: bytes(0, 0), tag: bytes(63, 0) },
     ],
-    ['a negative seq', { type: 'message', seq: -1, ciphertext: bytes(48, 0) }],
-    ['a seq of 2^53', { type: 'message', seq: 2 ** 53, ciphertext: bytes(48, 0) }],
+    ['a negative n', { ...MESSAGE, n: -1 }],
+    ['an n of 2^32', { ...MESSAGE, n: 2 ** 32 }],
+    ['a fractional pn', { ...MESSAGE, pn: 0.5 }],
+    ['a pn of 2^32', { ...MESSAGE, pn: 2 ** 32 }],
+    ['a dh that is not bytes', { ...MESSAGE, dh: 'dh' as unknown as Uint8Array }],
+    ['a MAC of 15 bytes', { ...MESSAGE, mac: bytes(15, 0) }],
     [
       'a message body above the largest bucket',
-      { type: 'message', seq: 0, ciphertext: bytes(MAX_FRAME_BYTES - 11 + 4096, 0) },
+      { ...MESSAGE, ciphertext: bytes(MAX_FRAME_BYTES - 59 + 4096, 0) },
     ],
   ])('refuses to encode %s as bad-input', (_name, frame) => {
     expect(() => encodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-input' }));
@@ -208,11 +236,18 @@ describe('modern frames: rejection', () => {
     ).toThrow(/tag must be 64/);
   });
 
-  it('the message header refuses a seq that is not a safe integer', () => {
-    for (const seq of [-1, 0.5, 2 ** 53, Number.NaN]) {
-      expect(() => messageHeader(seq), String(seq)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+  it('the message header refuses a pn or n that is not an integer in [0, 2^32)', () => {
+    for (const value of [-1, 0.5, 2 ** 32, Number.NaN]) {
+      for (const field of ['pn', 'n'] as const) {
+        expect(
+          () => messageHeader({ dh: bytes(32, 0), pn: 0, n: 0, [field]: value }),
+          `${field} ${value}`,
+        ).toThrow(expect.objectContaining({ code: 'bad-input' }));
+      }
     }
-    expect(toHex(messageHeader(Number.MAX_SAFE_INTEGER))).toBe('010110001fffffffffffff');
+    expect(toHex(messageHeader({ dh: bytes(32, 1), pn: 0xffff_ffff, n: 0xffff_ffff }))).toBe(
+      '020110' + '01'.repeat(32) + 'ffffffffffffffff',
+    );
   });
 });
 
