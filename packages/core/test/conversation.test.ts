@@ -441,7 +441,9 @@ describe('conversation: a lost answer costs nothing', () => {
     relay.link.handlers.onClose(); // the relay seated us; its answer never came
     relay.fireTimers();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'des', token: picked(1) }]);
+    expect(relay.sentControl()).toEqual([
+      { type: 'join', room: ROOM, suite: 'des', token: picked(1), version: 2 },
+    ]);
   });
 
   it('a lost `resumed`: the same resume again; once answered, the next one presents the new token', async () => {

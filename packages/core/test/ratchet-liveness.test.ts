@@ -80,6 +80,7 @@ class ScriptedRoom {
           };
         },
         timers: { set: this.clock.set, clear: this.clock.clear },
+        now: () => this.clock.now,
         onEvent: (event) => this.events[side].push(event),
       });
     this.conversations = { a: make('a'), b: make('b') };
