@@ -3,6 +3,7 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
 import type { ConversationResult } from './workloads/conversation.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
+import type { BrowserRates } from './workloads/crypto-browser.ts';
 import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
 import type { PingPongResult } from './workloads/pingpong.ts';
@@ -175,6 +176,8 @@ export function summariseRatioRuns(runs: readonly Ratio[][]): RatioSummary[] {
 }
 
 const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
+/** `a` as a multiple of `b`, e.g. "0.98×". */
+const times = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const fixed =
   (digits: number) =>
   (value: number): string =>
@@ -204,6 +207,27 @@ function pad(cells: string[], widths: number[]): string {
     .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
+}
+
+/** A figure's median of its rounds, and their range. */
+function medianAndRange(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 ? sorted[middle]! : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return `${integer(median)} (${integer(sorted[0] ?? 0)}–${integer(sorted.at(-1) ?? 0)})`;
+}
+
+/** The message rates measured in Chromium, median and range of the rounds, or why not. */
+function browserRateLines(rates: BrowserRates): string[] {
+  if ('skipped' in rates) return [`   in Chromium: skipped, ${rates.skipped}`];
+  const { symmetric, sameTurn, turnChange } = rates.rounds;
+  return [
+    `   in ${rates.browser}, 100 B send+receive msgs/s, median (range) of ${symmetric.length} rounds:`,
+    `     Double Ratchet, no turn change                    ${medianAndRange(sameTurn)}`,
+    `     turn change at every message                      ${medianAndRange(turnChange)}`,
+    `     symmetric ratchet (v1), same run                  ${medianAndRange(symmetric)}`,
+  ];
 }
 
 /** The whole printout: machine, one column per relay, the ratios, the crypto figures. */
@@ -286,10 +310,13 @@ export function formatReport(results: BenchResults): string {
       '',
       'e  crypto, in process              des                 modern',
       `   key derivation / handshake ms   ${fixed(2)(crypto.des.keyDerivationMs).padEnd(20)}${fixed(2)(crypto.modern.handshakeMs)}`,
-      `   100 B encrypt+decrypt msgs/s    ${integer(crypto.des.messagesPerSecond).padEnd(20)}${integer(crypto.modern.messagesPerSecond)} (channel send + receive)`,
+      `   100 B encrypt+decrypt msgs/s    ${integer(crypto.des.messagesPerSecond).padEnd(20)}${integer(crypto.modern.messagesPerSecond)} (Double Ratchet, no turn change)`,
+      `     turn change at every message                      ${integer(crypto.modern.turnChangeMessagesPerSecond)} (a DH step each; ${integer(crypto.modern.turnChangeNobleMessagesPerSecond)} with @noble/curves)`,
+      `     symmetric ratchet (v1), same run                  ${integer(crypto.modern.symmetricMessagesPerSecond)} (baseline; ${times(crypto.modern.messagesPerSecond, crypto.modern.symmetricMessagesPerSecond)} and ${times(crypto.modern.turnChangeMessagesPerSecond, crypto.modern.symmetricMessagesPerSecond)} of it)`,
       `   1 MiB encrypt MiB/s             ${fixed(1)(crypto.des.encryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadSealMiBPerSecond)} (AEAD layer, aead.ts)`,
       `   1 MiB decrypt MiB/s             ${fixed(1)(crypto.des.decryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadOpenMiBPerSecond)} (AEAD layer, aead.ts)`,
     );
+    lines.push(...browserRateLines(crypto.modern.inBrowser));
   }
   if (results.cryptoError) lines.push(`!! crypto failed: ${results.cryptoError}`);
   const scale = results.scaleOut;

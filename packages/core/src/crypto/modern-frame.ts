@@ -1,37 +1,45 @@
 /**
  * The `modern` suite's binary frames: pure encode/decode, nothing else.
  *
- * Every frame starts with the same 3-byte header: version (1), suite (1 = modern), type. Integers
+ * Every frame starts with the same 3-byte header: version (2), suite (1 = modern), type. Integers
  * are big-endian. Lengths are exact: a frame whose length does not match its type is malformed.
  *
- * | type | name    | body after the header                                              | size      |
- * |------|---------|--------------------------------------------------------------------|-----------|
- * | 0x01 | hello   | attempt u32 ‖ client nonce (16)                                    | 23        |
- * | 0x02 | cpace-a | attempt u32 ‖ Ya (32) ‖ len u8 ‖ ADa (len ≤ 64)                    | 40 + len  |
- * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len |
- * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71        |
- * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8         |
- * | 0x10 | message | seq u64 ‖ AES-256-GCM(padded plaintext) ‖ tag (16)                 | 11 + b + 16 |
+ * | type | name    | body after the header                                              | size        |
+ * |------|---------|--------------------------------------------------------------------|-------------|
+ * | 0x01 | hello   | attempt u32 ‖ client nonce (16)                                    | 23          |
+ * | 0x02 | cpace-a | attempt u32 ‖ Ya (32) ‖ len u8 ‖ ADa (len ≤ 64)                    | 40 + len    |
+ * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len   |
+ * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71          |
+ * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8           |
+ * | 0x10 | message | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
  *
- * For `message`, b is one of the padding buckets (crypto/padding.ts) and the 11-byte header
- * (version, suite, type, seq) is the AEAD's associated data. Decoding anything malformed, unknown
- * or oversized throws DuetError('bad-frame'); nothing else is ever thrown.
+ * For `message` (the Double Ratchet's, session/double-ratchet.ts): dh is the sender's ratchet
+ * public key, pn the length of its previous sending chain, n the message's number in this one; b
+ * is one of the padding buckets (crypto/padding.ts). The 43-byte header (version, suite, type,
+ * dh, pn, n) is the AEAD's associated data, and the MAC covers every byte before it. Decoding
+ * anything malformed, unknown or oversized throws DuetError('bad-frame'); nothing else is thrown.
  */
 import { concatBytes } from '../bytes.ts';
 import { duetError } from '../errors.ts';
+import { SUITE_VERSIONS } from '../protocol/control.ts';
 import { isPaddedLength, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
 
-export const FRAME_VERSION = 1;
+/** The `modern` version (2: the Double Ratchet; 1 was a symmetric ratchet). */
+export const FRAME_VERSION = SUITE_VERSIONS.modern;
 export const SUITE_BYTE_MODERN = 1;
 export const NONCE_BYTES = 16;
 export const SHARE_BYTES = 32;
 export const TAG_BYTES = 64;
 export const MAX_AD_BYTES = 64;
 export const AEAD_TAG_BYTES = 16;
-/** version, suite, type, seq u64: the associated data of a message frame. */
-export const MESSAGE_HEADER_BYTES = 11;
+export const RATCHET_KEY_BYTES = 32;
+export const MESSAGE_MAC_BYTES = 16;
+/** version, suite, type, dh, pn u32, n u32: the associated data of a message frame. */
+export const MESSAGE_HEADER_BYTES = 3 + RATCHET_KEY_BYTES + 4 + 4;
 export const MAX_ATTEMPT = 0xffff_ffff;
-export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_PADDED_BYTES + AEAD_TAG_BYTES;
+/** The largest message number and previous-chain length a header can carry. */
+export const MAX_MESSAGE_NUMBER = 0xffff_ffff;
+export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_PADDED_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
 
 const TYPE_BYTES = {
   hello: 0x01,
@@ -51,10 +59,13 @@ export type ModernFrame =
   | { type: 'cpace-b'; attempt: number; share: Uint8Array; ad: Uint8Array; tag: Uint8Array }
   | { type: 'confirm'; attempt: number; tag: Uint8Array }
   | { type: 'abort'; attempt: number; reason: AbortReason }
-  | { type: 'message'; seq: number; ciphertext: Uint8Array };
+  | { type: 'message'; dh: Uint8Array; pn: number; n: number; ciphertext: Uint8Array; mac: Uint8Array };
 
 export type ModernFrameType = ModernFrame['type'];
 export type HandshakeFrame = Exclude<ModernFrame, { type: 'message' }>;
+export type MessageFrame = Extract<ModernFrame, { type: 'message' }>;
+/** What the message header says: the sender's ratchet public key, pn and n. */
+export type MessageHeader = Pick<MessageFrame, 'dh' | 'pn' | 'n'>;
 
 /** Encodes one frame; throws DuetError('bad-input') if a field has the wrong size or range. */
 export function encodeFrame(frame: ModernFrame): Uint8Array {
@@ -78,23 +89,33 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
         u32(frame.attempt),
         Uint8Array.of(ABORT_REASONS.indexOf(frame.reason) + 1),
       );
-    case 'message': {
-      const body = frame.ciphertext.length - AEAD_TAG_BYTES;
-      if (!isPaddedLength(body)) throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
-      return concatBytes(messageHeader(frame.seq), frame.ciphertext);
-    }
+    case 'message':
+      return concatBytes(
+        messageHeader(frame),
+        checkedCiphertext(frame.ciphertext),
+        sized('MAC', frame.mac, MESSAGE_MAC_BYTES),
+      );
     // Stryker disable next-line all: unreachable: the switch is exhaustive (the type checker proves it)
     default:
       return unreachable(frame);
   }
 }
 
-/** The 11-byte header of a message frame, which is also its AEAD associated data. */
-export function messageHeader(seq: number): Uint8Array {
-  if (!Number.isSafeInteger(seq) || seq < 0) throw duetError('bad-input', 'seq must be a safe integer ≥ 0');
+/** The 43-byte header of a message frame, which is also its AEAD associated data. */
+export function messageHeader(fields: MessageHeader): Uint8Array {
+  for (const [name, value] of [
+    ['pn', fields.pn],
+    ['n', fields.n],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_MESSAGE_NUMBER)
+      throw duetError('bad-input', `${name} must be an integer in [0, 2^32)`);
+  }
   const out = new Uint8Array(MESSAGE_HEADER_BYTES);
   out.set(header('message'));
-  new DataView(out.buffer).setBigUint64(3, BigInt(seq));
+  out.set(sized('dh', fields.dh, RATCHET_KEY_BYTES), 3);
+  const view = new DataView(out.buffer);
+  view.setUint32(3 + RATCHET_KEY_BYTES, fields.pn);
+  view.setUint32(7 + RATCHET_KEY_BYTES, fields.n);
   return out;
 }
 
@@ -137,13 +158,19 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
       return { type, attempt: view.getUint32(3), reason };
     }
     case 'message': {
-      if (bytes.length < MESSAGE_HEADER_BYTES + MIN_PADDED_BYTES + AEAD_TAG_BYTES)
-        throw duetError('bad-frame', 'message frame too short');
-      if (!isPaddedLength(bytes.length - MESSAGE_HEADER_BYTES - AEAD_TAG_BYTES))
+      const overhead = MESSAGE_HEADER_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
+      if (bytes.length < overhead + MIN_PADDED_BYTES) throw duetError('bad-frame', 'message frame too short');
+      if (!isPaddedLength(bytes.length - overhead))
         throw duetError('bad-frame', 'message body is not a padding bucket');
-      const seq = view.getBigUint64(3);
-      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw duetError('bad-frame', 'seq out of range');
-      return { type, seq: Number(seq), ciphertext: bytes.slice(MESSAGE_HEADER_BYTES) };
+      const macAt = bytes.length - MESSAGE_MAC_BYTES;
+      return {
+        type,
+        dh: at(3, RATCHET_KEY_BYTES),
+        pn: view.getUint32(3 + RATCHET_KEY_BYTES),
+        n: view.getUint32(7 + RATCHET_KEY_BYTES),
+        ciphertext: bytes.slice(MESSAGE_HEADER_BYTES, macAt),
+        mac: bytes.slice(macAt),
+      };
     }
     // Stryker disable next-line all: unreachable: typeOf returns one of the types above or throws
     default:
@@ -151,11 +178,14 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
   }
 }
 
+const TYPES_BY_BYTE = new Map(
+  Object.entries(TYPE_BYTES).map(([name, byte]) => [byte as number, name as ModernFrameType]),
+);
+
 function typeOf(byte: number): ModernFrameType {
-  for (const [name, value] of Object.entries(TYPE_BYTES)) {
-    if (value === byte) return name as ModernFrameType;
-  }
-  throw duetError('bad-frame', 'unknown frame type');
+  const type = TYPES_BY_BYTE.get(byte);
+  if (type === undefined) throw duetError('bad-frame', 'unknown frame type');
+  return type;
 }
 
 function header(type: ModernFrameType): Uint8Array {
@@ -183,6 +213,12 @@ function share(point: Uint8Array, ad: Uint8Array): Uint8Array[] {
     throw duetError('bad-input', `AD must be at most ${MAX_AD_BYTES} bytes`);
   }
   return [sized('share', point, SHARE_BYTES), Uint8Array.of(ad.length), ad];
+}
+
+function checkedCiphertext(ciphertext: Uint8Array): Uint8Array {
+  if (!(ciphertext instanceof Uint8Array) || !isPaddedLength(ciphertext.length - AEAD_TAG_BYTES))
+    throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
+  return ciphertext;
 }
 
 function readAdLength(bytes: Uint8Array): number {
