@@ -154,6 +154,25 @@ describe('the direct path', () => {
     expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
 
+  it('a data channel that goes silent (open, but its frames vanish): the heartbeat notices, the relay takes over, nothing lost', async () => {
+    const [alice, bob] = await pair();
+    await Promise.all([waitForPath(alice.page, 'direct'), waitForPath(bob.page, 'direct')]);
+    // What a dead network under an open channel looks like: sends succeed, nothing arrives.
+    await alice.page.evaluate(() => {
+      for (const channel of (window as unknown as { __duet: Recorded }).__duet.channels)
+        channel.send = () => undefined;
+    });
+    await sendMessage(alice.page, 'into the void');
+    await sendMessage(bob.page, 'still here');
+    // No event says so: only the unanswered heartbeat (docs/delivery.md) brings the relay back.
+    await Promise.all([waitForPath(alice.page, 'relay'), waitForPath(bob.page, 'relay')]);
+    await Promise.all([waitForDelivered(alice.page, 1), waitForDelivered(bob.page, 1)]);
+    expect(await messageTexts(bob.page, 'in')).toEqual(['into the void']);
+    expect(await messageTexts(alice.page, 'in')).toEqual(['still here']);
+    expectNoSignalling(alice, bob);
+    expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
   it('"Always use the relay", on a phone: no RTCPeerConnection on either side; unticked it goes direct, ticked again back to the relay', async () => {
     const [alice, bob] = await pair({ aliceRelayOnly: true });
     await alice.page.setViewportSize({ width: 390, height: 844 });
