@@ -148,7 +148,7 @@ describe('conversation', () => {
     conversation.start();
     relay.link.handlers.onOpen();
     expect(relay.sentControl()).toEqual([
-      { type: 'join', room: ROOM, suite: 'modern', token: picked(1), version: 2 },
+      { type: 'join', room: ROOM, suite: 'modern', token: picked(1), version: 3 },
     ]);
     relay.control(joined(false, 'joined', 'modern'));
     relay.control({ type: 'partner-joined' });

@@ -76,8 +76,8 @@ describe('known answers: the committed transcript follows docs/security.md', () 
   });
 
   it('each hello carries the attempt and its sender first random draw', () => {
-    expect(toHex(frame(0))).toBe(`020101${u32(inputs.attempt)}${fixture.random.initiator[0]}`);
-    expect(toHex(frame(1))).toBe(`020101${u32(inputs.attempt)}${fixture.random.responder[0]}`);
+    expect(toHex(frame(0))).toBe(`030101${u32(inputs.attempt)}${fixture.random.initiator[0]}`);
+    expect(toHex(frame(1))).toBe(`030101${u32(inputs.attempt)}${fixture.random.responder[0]}`);
     expect(fixture.random.initiator[0]).toHaveLength(32);
     expect(fixture.random.responder[0]).toHaveLength(32);
   });
@@ -85,7 +85,7 @@ describe('known answers: the committed transcript follows docs/security.md', () 
   it('PRS, CI and sid (lv_cat of the relay nonce, then the initiator nonce, then the responder nonce)', () => {
     expect(cpace.PRS).toBe(toHex(utf8(inputs.passphrase.normalize('NFKC'))));
     expect(cpace.PRS).not.toBe(toHex(utf8(inputs.passphrase))); // the fixture exercises NFKC
-    expect(cpace.CI).toBe(toHex(lvCat(utf8('duet/v2'), utf8('modern'), utf8(inputs.room))));
+    expect(cpace.CI).toBe(toHex(lvCat(utf8('duet/v3'), utf8('modern'), utf8(inputs.room))));
     const nonces = [inputs.relayNonce, fixture.random.initiator[0], fixture.random.responder[0]].map((n) =>
       hex(n ?? ''),
     );
@@ -108,8 +108,8 @@ describe('known answers: the committed transcript follows docs/security.md', () 
     expect(cpace.ADa).toBe(toHex(utf8('duet/ad/initiator')));
     expect(cpace.ADb).toBe(toHex(utf8('duet/ad/responder')));
     // cpace-a: header, attempt, Ya, len, ADa; cpace-b: the same for B, then Tb.
-    expect(toHex(frame(2))).toBe(`020102${u32(inputs.attempt)}${cpace.Ya}11${cpace.ADa}`);
-    expect(toHex(frame(3))).toBe(`020103${u32(inputs.attempt)}${cpace.Yb}11${cpace.ADb}${confirmation.Tb}`);
+    expect(toHex(frame(2))).toBe(`030102${u32(inputs.attempt)}${cpace.Ya}11${cpace.ADa}`);
+    expect(toHex(frame(3))).toBe(`030103${u32(inputs.attempt)}${cpace.Yb}11${cpace.ADb}${confirmation.Tb}`);
   });
 
   it('K, transcript_ir and ISK (draft §7.2, appendix A.3.4)', () => {
@@ -132,7 +132,7 @@ describe('known answers: the committed transcript follows docs/security.md', () 
     expect(confirmation.Ta).toBe(toHex(hmac(sha512, macKey, lvCat(hex(cpace.Ya), hex(cpace.ADa)))));
     expect(confirmation.Tb).toBe(toHex(hmac(sha512, macKey, lvCat(hex(cpace.Yb), hex(cpace.ADb)))));
     expect(confirmation.Ta).not.toBe(confirmation.Tb);
-    expect(toHex(frame(4))).toBe(`020104${u32(inputs.attempt)}${confirmation.Ta}`);
+    expect(toHex(frame(4))).toBe(`030104${u32(inputs.attempt)}${confirmation.Ta}`);
   });
 
   it('the Double Ratchet first secrets: HKDF-SHA-256(ISK, salt = sid) under a label each; the initiator first ratchet key', async () => {
@@ -233,7 +233,7 @@ describe('known answers: the committed transcript follows docs/security.md', () 
         n += 1;
 
         const bytes = frame(record.frame);
-        const header = `020110${record.dh}${u32(record.pn)}${u32(record.n)}`;
+        const header = `030110${record.dh}${u32(record.pn)}${u32(record.n)}`;
         expect(toHex(bytes.subarray(0, 43))).toBe(header);
         const sealed = bytes.subarray(43, bytes.length - 16);
         const mac = toHex(

@@ -31,24 +31,24 @@ function codeOf(input: Uint8Array): string | undefined {
 
 describe('modern frames: exact bytes', () => {
   const cases: [string, ModernFrame, string][] = [
-    ['hello', { type: 'hello', attempt: 2, nonce: bytes(16, 0xaa) }, '020101' + '00000002' + 'aa'.repeat(16)],
+    ['hello', { type: 'hello', attempt: 2, nonce: bytes(16, 0xaa) }, '030101' + '00000002' + 'aa'.repeat(16)],
     [
       'cpace-a',
       { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad: fromHex('414461') },
-      '020102' + '00000001' + '11'.repeat(32) + '03' + '414461',
+      '030102' + '00000001' + '11'.repeat(32) + '03' + '414461',
     ],
     [
       'cpace-b',
       { type: 'cpace-b', attempt: 1, share: bytes(32, 0x22), ad: new Uint8Array(0), tag: bytes(64, 0x33) },
-      '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(64),
+      '030103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(64),
     ],
     [
       'confirm',
       { type: 'confirm', attempt: 258, tag: bytes(64, 0x44) },
-      '020104' + '00000102' + '44'.repeat(64),
+      '030104' + '00000102' + '44'.repeat(64),
     ],
-    ['abort', { type: 'abort', attempt: 3, reason: 'passphrase-mismatch' }, '020105' + '00000003' + '01'],
-    ['abort', { type: 'abort', attempt: 3, reason: 'handshake-failed' }, '020105' + '00000003' + '02'],
+    ['abort', { type: 'abort', attempt: 3, reason: 'passphrase-mismatch' }, '030105' + '00000003' + '01'],
+    ['abort', { type: 'abort', attempt: 3, reason: 'handshake-failed' }, '030105' + '00000003' + '02'],
     [
       'message',
       {
@@ -59,7 +59,7 @@ describe('modern frames: exact bytes', () => {
         ciphertext: bytes(48, 0x55),
         mac: bytes(16, 0x77),
       },
-      '020110' + '66'.repeat(32) + '00000007' + '00000005' + '55'.repeat(48) + '77'.repeat(16),
+      '030110' + '66'.repeat(32) + '00000007' + '00000005' + '55'.repeat(48) + '77'.repeat(16),
     ],
   ];
 
@@ -72,7 +72,7 @@ describe('modern frames: exact bytes', () => {
 
   it('the message header is the AEAD associated data: version, suite, type, dh, pn, n', () => {
     expect(toHex(messageHeader({ dh: bytes(32, 0x66), pn: 0x01020304, n: 0xffff_ffff }))).toBe(
-      '020110' + '66'.repeat(32) + '01020304' + 'ffffffff',
+      '030110' + '66'.repeat(32) + '01020304' + 'ffffffff',
     );
   });
 
@@ -95,42 +95,43 @@ describe('modern frames: exact bytes', () => {
 describe('modern frames: rejection', () => {
   it.each([
     ['empty', ''],
-    ['only a header', '020101'],
+    ['only a header', '030101'],
     ['version 1 (the symmetric ratchet)', '010101' + '00000002' + 'aa'.repeat(16)],
-    ['an unknown version', '030101' + '00000002' + 'aa'.repeat(16)],
-    ['an unknown suite', '020201' + '00000002' + 'aa'.repeat(16)],
-    ['an unknown type', '020106' + '00000002' + 'aa'.repeat(16)],
-    ['a short hello', '020101' + '00000002' + 'aa'.repeat(15)],
-    ['a long hello', '020101' + '00000002' + 'aa'.repeat(17)],
-    ['cpace-a with AD longer than 64', '020102' + '00000001' + '11'.repeat(32) + '41' + '00'.repeat(65)],
-    ['cpace-a whose AD length disagrees', '020102' + '00000001' + '11'.repeat(32) + '03' + '4144'],
-    ['cpace-b without its tag', '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(63)],
-    ['a short confirm', '020104' + '00000001' + '44'.repeat(63)],
-    ['an unknown abort reason', '020105' + '00000003' + '03'],
-    ['abort reason 0', '020105' + '00000003' + '00'],
-    ['a message shorter than one bucket', '020110' + '66'.repeat(40) + '55'.repeat(47) + '77'.repeat(16)],
-    ['a message that is not a bucket', '020110' + '66'.repeat(40) + '55'.repeat(49) + '77'.repeat(16)],
-    ['a message without its MAC', '020110' + '66'.repeat(40) + '55'.repeat(48)],
+    ['version 2 (the Double Ratchet before the direct path)', '020101' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown version', '040101' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown suite', '030201' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown type', '030106' + '00000002' + 'aa'.repeat(16)],
+    ['a short hello', '030101' + '00000002' + 'aa'.repeat(15)],
+    ['a long hello', '030101' + '00000002' + 'aa'.repeat(17)],
+    ['cpace-a with AD longer than 64', '030102' + '00000001' + '11'.repeat(32) + '41' + '00'.repeat(65)],
+    ['cpace-a whose AD length disagrees', '030102' + '00000001' + '11'.repeat(32) + '03' + '4144'],
+    ['cpace-b without its tag', '030103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(63)],
+    ['a short confirm', '030104' + '00000001' + '44'.repeat(63)],
+    ['an unknown abort reason', '030105' + '00000003' + '03'],
+    ['abort reason 0', '030105' + '00000003' + '00'],
+    ['a message shorter than one bucket', '030110' + '66'.repeat(40) + '55'.repeat(47) + '77'.repeat(16)],
+    ['a message that is not a bucket', '030110' + '66'.repeat(40) + '55'.repeat(49) + '77'.repeat(16)],
+    ['a message without its MAC', '030110' + '66'.repeat(40) + '55'.repeat(48)],
     ['a version 1 message', '010110' + '0000000000000005' + '55'.repeat(48)],
   ])('refuses %s as bad-frame', (_name, hex) => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
   it.each([
-    ['a long abort', '020105' + '00000003' + '01' + '00'],
-    ['a short abort', '020105' + '00000003'],
-    ['a long confirm', '020104' + '00000001' + '44'.repeat(65)],
-    ['a cpace-b with a byte too many', '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
-    ['a cpace-a cut inside its share', '020102' + '00000001' + '11'.repeat(20)],
-    ['a frame of type 0', '020100' + '00000001' + 'aa'.repeat(16)],
-    ['a message cut inside its header', '020110' + '66'.repeat(39)],
+    ['a long abort', '030105' + '00000003' + '01' + '00'],
+    ['a short abort', '030105' + '00000003'],
+    ['a long confirm', '030104' + '00000001' + '44'.repeat(65)],
+    ['a cpace-b with a byte too many', '030103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
+    ['a cpace-a cut inside its share', '030102' + '00000001' + '11'.repeat(20)],
+    ['a frame of type 0', '030100' + '00000001' + 'aa'.repeat(16)],
+    ['a message cut inside its header', '030110' + '66'.repeat(39)],
   ])('refuses %s as bad-frame', (_name, hex) => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
   it('takes the edges: pn and n of 2^32 − 1, AD of 64 bytes, the largest message', () => {
     const top = decodeFrame(
-      fromHex('020110' + '66'.repeat(32) + 'ffffffff'.repeat(2) + '55'.repeat(48) + '77'.repeat(16)),
+      fromHex('030110' + '66'.repeat(32) + 'ffffffff'.repeat(2) + '55'.repeat(48) + '77'.repeat(16)),
     );
     expect(top).toEqual({
       type: 'message',
@@ -162,7 +163,7 @@ describe('modern frames: rejection', () => {
   });
 
   it('decodes a frame that is a view into a larger buffer', () => {
-    const buffer = fromHex('ffff' + '020105' + '00000003' + '02' + 'ffff');
+    const buffer = fromHex('ffff' + '030105' + '00000003' + '02' + 'ffff');
     expect(decodeFrame(buffer.subarray(2, 10))).toEqual({
       type: 'abort',
       attempt: 3,
@@ -172,7 +173,7 @@ describe('modern frames: rejection', () => {
 
   it('refuses oversized input before reading it', () => {
     const big = new Uint8Array(MAX_FRAME_BYTES + 1);
-    big.set(fromHex('020110'));
+    big.set(fromHex('030110'));
     expect(codeOf(big)).toBe('bad-frame');
   });
 
@@ -246,7 +247,7 @@ describe('modern frames: rejection', () => {
       }
     }
     expect(toHex(messageHeader({ dh: bytes(32, 1), pn: 0xffff_ffff, n: 0xffff_ffff }))).toBe(
-      '020110' + '01'.repeat(32) + 'ffffffffffffffff',
+      '030110' + '01'.repeat(32) + 'ffffffffffffffff',
     );
   });
 });

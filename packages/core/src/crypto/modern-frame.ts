@@ -24,7 +24,7 @@ import { duetError } from '../errors.ts';
 import { SUITE_VERSIONS } from '../protocol/control.ts';
 import { isPaddedLength, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
 
-/** The `modern` version (2: the Double Ratchet; 1 was a symmetric ratchet). */
+/** The `modern` version (3: the Double Ratchet with the direct path; 2 had no direct path; 1 was a symmetric ratchet). */
 export const FRAME_VERSION = SUITE_VERSIONS.modern;
 export const SUITE_BYTE_MODERN = 1;
 export const NONCE_BYTES = 16;

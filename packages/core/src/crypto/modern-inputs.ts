@@ -26,7 +26,7 @@ export function checkPassphrase(passphrase: string): void {
 }
 
 /**
- * CI = lv_cat("duet/v2", "modern", room): binds the protocol version, the suite and the room, so
+ * CI = lv_cat("duet/v3", "modern", room): binds the protocol version, the suite and the room, so
  * a handshake can never be replayed into another room, suite or version (§4.1, §10.1). CI is
  * never sent.
  */

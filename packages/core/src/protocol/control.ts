@@ -16,10 +16,11 @@ export { ROOM_PATTERN, SUITE_IDS, type SuiteId };
  * The version of each suite's payloads. Two pages whose versions differ cannot understand each
  * other, so they send it in `join` and the relay seats only equal versions together (it answers
  * `suite-mismatch` otherwise). A `join` without it is version 1: pages from before versions.
- * `modern` 2 is the Double Ratchet (1 was a symmetric ratchet); `des` 2 is the original design's
- * wire, the text alone (1 carried Duet's envelope inside); docs/protocol.md, "Versions".
+ * `modern` 2 is the Double Ratchet (1 was a symmetric ratchet), 3 adds the direct path's
+ * messages (`p:`), which a version 2 page would refuse as `bad-frame`; `des` 2 is the original
+ * design's wire, the text alone (1 carried Duet's envelope inside); docs/protocol.md, "Versions".
  */
-export const SUITE_VERSIONS: Readonly<Record<SuiteId, number>> = { modern: 2, des: 2 };
+export const SUITE_VERSIONS: Readonly<Record<SuiteId, number>> = { modern: 3, des: 2 };
 
 /** Room codes (names.ts): lowercase letters, digits and single hyphens, 3 to 64 characters. */
 export const roomCode = z
