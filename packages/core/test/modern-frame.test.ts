@@ -46,6 +46,11 @@ describe('modern frames: exact bytes', () => {
       { type: 'message', seq: 5, ciphertext: bytes(48, 0x55) },
       '010110' + '0000000000000005' + '55'.repeat(48),
     ],
+    [
+      'data',
+      { type: 'data', seq: 6, ciphertext: bytes(48, 0x66) },
+      '010111' + '0000000000000006' + '66'.repeat(48),
+    ],
   ];
 
   for (const [name, frame, hex] of cases) {
@@ -100,9 +105,9 @@ describe('modern frames: rejection', () => {
     const ad = bytes(64, 0x41);
     const share = { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad } as const;
     expect(decodeFrame(encodeFrame(share))).toEqual(share);
-    const largest = { type: 'message', seq: 1, ciphertext: bytes(MAX_FRAME_BYTES - 11, 0x66) } as const;
-    expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
-    expect(MAX_FRAME_BYTES).toBe(20_507);
+    // The largest message (a text): its bucket is 20 KiB; only data frames go up to MAX_FRAME_BYTES.
+    const largest = { type: 'message', seq: 1, ciphertext: bytes(20_507 - 11, 0x66) } as const;
+    expect(encodeFrame(largest).length).toBe(20_507);
     expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
   });
 
@@ -118,6 +123,16 @@ describe('modern frames: rejection', () => {
       attempt: 3,
       reason: 'handshake-failed',
     });
+  });
+
+  it('a data frame may use buckets up to 60 KiB; a message frame only up to 20 KiB', () => {
+    expect(MAX_FRAME_BYTES).toBe(11 + 61440 + 16);
+    const body = new Uint8Array(24576 + 16);
+    expect(decodeFrame(encodeFrame({ type: 'data', seq: 1, ciphertext: body })).type).toBe('data');
+    expect(() => encodeFrame({ type: 'message', seq: 1, ciphertext: body })).toThrow(/bucket/);
+    const asMessage = encodeFrame({ type: 'data', seq: 1, ciphertext: body });
+    asMessage[2] = 0x10;
+    expect(codeOf(asMessage)).toBe('bad-frame');
   });
 
   it('refuses oversized input before reading it', () => {
@@ -207,6 +222,14 @@ describe('modern frames: properties', () => {
       seq: fc.maxSafeNat(),
       ciphertext: fc.constantFrom(32, 64, 128, 4096, 8192).chain((n) => b(n + 16)),
     }),
+    fc.record({
+      type: fc.constant('data' as const),
+      seq: fc.maxSafeNat(),
+      // Filled rather than random: large random arrays make the property slow and add nothing.
+      ciphertext: fc
+        .tuple(fc.constantFrom(32, 4096, 24576), fc.integer({ min: 0, max: 255 }))
+        .map(([n, fill]) => new Uint8Array(n + 16).fill(fill)),
+    }),
   );
 
   it('every frame round-trips through encode and decode', () => {
@@ -220,7 +243,7 @@ describe('modern frames: properties', () => {
 
   it('decoding random bytes throws nothing but DuetError bad-frame', () => {
     const prefixed = fc
-      .tuple(fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x11 }))
+      .tuple(fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x12 }))
       .chain(([v, s, t]) => fc.uint8Array({ maxLength: 200 }).map((rest) => Uint8Array.of(v, s, t, ...rest)));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), prefixed), (input) => {

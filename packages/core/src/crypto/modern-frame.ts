@@ -11,15 +11,18 @@
  * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len |
  * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71        |
  * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8         |
- * | 0x10 | message | seq u64 ‖ AES-256-GCM(padded plaintext) ‖ tag (16)                 | 11 + b + 16 |
+ * | 0x10 | message | seq u64 ‖ AES-256-GCM(padded text) ‖ tag (16)                      | 11 + b + 16 |
+ * | 0x11 | data    | seq u64 ‖ AES-256-GCM(padded bytes) ‖ tag (16)                     | 11 + b + 16 |
  *
- * For `message`, b is one of the padding buckets (crypto/padding.ts) and the 11-byte header
- * (version, suite, type, seq) is the AEAD's associated data. Decoding anything malformed, unknown
+ * For `message` and `data`, b is one of the padding buckets (crypto/padding.ts: up to 20 KiB for
+ * a text, 60 KiB for a binary payload such as a file chunk) and the 11-byte header (version,
+ * suite, type, seq) is the AEAD's associated data, so a payload cannot pass for a text. Both
+ * types share one sequence of numbers per direction. Decoding anything malformed, unknown
  * or oversized throws DuetError('bad-frame'); nothing else is ever thrown.
  */
 import { concatBytes } from '../bytes.ts';
 import { duetError } from '../errors.ts';
-import { isPaddedLength, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
+import { isPaddedLength, MAX_DATA_PADDED_BYTES, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
 
 export const FRAME_VERSION = 1;
 export const SUITE_BYTE_MODERN = 1;
@@ -28,10 +31,11 @@ export const SHARE_BYTES = 32;
 export const TAG_BYTES = 64;
 export const MAX_AD_BYTES = 64;
 export const AEAD_TAG_BYTES = 16;
-/** version, suite, type, seq u64: the associated data of a message frame. */
+/** version, suite, type, seq u64: the associated data of a message or data frame. */
 export const MESSAGE_HEADER_BYTES = 11;
 export const MAX_ATTEMPT = 0xffff_ffff;
-export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_PADDED_BYTES + AEAD_TAG_BYTES;
+/** The largest frame: a data frame with the largest bucket (61,467 bytes). */
+export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_DATA_PADDED_BYTES + AEAD_TAG_BYTES;
 
 const TYPE_BYTES = {
   hello: 0x01,
@@ -40,6 +44,7 @@ const TYPE_BYTES = {
   confirm: 0x04,
   abort: 0x05,
   message: 0x10,
+  data: 0x11,
 } as const;
 
 export type AbortReason = 'passphrase-mismatch' | 'handshake-failed';
@@ -51,10 +56,17 @@ export type ModernFrame =
   | { type: 'cpace-b'; attempt: number; share: Uint8Array; ad: Uint8Array; tag: Uint8Array }
   | { type: 'confirm'; attempt: number; tag: Uint8Array }
   | { type: 'abort'; attempt: number; reason: AbortReason }
-  | { type: 'message'; seq: number; ciphertext: Uint8Array };
+  | { type: 'message'; seq: number; ciphertext: Uint8Array }
+  | { type: 'data'; seq: number; ciphertext: Uint8Array };
 
 export type ModernFrameType = ModernFrame['type'];
-export type HandshakeFrame = Exclude<ModernFrame, { type: 'message' }>;
+/** The frames that carry a sealed payload: a text (`message`) or bytes (`data`). */
+export type PayloadFrame = Extract<ModernFrame, { type: 'message' | 'data' }>;
+export type PayloadType = PayloadFrame['type'];
+export type HandshakeFrame = Exclude<ModernFrame, PayloadFrame>;
+
+/** The largest padded body of each payload type. */
+const MAX_BODY: Record<PayloadType, number> = { message: MAX_PADDED_BYTES, data: MAX_DATA_PADDED_BYTES };
 
 /** Encodes one frame; throws DuetError('bad-input') if a field has the wrong size or range. */
 export function encodeFrame(frame: ModernFrame): Uint8Array {
@@ -78,10 +90,12 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
         u32(frame.attempt),
         Uint8Array.of(ABORT_REASONS.indexOf(frame.reason) + 1),
       );
-    case 'message': {
+    case 'message':
+    case 'data': {
       const body = frame.ciphertext.length - AEAD_TAG_BYTES;
-      if (!isPaddedLength(body)) throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
-      return concatBytes(messageHeader(frame.seq), frame.ciphertext);
+      if (!isPaddedLength(body, MAX_BODY[frame.type]))
+        throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
+      return concatBytes(payloadHeader(frame.type, frame.seq), frame.ciphertext);
     }
     // Stryker disable next-line all: unreachable: the switch is exhaustive (the type checker proves it)
     default:
@@ -89,13 +103,18 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
   }
 }
 
-/** The 11-byte header of a message frame, which is also its AEAD associated data. */
-export function messageHeader(seq: number): Uint8Array {
+/** The 11-byte header of a payload frame, which is also its AEAD associated data. */
+export function payloadHeader(type: PayloadType, seq: number): Uint8Array {
   if (!Number.isSafeInteger(seq) || seq < 0) throw duetError('bad-input', 'seq must be a safe integer ≥ 0');
   const out = new Uint8Array(MESSAGE_HEADER_BYTES);
-  out.set(header('message'));
+  out.set(header(type));
   new DataView(out.buffer).setBigUint64(3, BigInt(seq));
   return out;
+}
+
+/** The header of a `message` frame (a text). */
+export function messageHeader(seq: number): Uint8Array {
+  return payloadHeader('message', seq);
 }
 
 /** Decodes one frame; throws DuetError('bad-frame') for anything that is not exactly a frame. */
@@ -136,10 +155,11 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
       if (reason === undefined) throw duetError('bad-frame', 'unknown abort reason');
       return { type, attempt: view.getUint32(3), reason };
     }
-    case 'message': {
+    case 'message':
+    case 'data': {
       if (bytes.length < MESSAGE_HEADER_BYTES + MIN_PADDED_BYTES + AEAD_TAG_BYTES)
         throw duetError('bad-frame', 'message frame too short');
-      if (!isPaddedLength(bytes.length - MESSAGE_HEADER_BYTES - AEAD_TAG_BYTES))
+      if (!isPaddedLength(bytes.length - MESSAGE_HEADER_BYTES - AEAD_TAG_BYTES, MAX_BODY[type]))
         throw duetError('bad-frame', 'message body is not a padding bucket');
       const seq = view.getBigUint64(3);
       if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw duetError('bad-frame', 'seq out of range');

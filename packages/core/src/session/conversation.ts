@@ -30,6 +30,8 @@ export interface Link {
   sendText(text: string): void;
   sendBinary(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Bytes handed to the socket and not yet sent (WebSocket `bufferedAmount`), if it can tell. */
+  readonly bufferedAmount?: number;
 }
 
 export interface LinkHandlers {
@@ -69,6 +71,34 @@ export type ConversationEvent =
   | { type: 'partner-retried' }
   /** Someone was refused a seat in our room because it asked for the other suite. */
   | { type: 'partner-refused'; code: 'suite-mismatch'; suite: SuiteId };
+
+/**
+ * A machine that carries binary payloads of its own over the conversation's channel (the file
+ * transfer, session/file-transfer.ts). The conversation tells it when the path to the partner
+ * comes and goes; it sends through the `PayloadPort` that `attachPayloads` returns.
+ */
+export interface PayloadHandler {
+  /** A binary payload from the partner, decrypted and authenticated. */
+  receive(bytes: Uint8Array): void;
+  /** The path to the partner is complete (again): whatever is unconfirmed should go out again. */
+  pathUp(): void;
+  /** The path is broken (our link, the partner's, or the session): payloads would be lost. */
+  pathDown(): void;
+  /** The conversation is over: `left` (the user left) or the fatal error's code. */
+  ended(why: 'left' | ErrorCode): void;
+}
+
+export interface PayloadPort {
+  /** The largest payload the channel seals; 0 if the suite carries none (`des`). */
+  readonly maxBytes: number;
+  /** Bytes waiting in our socket: a sender of bulk holds back while this is high. */
+  readonly backlog: number;
+  /**
+   * Seals and transmits one payload after the channel work already queued (so messages and
+   * payloads take turns); resolves true if it went out, false if the path was down.
+   */
+  send(bytes: Uint8Array): Promise<boolean>;
+}
 
 export interface ConversationOptions {
   room: string;
@@ -134,6 +164,9 @@ export class Conversation {
   /** Why the conversation ended: the user left, the connection was lost for good, or a fatal error. */
   #ended: 'left' | 'lost' | 'fatal' | undefined;
   #status: ConversationStatus | undefined;
+  #payloads: PayloadHandler | undefined;
+  /** Whether the payload handler was last told the path is up. */
+  #pathUp = false;
 
   constructor(options: ConversationOptions) {
     this.#options = {
@@ -173,6 +206,19 @@ export class Conversation {
     return message.id;
   }
 
+  /** Attaches the machine that owns binary payloads (one at most); returns its way out. */
+  attachPayloads(handler: PayloadHandler): PayloadPort {
+    this.#payloads = handler;
+    const backlog = () => this.#link?.bufferedAmount ?? 0;
+    return {
+      maxBytes: this.#channel.maxDataBytes,
+      get backlog() {
+        return backlog();
+      },
+      send: (bytes) => this.#sendPayload(bytes),
+    };
+  }
+
   /** After `passphrase-mismatch`: try another passphrase on the same connection. */
   retry(passphrase: string): void {
     this.#channelFailed = false;
@@ -195,6 +241,7 @@ export class Conversation {
     this.#link = undefined;
     this.#channel.reset();
     for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#payloads?.ended('left');
     this.#update();
   }
 
@@ -338,7 +385,7 @@ export class Conversation {
 
   /** The partner is connected: carry on where we were, or start the channel. */
   #partnerConnected(): void {
-    if (this.#channelReady) this.#linkUp();
+    if (this.#channelReady) this.#pathComplete();
     else if (!this.#channelFailed) this.#startChannel();
   }
 
@@ -363,10 +410,13 @@ export class Conversation {
 
   // --- The channel -----------------------------------------------------------------------
 
-  /** Runs channel work one step at a time, in arrival order, and carries out its effects. */
-  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[] | void>): void {
+  /**
+   * Runs channel work one step at a time, in arrival order, and carries out its effects.
+   * `skipped` is called instead of the step if the conversation has ended by its turn.
+   */
+  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[] | void>, skipped?: () => void): void {
     this.#queue = this.#queue.then(async () => {
-      if (this.#ended) return;
+      if (this.#ended) return skipped?.();
       try {
         const effects = await step(this.#channel);
         if (effects) for (const effect of effects) this.#apply(effect);
@@ -395,13 +445,17 @@ export class Conversation {
         this.#channelReady = true;
         this.#failedAttempts = 0;
         if (effect.safetyCode) this.#emit({ type: 'safety-code', code: effect.safetyCode });
-        this.#linkUp();
+        this.#pathComplete();
         break;
       case 'partner-retried':
         this.#emit({ type: 'partner-retried' });
         break;
       case 'message':
         this.#onPlaintext(effect.text);
+        break;
+      case 'data':
+        if (this.#payloads) this.#payloads.receive(effect.bytes);
+        else this.#emit({ type: 'problem', code: 'bad-frame', fatal: false });
         break;
       case 'warning':
         this.#emit({ type: 'problem', code: effect.code, fatal: false });
@@ -474,9 +528,36 @@ export class Conversation {
   }
 
   /** The path to the partner is (again) complete: everything unconfirmed goes out once more. */
+  #pathComplete(): void {
+    this.#linkUp();
+    if (!this.#canTransmit()) return;
+    this.#pathUp = true;
+    this.#payloads?.pathUp();
+  }
+
+  /** Messages not yet confirmed go out once more (also when no receipt came for a while). */
   #linkUp(): void {
     this.#linkEpoch += 1;
     this.#run(() => this.#flush());
+  }
+
+  /** One payload through the channel, in turn with the messages (PayloadPort.send). */
+  #sendPayload(bytes: Uint8Array): Promise<boolean> {
+    return new Promise((resolve) => {
+      const step = async (channel: SecureChannel) => {
+        let sent = false;
+        try {
+          if (!this.#canTransmit()) return;
+          for (const effect of await channel.send(bytes)) {
+            if (effect.type === 'transmit') sent = this.#transmit(effect.frame) !== undefined;
+            else this.#apply(effect);
+          }
+        } finally {
+          resolve(sent);
+        }
+      };
+      this.#run(step, () => resolve(false));
+    });
   }
 
   /** If messages wait for a receipt, sends them again after the current delay unless one comes. */
@@ -532,6 +613,7 @@ export class Conversation {
     this.#link = undefined;
     this.#linkOpen = false;
     for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#payloads?.ended(code);
     this.#emit({ type: 'problem', code, fatal: true });
     this.#update();
   }
@@ -546,6 +628,10 @@ export class Conversation {
   }
 
   #update(): void {
+    if (this.#pathUp && !this.#canTransmit()) {
+      this.#pathUp = false;
+      this.#payloads?.pathDown();
+    }
     const status = this.#computeStatus();
     if (status === this.#status) return;
     this.#status = status;

@@ -13,9 +13,9 @@
  */
 import { utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
 import { openOnce, sealOnce } from '../crypto/aead.ts';
-import { encodeFrame, messageHeader } from '../crypto/modern-frame.ts';
+import { encodeFrame, payloadHeader, type PayloadType } from '../crypto/modern-frame.ts';
 import { ratchetStep } from '../crypto/modern-keys.ts';
-import { pad, unpad } from '../crypto/padding.ts';
+import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
 import { duetError, isDuetError } from '../errors.ts';
 import type { ChannelEffect } from './channel.ts';
 
@@ -29,10 +29,13 @@ export interface SessionKeys {
 }
 
 export interface Ratchet {
-  /** Pads and encrypts one message; returns the whole frame. Throws DuetError('bad-input'). */
-  seal(text: string): Promise<Uint8Array>;
-  /** Opens one decoded message frame; never throws: refusals are `warning` effects. */
-  open(seq: number, ciphertext: Uint8Array): Promise<ChannelEffect[]>;
+  /**
+   * Pads and encrypts one text (a `message` frame) or binary payload (a `data` frame); returns
+   * the whole frame. Throws DuetError('bad-input').
+   */
+  seal(payload: string | Uint8Array): Promise<Uint8Array>;
+  /** Opens one decoded message (or data) frame; never throws: refusals are `warning` effects. */
+  open(seq: number, ciphertext: Uint8Array, type?: PayloadType): Promise<ChannelEffect[]>;
   /** Erases both chain keys; the ratchet is unusable afterwards. */
   destroy(): void;
 }
@@ -46,21 +49,24 @@ export function createRatchet(keys: SessionKeys): Ratchet {
   let destroyed = false;
 
   return {
-    async seal(text) {
+    async seal(payload) {
       if (destroyed) throw duetError('no-partner', 'the session keys were erased');
-      // TextEncoder would silently turn a lone surrogate into U+FFFD: refuse instead.
-      if (/\p{Cs}/u.test(text)) throw duetError('bad-input', 'text is not well-formed Unicode');
-      const padded = pad(utf8Encode(text));
+      const type = typeof payload === 'string' ? 'message' : 'data';
+      if (typeof payload === 'string' && /\p{Cs}/u.test(payload)) {
+        // TextEncoder would silently turn a lone surrogate into U+FFFD: refuse instead.
+        throw duetError('bad-input', 'text is not well-formed Unicode');
+      }
+      const padded = typeof payload === 'string' ? pad(utf8Encode(payload)) : pad(payload, MAX_DATA_BYTES);
       const { messageKey, nextChain } = ratchetStep(sendChain);
       wipe(sendChain);
       sendChain = nextChain;
       const seq = nextSend++;
-      const ciphertext = await sealOnce(messageKey, seq, messageHeader(seq), padded);
+      const ciphertext = await sealOnce(messageKey, seq, payloadHeader(type, seq), padded);
       wipe(padded);
-      return encodeFrame({ type: 'message', seq, ciphertext });
+      return encodeFrame({ type, seq, ciphertext });
     },
 
-    async open(seq, ciphertext) {
+    async open(seq, ciphertext, type = 'message') {
       if (destroyed) return [];
       if (seq < nextReceive) return [{ type: 'warning', code: 'replayed' }];
       if (seq - nextReceive > MAX_SKIP) return [{ type: 'warning', code: 'tampered' }];
@@ -75,7 +81,7 @@ export function createRatchet(keys: SessionKeys): Ratchet {
       wipe(chain);
       let padded: Uint8Array;
       try {
-        padded = await openOnce(messageKey, seq, messageHeader(seq), ciphertext);
+        padded = await openOnce(messageKey, seq, payloadHeader(type, seq), ciphertext);
       } catch (error) {
         wipe(nextChain);
         return [{ type: 'warning', code: isDuetError(error, 'tampered') ? 'tampered' : 'bad-frame' }];
@@ -85,7 +91,8 @@ export function createRatchet(keys: SessionKeys): Ratchet {
       receiveChain = nextChain;
       nextReceive = seq + 1;
       try {
-        return [{ type: 'message', text: utf8DecodeStrict(unpad(padded)) }];
+        if (type === 'data') return [{ type: 'data', bytes: unpad(padded, MAX_DATA_BYTES).slice() }];
+        return [{ type: 'message', text: utf8DecodeStrict(unpad(padded, MAX_TEXT_BYTES)) }];
       } catch {
         return [{ type: 'warning', code: 'bad-frame' }];
       } finally {
