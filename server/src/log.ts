@@ -22,5 +22,6 @@ export function logObserver(log: Logger): RelayObserver {
     handshake: (granted) => log.debug({ event: 'handshake', granted }, 'handshake attempt'),
     internalError: (name) =>
       log.error({ event: 'internal-error', name }, 'internal error while handling a connection'),
+    throttled: () => log.trace({ event: 'throttled' }, 'paused a connection over its byte rate'),
   };
 }

@@ -68,6 +68,11 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const throttled = new Counter({
+    name: 'duet_throttled_total',
+    help: 'Times a connection over its byte rate was paused (BYTES_PER_SECOND).',
+    registers: [registry],
+  });
   const internal = new Counter({
     name: 'duet_internal_errors_total',
     help: 'Bugs caught while handling a connection.',
@@ -110,6 +115,7 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
       seat: (event) => seats.inc({ event }),
       handshake: (granted) => handshakes.inc({ outcome: granted ? 'granted' : 'rate-limited' }),
       internalError: () => internal.inc(),
+      throttled: () => throttled.inc(),
     },
     gateway: {
       connection: (outcome) => gatewayAccepted.inc({ outcome }),

@@ -18,6 +18,8 @@ export interface RelayObserver {
   handshake(granted: boolean): void;
   /** A bug caught while handling one connection (its name only). */
   internalError(name: string): void;
+  /** A connection over its byte rate: the relay stopped reading it for a while. */
+  throttled(): void;
 }
 
 export const silentObserver: RelayObserver = {
@@ -27,6 +29,7 @@ export const silentObserver: RelayObserver = {
   seat: () => undefined,
   handshake: () => undefined,
   internalError: () => undefined,
+  throttled: () => undefined,
 };
 
 /** Tells several observers the same things. */
@@ -38,5 +41,6 @@ export function fanOut(...observers: RelayObserver[]): RelayObserver {
     seat: (event) => observers.forEach((o) => o.seat(event)),
     handshake: (granted) => observers.forEach((o) => o.handshake(granted)),
     internalError: (name) => observers.forEach((o) => o.internalError(name)),
+    throttled: () => observers.forEach((o) => o.throttled()),
   };
 }
