@@ -59,6 +59,23 @@ describe('file transfer: chunking and reassembly', () => {
     expect(pair.maxPendingSends).toBeLessThanOrEqual(2);
   });
 
+  it('the window holds over all transfers together', async () => {
+    const pair = new FilePair().start();
+    const ids = [1, 2, 3].map((seed) =>
+      pair.transfers.a.send(memorySource(fileBytes(16 * 20, seed)), { name: `${seed}.bin`, mime: '' }),
+    );
+    await pair.run();
+    for (const id of ids) pair.transfers.b.accept(id);
+    await pair.settle();
+    pair.deliverAllNow(); // the accepts
+    await pair.settle();
+    expect(typesSent(pair, 'a').filter((t) => t === 'chunk')).toHaveLength(DEFAULT_WINDOW);
+    await pair.run();
+    for (const [index, id] of ids.entries()) {
+      expect(toHex(pair.view('b', id).result!)).toBe(toHex(fileBytes(16 * 20, index + 1)));
+    }
+  });
+
   it('two files at once take turns, chunk by chunk', async () => {
     const pair = new FilePair().start();
     const first = pair.transfers.a.send(memorySource(fileBytes(64, 1)), { name: 'one.bin', mime: '' });

@@ -63,11 +63,17 @@ export class FileSender {
     return Math.min(this.meta.size, this.acked * this.#options.chunkBytes);
   }
 
+  /** Chunks sent and not yet confirmed. */
+  get inFlight(): number {
+    return Math.max(0, this.#next - this.acked);
+  }
+
   /**
-   * The next envelope to send now, or undefined (waiting for the receiver). Reads the source for
-   * a chunk; rejects with DuetError('file-read-failed') if it cannot. Call one at a time.
+   * The next envelope to send now, or undefined (waiting for the receiver). A chunk only if
+   * `allowance` (chunks the caller lets all transfers add) is positive. Reads the source for a
+   * chunk; rejects with DuetError('file-read-failed') if it cannot. Call one at a time.
    */
-  async next(): Promise<FileEnvelope | undefined> {
+  async next(allowance = Infinity): Promise<FileEnvelope | undefined> {
     const { id } = this;
     if (this.phase === 'offered') {
       if (!this.#offerDue) return undefined;
@@ -76,7 +82,7 @@ export class FileSender {
       return { type: 'offer', id, size, chunkBytes: this.#options.chunkBytes, mime, name };
     }
     if (this.phase !== 'sending' && this.phase !== 'verifying') return undefined;
-    if (this.#next < this.count && this.#next - this.acked < this.#options.window) {
+    if (this.#next < this.count && this.inFlight < this.#options.window && allowance > 0) {
       const index = this.#next++;
       const bytes = await this.#read(index);
       if (index === this.count - 1) this.#endDue = true;

@@ -41,7 +41,11 @@ import { Throughput } from './throughput.ts';
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
 /** Images up to this size are accepted without asking. */
 export const DEFAULT_AUTO_ACCEPT_BYTES = 10 * 1024 ** 2;
-/** Chunks sent and not yet confirmed, per transfer (about 480 KiB with `modern`'s chunks). */
+/**
+ * Chunks sent and not yet confirmed, over all outgoing transfers together (about 480 KiB with
+ * `modern`'s chunks): what the receiver holds at most, and what waits in the relay for a slow
+ * reader, well under the relay's MAX_BUFFERED_BYTES.
+ */
 export const DEFAULT_WINDOW = 8;
 /** Payloads queued in the conversation at once: one being sealed, one ready behind it. */
 const PIPELINE = 2;
@@ -443,11 +447,12 @@ export class FileTransfers<Result> implements PayloadHandler {
   /** The next envelope of the next outgoing transfer that has one, round-robin. */
   async #nextPayload(): Promise<Uint8Array | undefined> {
     const transfers = [...this.#outgoing.values()].filter((o) => o.sender.active);
+    const inFlight = transfers.reduce((sum, o) => sum + o.sender.inFlight, 0);
     for (let i = 0; i < transfers.length; i++) {
       const outgoing = transfers[(this.#turn + i) % transfers.length]!;
       let envelope: FileEnvelope | undefined;
       try {
-        envelope = await outgoing.sender.next();
+        envelope = await outgoing.sender.next(this.#options.window - inFlight);
       } catch (error) {
         this.#stop(outgoing, 'failed', isDuetError(error) ? error.code : 'file-read-failed');
         this.#post({ type: 'cancel', id: outgoing.sender.id, reason: 'failed' });
