@@ -563,6 +563,26 @@ function codeOf(reason: CancelReason): ErrorCode | undefined {
   return reason === 'cancelled' || reason === 'declined' ? undefined : PARTNER_CODES[reason];
 }
 
+/**
+ * Creates a conversation's file transfers and attaches them to it (the wiring the browser app
+ * and the Node client share).
+ */
+export function attachFileTransfers<Result>(
+  conversation: { attachPayloads(handler: PayloadHandler): PayloadPort },
+  options: Omit<FileTransfersOptions<Result>, 'port'>,
+): FileTransfers<Result> {
+  // The handler forwards to the transfers, which need the port the handler's attachment returns.
+  const handler = { target: undefined as FileTransfers<Result> | undefined };
+  const port = conversation.attachPayloads({
+    receive: (bytes) => handler.target?.receive(bytes),
+    pathUp: () => handler.target?.pathUp(),
+    pathDown: () => handler.target?.pathDown(),
+    ended: (why) => handler.target?.ended(why),
+  });
+  handler.target = new FileTransfers({ ...options, port });
+  return handler.target;
+}
+
 /** An image type the app previews inline (and so accepts automatically when small). */
 export function isPreviewable(mime: string): boolean {
   return PREVIEWABLE_TYPES.has(mime.toLowerCase());
