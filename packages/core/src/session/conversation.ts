@@ -24,6 +24,9 @@ import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
 import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
 import type { DeliveryStatus } from './outbox.ts';
+import type { PayloadHandler, PayloadPort } from './payloads.ts';
+
+export type { PayloadHandler, PayloadPort } from './payloads.ts';
 
 /** One connection to the relay, as the conversation sees it. */
 export interface Link {
@@ -71,34 +74,6 @@ export type ConversationEvent =
   | { type: 'partner-retried' }
   /** Someone was refused a seat in our room because it asked for the other suite. */
   | { type: 'partner-refused'; code: 'suite-mismatch'; suite: SuiteId };
-
-/**
- * A machine that carries binary payloads of its own over the conversation's channel (the file
- * transfer, session/file-transfer.ts). The conversation tells it when the path to the partner
- * comes and goes; it sends through the `PayloadPort` that `attachPayloads` returns.
- */
-export interface PayloadHandler {
-  /** A binary payload from the partner, decrypted and authenticated. */
-  receive(bytes: Uint8Array): void;
-  /** The path to the partner is complete (again): whatever is unconfirmed should go out again. */
-  pathUp(): void;
-  /** The path is broken (our link, the partner's, or the session): payloads would be lost. */
-  pathDown(): void;
-  /** The conversation is over: `left` (the user left) or the fatal error's code. */
-  ended(why: 'left' | ErrorCode): void;
-}
-
-export interface PayloadPort {
-  /** The largest payload the channel seals; 0 if the suite carries none (`des`). */
-  readonly maxBytes: number;
-  /** Bytes waiting in our socket: a sender of bulk holds back while this is high. */
-  readonly backlog: number;
-  /**
-   * Seals and transmits one payload after the channel work already queued (so messages and
-   * payloads take turns); resolves true if it went out, false if the path was down.
-   */
-  send(bytes: Uint8Array): Promise<boolean>;
-}
 
 export interface ConversationOptions {
   room: string;

@@ -14,6 +14,7 @@ import { equalBytes } from '../bytes.ts';
 import type { ErrorCode } from '../errors.ts';
 import { chunkCount, type FileEnvelope } from '../protocol/file-envelope.ts';
 import type { FileMeta, FileSink, IncrementalHash, OpenSink } from './file-io.ts';
+import type { CancelledBy } from './file-view.ts';
 
 export type ReceiverPhase = 'offered' | 'accepting' | 'receiving' | 'done' | 'failed' | 'cancelled';
 
@@ -42,8 +43,9 @@ export class FileReceiver<Result> {
   readonly meta: FileMeta;
   readonly count: number;
   phase: ReceiverPhase = 'offered';
-  /** Why it failed, for the view. */
+  /** Why it failed, or who cancelled it, for the view. */
   code: ErrorCode | undefined;
+  cancelledBy: CancelledBy | undefined;
   /** The file, once verified. */
   result: Result | undefined;
   /** Chunks 0 … stored − 1 are in the sink (and hashed). */
@@ -146,6 +148,7 @@ export class FileReceiver<Result> {
     if (!this.active) return;
     this.#cancelReason = this.phase === 'offered' ? 'declined' : 'cancelled';
     this.phase = 'cancelled';
+    this.cancelledBy = 'you';
     this.#discard();
     if (notify) this.#host.send({ type: 'cancel', id: this.id, reason: this.#cancelReason });
     this.#host.changed();
@@ -164,6 +167,7 @@ export class FileReceiver<Result> {
     if (!this.active) return;
     this.phase = code ? 'failed' : 'cancelled';
     this.code = code;
+    if (!code) this.cancelledBy = 'partner';
     this.#discard();
     this.#host.changed();
   }

@@ -10,9 +10,10 @@
  * a while): the offer if it was not accepted, the chunks from the last one the receiver
  * confirmed, the digest if only `done` is missing.
  */
-import { duetError } from '../errors.ts';
+import { duetError, type ErrorCode } from '../errors.ts';
 import { chunkCount, type FileEnvelope } from '../protocol/file-envelope.ts';
 import type { FileMeta, FileSource, IncrementalHash } from './file-io.ts';
+import type { CancelledBy } from './file-view.ts';
 
 export type SenderPhase = 'offered' | 'sending' | 'verifying' | 'done' | 'failed' | 'cancelled';
 
@@ -36,6 +37,10 @@ export class FileSender {
   phase: SenderPhase = 'offered';
   /** Chunks 0 … acked − 1 are stored at the receiver. */
   acked = 0;
+  /** How it ended, if it did not end `done`. */
+  code: ErrorCode | undefined;
+  cancelledBy: CancelledBy | undefined;
+  declined = false;
   readonly #options: FileSenderOptions;
   /** The next chunk to send. */
   #next = 0;
@@ -131,6 +136,19 @@ export class FileSender {
     if (!this.active) return;
     this.acked = this.count;
     this.phase = 'done';
+  }
+
+  /** Ends the transfer: cancelled (by whom; an offer may be declined) or failed (why). */
+  stop(end: { cancelledBy: CancelledBy; declined?: boolean } | { code: ErrorCode }): void {
+    if (!this.active) return;
+    if ('code' in end) {
+      this.phase = 'failed';
+      this.code = end.code;
+    } else {
+      this.phase = 'cancelled';
+      this.cancelledBy = end.cancelledBy;
+      this.declined = end.declined ?? false;
+    }
   }
 
   /** Everything unconfirmed goes out again. */

@@ -25,7 +25,8 @@ import {
   type CancelReason,
   type FileEnvelope,
 } from '../protocol/file-envelope.ts';
-import type { PayloadHandler, PayloadPort, Timers } from './conversation.ts';
+import type { Timers } from './conversation.ts';
+import type { PayloadHandler, PayloadPort } from './payloads.ts';
 import {
   sha256Hash,
   type FileMeta,
@@ -35,7 +36,10 @@ import {
 } from './file-io.ts';
 import { FileReceiver } from './file-receiver.ts';
 import { FileSender } from './file-sender.ts';
+import { incomingView, isPreviewable, outgoingView, type FileView } from './file-view.ts';
 import { Throughput } from './throughput.ts';
+
+export type { FileState, FileView } from './file-view.ts';
 
 /** 2 GiB: the largest file sent or accepted unless configured otherwise. */
 export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
@@ -57,41 +61,6 @@ export const FILE_RETRANSMIT_MIN_MS = 2_000;
 export const FILE_RETRANSMIT_MAX_MS = 30_000;
 /** Incoming transfers not yet finished, at most; more offers are refused. */
 export const MAX_ACTIVE_INCOMING = 64;
-/** Image types shown inline (raster only: an SVG can carry script and links). */
-export const PREVIEWABLE_TYPES: ReadonlySet<string> = new Set([
-  'image/png',
-  'image/jpeg',
-  'image/gif',
-  'image/webp',
-  'image/avif',
-  'image/bmp',
-]);
-
-export type FileState = 'offered' | 'transferring' | 'done' | 'failed' | 'cancelled';
-
-/** One transfer as the UI shows it. */
-export interface FileView<Result> {
-  /** 32 hex digits, stable for the transfer's life. */
-  readonly id: string;
-  readonly direction: 'in' | 'out';
-  readonly name: string;
-  readonly size: number;
-  readonly mime: string;
-  readonly state: FileState;
-  /** Bytes the receiver has stored (and, outgoing, confirmed). */
-  readonly bytes: number;
-  /** While transferring, once measurable. */
-  readonly bytesPerSecond: number | undefined;
-  readonly secondsLeft: number | undefined;
-  /** Why it failed. */
-  readonly code: ErrorCode | undefined;
-  /** Cancelled: by whom, and whether it was a refused offer. */
-  readonly cancelledBy: 'you' | 'partner' | undefined;
-  readonly declined: boolean;
-  /** Incoming and done: the file (a Blob in the browser, a path in Node). */
-  readonly result: Result | undefined;
-}
-
 export interface FileTransfersOptions<Result> {
   port: PayloadPort;
   timers: Timers;
@@ -108,15 +77,11 @@ export interface FileTransfersOptions<Result> {
 interface Outgoing {
   readonly sender: FileSender;
   readonly speed: Throughput;
-  code: ErrorCode | undefined;
-  cancelledBy: 'you' | 'partner' | undefined;
-  declined: boolean;
 }
 
 interface Incoming<Result> {
   readonly receiver: FileReceiver<Result>;
   readonly speed: Throughput;
-  cancelledBy: 'you' | 'partner' | undefined;
 }
 
 const PARTNER_CODES: Record<Exclude<CancelReason, 'cancelled' | 'declined'>, ErrorCode> = {
@@ -188,13 +153,7 @@ export class FileTransfers<Result> implements PayloadHandler {
       hash: this.#options.hash(),
     });
     const key = toHex(id);
-    this.#outgoing.set(key, {
-      sender,
-      speed: new Throughput(),
-      code: undefined,
-      cancelledBy: undefined,
-      declined: false,
-    });
+    this.#outgoing.set(key, { sender, speed: new Throughput() });
     this.#changed(key);
     this.#armRetransmit();
     this.#pump();
@@ -208,17 +167,12 @@ export class FileTransfers<Result> implements PayloadHandler {
 
   /** The user cancels a transfer (either direction), or declines an offer. */
   cancel(id: string): void {
-    const incoming = this.#incoming.get(id);
-    if (incoming?.receiver.active) {
-      incoming.cancelledBy = 'you';
-      incoming.receiver.cancel(true);
-      return;
-    }
-    const outgoing = this.#outgoing.get(id);
-    if (!outgoing?.sender.active) return;
-    outgoing.cancelledBy = 'you';
-    this.#stop(outgoing, 'cancelled', undefined);
-    this.#post({ type: 'cancel', id: outgoing.sender.id, reason: 'cancelled' });
+    const receiver = this.#incoming.get(id)?.receiver;
+    if (receiver?.active) return receiver.cancel(true);
+    const sender = this.#outgoing.get(id)?.sender;
+    if (!sender?.active) return;
+    this.#stop(sender, { cancelledBy: 'you' });
+    this.#post({ type: 'cancel', id: sender.id, reason: 'cancelled' });
   }
 
   views(): FileView<Result>[] {
@@ -271,30 +225,23 @@ export class FileTransfers<Result> implements PayloadHandler {
     this.#ended = true;
     this.pathDown();
     this.#options.timers.clear(this.#pollTimer);
-    for (const outgoing of this.#outgoing.values()) {
-      if (!outgoing.sender.active) continue;
-      if (why === 'left') outgoing.cancelledBy = 'you';
-      this.#stop(outgoing, why === 'left' ? 'cancelled' : 'failed', why === 'left' ? undefined : why);
+    for (const { sender } of this.#outgoing.values()) {
+      this.#stop(sender, why === 'left' ? { cancelledBy: 'you' } : { code: why });
     }
-    for (const incoming of this.#incoming.values()) {
-      if (!incoming.receiver.active) continue;
-      if (why !== 'left') incoming.receiver.stopped(why);
-      else {
-        incoming.cancelledBy = 'you';
-        incoming.receiver.cancel(false);
-      }
+    for (const { receiver } of this.#incoming.values()) {
+      if (why === 'left') receiver.cancel(false);
+      else receiver.stopped(why);
     }
   }
 
   // --- Envelopes -----------------------------------------------------------------------------
 
   #fromReceiver(key: string, envelope: FileEnvelope): void {
-    const outgoing = this.#outgoing.get(key)!;
-    const { sender } = outgoing;
+    const { sender } = this.#outgoing.get(key)!;
     switch (envelope.type) {
       case 'accept':
       case 'ack': {
-        if (!sender.active) return this.#answerFinishedOutgoing(outgoing);
+        if (!sender.active) return this.#answerFinishedOutgoing(sender);
         const from = envelope.type === 'accept' ? envelope.from : envelope.upTo;
         const progress = envelope.type === 'accept' ? sender.accepted(from) : sender.confirmed(from);
         if (progress === 'progress') this.#progressed();
@@ -307,13 +254,11 @@ export class FileTransfers<Result> implements PayloadHandler {
         this.#changed(key);
         this.#armRetransmit();
         return;
-      case 'cancel':
-        if (!sender.active) return;
-        outgoing.cancelledBy =
-          envelope.reason === 'cancelled' || envelope.reason === 'declined' ? 'partner' : undefined;
-        outgoing.declined = envelope.reason === 'declined';
-        this.#stop(outgoing, outgoing.cancelledBy ? 'cancelled' : 'failed', codeOf(envelope.reason));
-        return;
+      case 'cancel': {
+        const code = codeOf(envelope.reason);
+        const declined = envelope.reason === 'declined';
+        return this.#stop(sender, code ? { code } : { cancelledBy: 'partner', declined });
+      }
       default:
         // An offer, chunk or digest for a transfer we send: the partner is confused; say so.
         throw duetError('bad-frame', 'sender-side envelope for an outgoing transfer');
@@ -322,16 +267,13 @@ export class FileTransfers<Result> implements PayloadHandler {
 
   #fromSender(key: string, envelope: FileEnvelope): void {
     if (envelope.type === 'offer') return this.#offered(key, envelope);
-    const incoming = this.#incoming.get(key)!;
-    const { receiver } = incoming;
+    const { receiver } = this.#incoming.get(key)!;
     switch (envelope.type) {
       case 'chunk':
         return receiver.chunk(envelope.index, envelope.bytes);
       case 'end':
         return receiver.end(envelope.sha256);
       case 'cancel':
-        if (envelope.reason === 'cancelled' || envelope.reason === 'declined')
-          incoming.cancelledBy = 'partner';
         return receiver.stopped(codeOf(envelope.reason));
       default:
         throw duetError('bad-frame', 'receiver-side envelope for an incoming transfer');
@@ -356,8 +298,7 @@ export class FileTransfers<Result> implements PayloadHandler {
         openSink: this.#options.openSink,
       },
     );
-    const incoming: Incoming<Result> = { receiver, speed: new Throughput(), cancelledBy: undefined };
-    this.#incoming.set(key, incoming);
+    this.#incoming.set(key, { receiver, speed: new Throughput() });
     const active = [...this.#incoming.values()].filter((i) => i.receiver.active).length;
     if (offer.size > this.#options.maxFileBytes || active > MAX_ACTIVE_INCOMING) {
       const reason = offer.size > this.#options.maxFileBytes ? 'too-large' : 'failed';
@@ -377,28 +318,28 @@ export class FileTransfers<Result> implements PayloadHandler {
   }
 
   /** A finished outgoing transfer hears from the receiver again: repeat how it ended. */
-  #answerFinishedOutgoing(outgoing: Outgoing): void {
-    if (outgoing.sender.phase === 'cancelled' || outgoing.sender.phase === 'failed')
-      this.#post({ type: 'cancel', id: outgoing.sender.id, reason: outgoing.code ? 'failed' : 'cancelled' });
+  #answerFinishedOutgoing(sender: FileSender): void {
+    if (sender.phase === 'cancelled' || sender.phase === 'failed')
+      this.#post({ type: 'cancel', id: sender.id, reason: sender.code ? 'failed' : 'cancelled' });
   }
 
   #failTransfer(key: string, code: ErrorCode): void {
-    const outgoing = this.#outgoing.get(key);
-    if (outgoing?.sender.active) {
-      this.#stop(outgoing, 'failed', code);
-      this.#post({ type: 'cancel', id: outgoing.sender.id, reason: 'failed' });
+    const sender = this.#outgoing.get(key)?.sender;
+    if (sender?.active) {
+      this.#stop(sender, { code });
+      this.#post({ type: 'cancel', id: sender.id, reason: 'failed' });
     }
-    const incoming = this.#incoming.get(key);
-    if (incoming?.receiver.active) {
-      incoming.receiver.stopped(code);
-      this.#post({ type: 'cancel', id: incoming.receiver.id, reason: 'failed' });
+    const receiver = this.#incoming.get(key)?.receiver;
+    if (receiver?.active) {
+      receiver.stopped(code);
+      this.#post({ type: 'cancel', id: receiver.id, reason: 'failed' });
     }
   }
 
-  #stop(outgoing: Outgoing, phase: 'failed' | 'cancelled', code: ErrorCode | undefined): void {
-    outgoing.sender.phase = phase;
-    outgoing.code = code;
-    this.#changed(toHex(outgoing.sender.id));
+  #stop(sender: FileSender, end: Parameters<FileSender['stop']>[0]): void {
+    if (!sender.active) return;
+    sender.stop(end);
+    this.#changed(toHex(sender.id));
     this.#armRetransmit();
   }
 
@@ -454,7 +395,7 @@ export class FileTransfers<Result> implements PayloadHandler {
       try {
         envelope = await outgoing.sender.next(this.#options.window - inFlight);
       } catch (error) {
-        this.#stop(outgoing, 'failed', isDuetError(error) ? error.code : 'file-read-failed');
+        this.#stop(outgoing.sender, { code: isDuetError(error) ? error.code : 'file-read-failed' });
         this.#post({ type: 'cancel', id: outgoing.sender.id, reason: 'failed' });
         continue;
       }
@@ -497,66 +438,10 @@ export class FileTransfers<Result> implements PayloadHandler {
   #view(key: string): FileView<Result> | undefined {
     const now = this.#options.now();
     const outgoing = this.#outgoing.get(key);
-    if (outgoing) {
-      const { sender, speed } = outgoing;
-      const bytes = sender.confirmedBytes;
-      const state = SENDER_STATES[sender.phase];
-      if (state === 'transferring') speed.record(now, bytes);
-      return {
-        id: key,
-        direction: 'out',
-        ...sender.meta,
-        state,
-        bytes,
-        ...rates(state, speed, now, sender.meta.size),
-        code: outgoing.code,
-        cancelledBy: outgoing.cancelledBy,
-        declined: outgoing.declined,
-        result: undefined,
-      };
-    }
+    if (outgoing) return outgoingView(key, outgoing.sender, outgoing.speed, now);
     const incoming = this.#incoming.get(key);
-    if (!incoming) return undefined;
-    const { receiver, speed } = incoming;
-    const bytes = receiver.storedBytes;
-    const state = RECEIVER_STATES[receiver.phase];
-    if (state === 'transferring') speed.record(now, bytes);
-    return {
-      id: key,
-      direction: 'in',
-      ...receiver.meta,
-      state,
-      bytes,
-      ...rates(state, speed, now, receiver.meta.size),
-      code: receiver.code,
-      cancelledBy: receiver.phase === 'cancelled' ? (incoming.cancelledBy ?? 'you') : undefined,
-      declined: receiver.declined,
-      result: receiver.result,
-    };
+    return incoming && incomingView(key, incoming.receiver, incoming.speed, now);
   }
-}
-
-const SENDER_STATES = {
-  offered: 'offered',
-  sending: 'transferring',
-  verifying: 'transferring',
-  done: 'done',
-  failed: 'failed',
-  cancelled: 'cancelled',
-} as const satisfies Record<FileSender['phase'], FileState>;
-
-const RECEIVER_STATES = {
-  offered: 'offered',
-  accepting: 'transferring',
-  receiving: 'transferring',
-  done: 'done',
-  failed: 'failed',
-  cancelled: 'cancelled',
-} as const satisfies Record<FileReceiver<unknown>['phase'], FileState>;
-
-function rates(state: FileState, speed: Throughput, now: number, size: number) {
-  if (state !== 'transferring') return { bytesPerSecond: undefined, secondsLeft: undefined };
-  return { bytesPerSecond: speed.bytesPerSecond(now), secondsLeft: speed.secondsLeft(now, size) };
 }
 
 function codeOf(reason: CancelReason): ErrorCode | undefined {
@@ -581,9 +466,4 @@ export function attachFileTransfers<Result>(
   });
   handler.target = new FileTransfers({ ...options, port });
   return handler.target;
-}
-
-/** An image type the app previews inline (and so accepts automatically when small). */
-export function isPreviewable(mime: string): boolean {
-  return PREVIEWABLE_TYPES.has(mime.toLowerCase());
 }
