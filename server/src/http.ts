@@ -29,12 +29,14 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
  * The page's Content-Security-Policy: everything from our own origin, no inline script or
  * style, no eval. `connect-src 'self'` also covers `ws:`/`wss:` to the same host and port
  * (CSP Level 3 §6.7.2.8; Chromium and Firefox do so), which is all the app connects to.
+ * `img-src blob:` is for one thing only: previews of received images, which the app builds
+ * from the verified file's Blob (docs/security.md, Files).
  */
 export const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
+  imgSrc: ["'self'", 'data:', 'blob:'],
   connectSrc: ["'self'"],
   objectSrc: ["'none'"],
   baseUri: ["'none'"],
