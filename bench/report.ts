@@ -3,6 +3,7 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
 import type { ConversationResult } from './workloads/conversation.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
+import type { FileResult } from './workloads/files.ts';
 import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
 import type { PingPongResult } from './workloads/pingpong.ts';
@@ -48,6 +49,9 @@ export interface BenchResults {
   scaleOutError?: string;
   conversation?: ConversationResult;
   conversationError?: string;
+
+  files?: FileResult;
+  filesError?: string;
 }
 
 export function describeMachine(): Machine {
@@ -73,7 +77,7 @@ function ratio(
 }
 
 /** The ratios the issue asks for (targets), then a few for information; only those measured. */
-export function computeRatios(relays: BenchResults['relays']): Ratio[] {
+export function computeRatios(relays: BenchResults['relays'], files?: FileResult): Ratio[] {
   const duet = relays.duet;
   const minimal = relays['minimal-ws'];
   const socketIo = relays['socket.io'];
@@ -130,6 +134,31 @@ export function computeRatios(relays: BenchResults['relays']): Ratio[] {
       socketIo?.streamB?.serverCpuMicrosPerMessage,
       duet?.streamB?.serverCpuMicrosPerMessage,
     ),
+    ratio(
+      'duet file / plain ws stream, minimal relay MiB/s (h)',
+      files?.summary.duet?.mibPerSecond.median,
+      files?.summary.plainMinimal?.mibPerSecond.median,
+      { text: '>= 0.5', met: (value) => value >= 0.5 },
+    ),
+    ratio(
+      'duet file / plain stream, duet relay MiB/s (h)',
+      files?.summary.duet?.mibPerSecond.median,
+      files?.summary.plainDuet?.mibPerSecond.median,
+    ),
+    ratio(
+      'same at default relay limits (h)',
+      files?.summary.duetDefault?.mibPerSecond.median,
+      files?.summary.plainDuetDefault?.mibPerSecond.median,
+      { text: '>= 0.5', met: (value) => value >= 0.5 },
+    ),
+    files?.summary.duet === undefined
+      ? undefined
+      : {
+          name: `duet file receiver RSS growth MiB (h, worst of ${files.summary.duet.runs})`,
+          value: files.summary.duet.receiverGrowthMiB.max,
+          target: '< 64',
+          met: files.summary.duet.receiverGrowthMiB.max < 64,
+        },
   ];
   return ratios.filter((item): item is Ratio => item !== undefined);
 }
@@ -261,6 +290,35 @@ export function formatReport(results: BenchResults): string {
     );
   }
   if (results.conversationError) lines.push(`!! conversation failed: ${results.conversationError}`);
+
+  if (results.files) lines.push('', ...formatFiles(results.files));
+  if (results.filesError) lines.push(`!! files failed: ${results.filesError}`);
   lines.push('', `took ${results.elapsedSeconds.toFixed(0)} s`);
   return lines.join('\n');
+}
+
+const FILE_LABELS = [
+  ['plainMinimal', 'plain ws stream, minimal relay'],
+  ['plainDuet', 'plain ws stream, duet relay'],
+  ['duet', 'duet file transfer, duet relay'],
+  ['plainDuetDefault', 'plain stream, relay default limits'],
+  ['duetDefault', 'duet file, relay default limits'],
+] as const;
+
+/** Workload g: per variant, MiB/s (median and range) and each side's RSS growth and peak. */
+function formatFiles(files: FileResult): string[] {
+  const lines = [
+    `h  a ${files.sizeMiB} MiB file, disk to disk   runs  MiB/s median (min-max)  RSS growth MiB send / receive (worst)  peak RSS MiB send / receive`,
+  ];
+  for (const [key, label] of FILE_LABELS) {
+    const s = files.summary[key];
+    if (!s) continue;
+    const speed = `${fixed(1)(s.mibPerSecond.median)} (${fixed(1)(s.mibPerSecond.min)}-${fixed(1)(s.mibPerSecond.max)})`;
+    const growth = `${fixed(1)(s.senderGrowthMiB.max)} / ${fixed(1)(s.receiverGrowthMiB.max)}`;
+    const peak = `${fixed(0)(s.senderPeakMiB)} / ${fixed(0)(s.receiverPeakMiB)}`;
+    lines.push(
+      `   ${label.padEnd(36)}${String(s.runs).padStart(4)}  ${speed.padEnd(22)}${growth.padEnd(39)}${peak}`,
+    );
+  }
+  return lines;
 }

@@ -7,6 +7,7 @@ import { concatBytes } from '../src/bytes.ts';
 import { CHUNK_OVERHEAD_BYTES } from '../src/protocol/file-envelope.ts';
 import type { PayloadPort } from '../src/session/conversation.ts';
 import type { FileSink, FileSource } from '../src/session/file-io.ts';
+import { ACK_DELAY_MS } from '../src/session/file-receiver.ts';
 import { FileTransfers, type FileTransfersOptions, type FileView } from '../src/session/file-transfer.ts';
 
 export type Side = 'a' | 'b';
@@ -169,13 +170,20 @@ export class FilePair {
     await this.settle();
   }
 
-  /** Delivers everything, in order, until nothing more is sent (bounded). */
+  /**
+   * Delivers everything, in order, until nothing more is sent (bounded). Delayed
+   * acknowledgements fire when nothing else is left, as they would after their 20 ms.
+   */
   async run(maxSteps = 100_000): Promise<void> {
     await this.settle();
     for (let step = 0; step < maxSteps; step++) {
       if (this.queue.length === 0) {
         await this.settle();
-        if (this.queue.length === 0) return;
+        const acks = this.timers.filter((t) => t.ms === ACK_DELAY_MS);
+        if (this.queue.length === 0 && acks.length === 0) return;
+        this.timers = this.timers.filter((t) => !acks.includes(t));
+        for (const timer of acks) timer.callback();
+        continue;
       }
       await this.deliver();
     }

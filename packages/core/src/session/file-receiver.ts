@@ -18,12 +18,19 @@ import type { CancelledBy } from './file-view.ts';
 
 export type ReceiverPhase = 'offered' | 'accepting' | 'receiving' | 'done' | 'failed' | 'cancelled';
 
-/** Chunks stored between two acknowledgements in the normal flow. */
-export const ACK_EVERY = 2;
+/** Chunks stored between two acknowledgements in the normal flow (half the default window). */
+export const ACK_EVERY = 4;
+/**
+ * A stored chunk is acknowledged at the latest this long after it was stored: when several
+ * transfers share the sender's window, each may have fewer than ACK_EVERY chunks out.
+ */
+export const ACK_DELAY_MS = 20;
 
 export interface FileReceiverHost<Result> {
   /** Sends an envelope to the sender. */
   send(envelope: FileEnvelope): void;
+  /** Runs `callback` once after `ms` (the delayed acknowledgement). */
+  later(callback: () => void, ms: number): void;
   /** Something a view shows changed (phase, bytes, result). */
   changed(): void;
   openSink: OpenSink<Result>;
@@ -59,6 +66,7 @@ export class FileReceiver<Result> {
   #writes: Promise<void> = Promise.resolve();
   #digest: Uint8Array | undefined;
   #lastAck = 0;
+  #ackPending = false;
   /** The `stored` value last announced because of a gap or a duplicate: once per value. */
   #hintedAt = -1;
   /** The digest matched and the sink is closing: no second verification. */
@@ -191,6 +199,7 @@ export class FileReceiver<Result> {
       if (this.phase !== 'receiving') return;
       this.stored += 1;
       if (this.stored - this.#lastAck >= ACK_EVERY || this.stored === this.count) this.#ack();
+      else this.#ackLater();
       this.#host.changed();
       this.#verifyIfComplete();
     });
@@ -199,6 +208,15 @@ export class FileReceiver<Result> {
   #ack(): void {
     this.#lastAck = this.stored;
     this.#host.send({ type: 'ack', id: this.id, upTo: this.stored });
+  }
+
+  #ackLater(): void {
+    if (this.#ackPending) return;
+    this.#ackPending = true;
+    this.#host.later(() => {
+      this.#ackPending = false;
+      if (this.phase === 'receiving' && this.stored > this.#lastAck) this.#ack();
+    }, ACK_DELAY_MS);
   }
 
   #verifyIfComplete(): void {

@@ -294,6 +294,7 @@ export class FileTransfers<Result> implements PayloadHandler {
       },
       {
         send: (envelope) => this.#post(envelope),
+        later: (callback, ms) => this.#options.timers.set(callback, ms),
         changed: () => this.#changed(key),
         openSink: this.#options.openSink,
       },
