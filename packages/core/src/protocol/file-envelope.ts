@@ -152,7 +152,8 @@ export function decodeFileEnvelope(bytes: Uint8Array): FileEnvelope {
       return { type, id, from: view.getUint32(HEADER_BYTES) };
     case 'chunk':
       if (body < 4) throw duetError('bad-frame', 'chunk too short');
-      return { type, id, index: view.getUint32(HEADER_BYTES), bytes: bytes.slice(HEADER_BYTES + 4) };
+      // A view, not a copy: the payload is this envelope's own (the channel hands out fresh bytes).
+      return { type, id, index: view.getUint32(HEADER_BYTES), bytes: bytes.subarray(HEADER_BYTES + 4) };
     case 'ack':
       expectBody(body, 4);
       return { type, id, upTo: view.getUint32(HEADER_BYTES) };
