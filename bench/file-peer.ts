@@ -96,7 +96,7 @@ async function duetReceive(options: PeerOptions): Promise<void> {
     url: options.url,
     room: options.room,
     passphrase: 'bench passphrase',
-    files: { dir: options.path, acceptAll: true, maxFileBytes: options.size },
+    files: { dir: options.path, accept: 'all', maxFileBytes: options.size },
   });
   await until(() => client.conversation.status === 'ready');
   const readyRss = settledRss();

@@ -41,7 +41,7 @@ async function twoClients(url: string, room: string, suite: 'modern' | 'des' = '
       passphrase: 'files passphrase',
       suite,
       reconnectDelaysMs: [50],
-      files: { dir, acceptAll: true },
+      files: { dir, accept: 'all' },
     });
     clients.push(client);
     inbox.set(client, dir);

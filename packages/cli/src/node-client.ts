@@ -62,8 +62,11 @@ export interface NodeClientOptions {
   /** Receive files into this folder (and send files); without it, files are not handled. */
   files?: {
     dir: string;
-    /** Accepts every offer at once (scripts and tests); otherwise only small images are. */
-    acceptAll?: boolean;
+    /**
+     * Which offers are accepted without asking: `all` (scripts, tests), `none` (the user accepts
+     * each), or `images` (the app's rule: small raster images; the default).
+     */
+    accept?: 'all' | 'none' | 'images';
     maxFileBytes?: number;
     onChange?: (view: FileView<string>) => void;
   };
@@ -113,19 +116,18 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
     },
   });
   if (options.files) {
-    const { dir, acceptAll, maxFileBytes, onChange } = options.files;
-    const files: FileTransfers<string> = attachFileTransfers<string>(client.conversation, {
+    const { dir, accept = 'images', maxFileBytes, onChange } = options.files;
+    client.files = attachFileTransfers<string>(client.conversation, {
       timers: nodeTimers,
       openSink: (meta) => diskSink(dir, meta),
       hash: nodeSha256,
       ...(maxFileBytes ? { maxFileBytes } : {}),
+      ...(accept === 'images' ? {} : { autoAccept: () => accept === 'all' }),
       onChange: (view) => {
         client.fileViews.set(view.id, view);
-        if (acceptAll && view.direction === 'in' && view.state === 'offered') files.accept(view.id);
         onChange?.(view);
       },
     });
-    client.files = files;
   }
   client.conversation.start();
   return client;

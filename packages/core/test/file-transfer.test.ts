@@ -145,6 +145,18 @@ describe('file transfer: accepting and refusing', () => {
     expect(pair.view('b', image).state).toBe('offered');
   });
 
+  it('a rule of its own replaces the image rule: accept everything, or nothing', async () => {
+    const pair = new FilePair({ b: { autoAccept: (meta) => meta.name.endsWith('.pdf') } }).start();
+    const pdf = pair.transfers.a.send(memorySource(fileBytes(40)), {
+      name: 'cv.pdf',
+      mime: 'application/pdf',
+    });
+    const image = pair.transfers.a.send(memorySource(fileBytes(40)), { name: 'cat.png', mime: 'image/png' });
+    await pair.run();
+    expect(pair.view('b', pdf).state).toBe('done');
+    expect(pair.view('b', image).state).toBe('offered');
+  });
+
   it('refuses a file over the limit before anything is sent', async () => {
     const pair = new FilePair({ a: { maxFileBytes: 100 } }).start();
     expect(() => pair.transfers.a.send(memorySource(fileBytes(101)), { name: 'big', mime: '' })).toThrow(

@@ -70,7 +70,10 @@ export interface FileTransfersOptions<Result> {
   random?: (length: number) => Uint8Array;
   hash?: () => IncrementalHash;
   maxFileBytes?: number;
+  /** Images (previewable) up to this size are accepted without asking (default 10 MiB)... */
   autoAcceptBytes?: number;
+  /** ...unless this rule is given instead: which offers to accept without asking. */
+  autoAccept?: (meta: FileMeta) => boolean;
   window?: number;
 }
 
@@ -92,7 +95,8 @@ const PARTNER_CODES: Record<Exclude<CancelReason, 'cancelled' | 'declined'>, Err
 };
 
 export class FileTransfers<Result> implements PayloadHandler {
-  readonly #options: Required<FileTransfersOptions<Result>>;
+  readonly #options: Required<Omit<FileTransfersOptions<Result>, 'autoAccept'>> &
+    Pick<FileTransfersOptions<Result>, 'autoAccept'>;
   readonly #outgoing = new Map<string, Outgoing>();
   readonly #incoming = new Map<string, Incoming<Result>>();
   /** Round-robin position over the outgoing transfers. */
@@ -308,7 +312,9 @@ export class FileTransfers<Result> implements PayloadHandler {
       return;
     }
     this.#changed(key);
-    if (isPreviewable(meta.mime) && meta.size <= this.#options.autoAcceptBytes) void receiver.accept();
+    const { autoAccept, autoAcceptBytes } = this.#options;
+    if (autoAccept ? autoAccept(meta) : isPreviewable(meta.mime) && meta.size <= autoAcceptBytes)
+      void receiver.accept();
   }
 
   /** An envelope for a transfer this side does not know (the page was reloaded, say). */
