@@ -162,7 +162,9 @@ async function plainSend(options: PeerOptions): Promise<void> {
 async function plainReceive(options: PeerOptions): Promise<void> {
   const socket = await plainConnect(options);
   const path = join(options.path, 'bench.bin');
-  const out = createWriteStream(path);
+  // A deep buffer: the stream has no end-to-end flow control, and a receiver that paused its
+  // socket at every disk hiccup would be dropped by Duet's relay as a slow reader (1013).
+  const out = createWriteStream(path, { highWaterMark: 8 * 1024 * 1024 });
   const readyRss = settledRss();
   const peak = watchPeak();
   send({ type: 'ready' });

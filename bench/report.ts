@@ -305,7 +305,7 @@ const FILE_LABELS = [
   ['duetDefault', 'duet file, relay default limits'],
 ] as const;
 
-/** Workload g: per variant, MiB/s (median and range) and each side's RSS growth and peak. */
+/** Workload h: per variant, MiB/s (median and range) and each side's RSS growth and peak. */
 function formatFiles(files: FileResult): string[] {
   const lines = [
     `h  a ${files.sizeMiB} MiB file, disk to disk   runs  MiB/s median (min-max)  RSS growth MiB send / receive (worst)  peak RSS MiB send / receive`,
@@ -320,5 +320,7 @@ function formatFiles(files: FileResult): string[] {
       `   ${label.padEnd(36)}${String(s.runs).padStart(4)}  ${speed.padEnd(22)}${growth.padEnd(39)}${peak}`,
     );
   }
+  for (const failure of files.failures)
+    lines.push(`!! files: a ${failure.variant} run failed: ${failure.error}`);
   return lines;
 }

@@ -67,6 +67,8 @@ export interface FileResult {
   sizeMiB: number;
   runs: FileRun[];
   summary: Partial<Record<FileVariant, FileSummary>>;
+  /** Runs that failed (timed out, say), with the error: the others still count. */
+  failures: { variant: FileVariant; error: string }[];
 }
 
 class Peer {
@@ -217,18 +219,25 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
       duet: await start('duet'),
       duetDefault: await start('duet', undefined, { BENCH_DUET_DEFAULT_LIMITS: '1' }),
     };
-    const deadline = performance.now() + config.workloadTimeoutMs * (config.fileRuns + 1);
     const runs: FileRun[] = [];
+    const failures: FileResult['failures'] = [];
     for (let run = 0; run < config.fileRuns; run++) {
       const order = run % 2 === 0 ? FILE_VARIANTS : [...FILE_VARIANTS].reverse();
-      for (const variant of order) runs.push(await runOnce(variant, ports, file, deadline));
+      for (const variant of order) {
+        try {
+          // Each run has the workload's whole time limit.
+          runs.push(await runOnce(variant, ports, file, performance.now() + config.workloadTimeoutMs));
+        } catch (error) {
+          failures.push({ variant, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
     }
     const summary: FileResult['summary'] = {};
     for (const variant of FILE_VARIANTS) {
       const of = runs.filter((r) => r.variant === variant);
       if (of.length > 0) summary[variant] = summarise(of);
     }
-    return { sizeMiB: config.fileMiB, runs, summary };
+    return { sizeMiB: config.fileMiB, runs, summary, failures };
   } finally {
     await Promise.all(relays.map((relay) => relay.stop()));
     rmSync(dir, { recursive: true, force: true });
