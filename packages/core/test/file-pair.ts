@@ -34,8 +34,10 @@ export interface SinkLog {
   aborted: boolean;
 }
 
-/** A sink that keeps the bytes; `failWrites` makes writes reject. */
-export function memorySink(log: SinkLog, failWrites = false): FileSink<Uint8Array> {
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A sink that keeps the bytes; `failWrites` makes writes reject; `slow` makes abort take a turn. */
+export function memorySink(log: SinkLog, failWrites = false, slow = false): FileSink<Uint8Array> {
   return {
     async write(bytes) {
       if (failWrites) throw new Error('disk full');
@@ -46,6 +48,7 @@ export function memorySink(log: SinkLog, failWrites = false): FileSink<Uint8Arra
       return concatBytes(...log.written);
     },
     async abort() {
+      if (slow) await turn();
       log.aborted = true;
       log.written = [];
     },
@@ -58,6 +61,8 @@ export interface PairOptions {
   a?: Partial<FileTransfersOptions<Uint8Array>>;
   b?: Partial<FileTransfersOptions<Uint8Array>>;
   failWrites?: boolean;
+  /** Opening and throwing away a sink take a turn of the event loop each, as on a disk. */
+  slowSinks?: boolean;
 }
 
 export class FilePair {
@@ -118,9 +123,10 @@ export class FilePair {
       },
       now: () => this.#now,
       openSink: async () => {
+        if (this.options.slowSinks) await turn();
         const log: SinkLog = { written: [], closed: false, aborted: false };
         this.sinks.push(log);
-        return memorySink(log, this.options.failWrites);
+        return memorySink(log, this.options.failWrites, this.options.slowSinks);
       },
       onChange: (view) => {
         this.views[side].set(view.id, view);

@@ -241,6 +241,17 @@ describe('file transfer: cancel', () => {
     expect(pair.sinks[0]?.aborted).toBe(true);
   });
 
+  it('cancelled while its sink opens: the sink is thrown away, and settled() waits for that', async () => {
+    const pair = new FilePair({ slowSinks: true }).start();
+    const id = pair.transfers.a.send(memorySource(fileBytes(100)), { name: 'x', mime: '' });
+    await pair.run();
+    pair.transfers.b.accept(id); // opening the sink takes a turn
+    pair.transfers.b.ended('left');
+    await pair.transfers.b.settled();
+    expect(pair.sinks).toEqual([{ written: [], closed: false, aborted: true }]);
+    expect(pair.view('b', id).state).toBe('cancelled');
+  });
+
   it('leaving the conversation cancels every transfer and leaves nothing behind', async () => {
     const pair = new FilePair().start();
     const id = await sendAndAccept(pair, fileBytes(16 * 30));

@@ -94,13 +94,20 @@ export class FileReceiver<Result> {
     if (this.phase !== 'offered') return;
     this.phase = 'accepting';
     this.#host.changed();
+    // Part of the queued work: `settled` waits for the sink to be open (or thrown away).
+    const opening = this.#open();
+    this.#writes = this.#writes.then(() => opening);
+    await opening;
+  }
+
+  async #open(): Promise<void> {
     let sink: FileSink<Result>;
     try {
       sink = await this.#host.openSink(this.meta);
     } catch {
       return this.#fail('file-write-failed', 'failed');
     }
-    if (this.phase !== 'accepting') return void sink.abort(); // cancelled meanwhile
+    if (this.phase !== 'accepting') return sink.abort(); // cancelled meanwhile
     this.#sink = sink;
     this.phase = 'receiving';
     this.#host.send({ type: 'accept', id: this.id, from: 0 });
