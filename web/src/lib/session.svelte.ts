@@ -13,6 +13,7 @@ import {
 } from '@duet/core/session/conversation';
 import type { DeliveryStatus } from '@duet/core/session/outbox';
 import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
+import { FileShelf } from './files.svelte.ts';
 import { browserConnect } from './transport.ts';
 import { loadWords } from './words.ts';
 
@@ -43,7 +44,19 @@ export interface SystemLine {
   time: number;
 }
 
-export type TimelineItem = ChatMessage | SystemLine;
+/** A file, in or out: its state lives in the conversation's FileShelf. */
+export interface FileItem {
+  kind: 'file';
+  key: string;
+  /** The transfer's id in `shelf`. */
+  id: string;
+  direction: 'in' | 'out';
+  time: number;
+  /** The files of the conversation it belongs to (a rejoin starts another). */
+  shelf: FileShelf;
+}
+
+export type TimelineItem = ChatMessage | SystemLine | FileItem;
 
 export interface Banner {
   code: ErrorCode;
@@ -93,13 +106,15 @@ export class ChatSession {
   refusedSuite = $state<SuiteId | null>(null);
   /** Incoming messages so far (the view counts the unseen ones). */
   incomingCount = $state(0);
+  /** The current conversation's files (`modern`); null for `des`, which carries none. */
+  files = $state<FileShelf | null>(null);
 
   /** The passphrase failed: the view offers to retry with another one. */
   canRetry = $derived(
     (this.status === 'failed' && CHANNEL_FAILURES.has(this.banner?.code ?? 'bad-input')) ||
       (this.suite === 'des' && this.banner?.code === 'decrypt-failed'),
   );
-  messageCount = $derived(this.timeline.filter((item) => item.kind === 'message').length);
+  messageCount = $derived(this.timeline.filter((item) => item.kind !== 'system').length);
 
   #conversation: Conversation | undefined;
   /** What `passphrase` shows while waiting, for whoever started. */
@@ -108,6 +123,8 @@ export class ChatSession {
   #request: JoinRequest | undefined;
   #incoming = 0;
   #lines = 0;
+  /** Every conversation's files since the last leave: their URLs go when the user leaves. */
+  #shelves: FileShelf[] = [];
   /** Counts safety codes asked for and cleared, so that a late word list never shows an old one. */
   #codeSession = 0;
   readonly #url: string;
@@ -150,7 +167,25 @@ export class ChatSession {
       },
     });
     this.#conversation = conversation;
+    this.files = request.suite === 'modern' ? this.#shelf(conversation) : null;
     conversation.start();
+  }
+
+  /** Sends files picked, dropped or pasted (`modern` only). */
+  sendFiles(files: Iterable<File>): void {
+    this.files?.send(files);
+  }
+
+  #shelf(conversation: Conversation): FileShelf {
+    const shelf: FileShelf = new FileShelf(conversation, {
+      onAdded: (id, direction) => {
+        if (this.#conversation !== conversation) return;
+        this.timeline.push({ kind: 'file', key: `file-${id}`, id, direction, time: Date.now(), shelf });
+        if (direction === 'in') this.incomingCount += 1;
+      },
+    });
+    this.#shelves.push(shelf);
+    return shelf;
   }
 
   send(text: string): void {
@@ -197,6 +232,8 @@ export class ChatSession {
   leave(): void {
     this.#conversation?.leave();
     this.#conversation = undefined;
+    for (const shelf of this.#shelves.splice(0)) shelf.destroy();
+    this.files = null;
     this.#request = undefined;
     this.passphrase = this.#own = '';
     this.#clearSafetyCode();
