@@ -14,6 +14,7 @@ import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
 import type { ConversationEvent, ConversationStatus } from '@duet/core/session/conversation';
 import { safetyCodeWords } from '@duet/core/protocol/words';
+import { formatBytes } from '@duet/core/format';
 import type { FileView } from '@duet/core/session/file-transfer';
 
 // C0 controls but tab, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates.
@@ -103,19 +104,6 @@ export function renderEvent(event: ConversationEvent, suite: SuiteId): string | 
       return `* ${String((never as { type: string }).type)}`;
     }
   }
-}
-
-/** A byte count for people: 0 B, 512 B, 1.5 KiB, 20.0 MiB, 2.00 GiB. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
 
 /** How far a transfer is: `45 % of 20.0 MiB, 3.10 MiB/s, 4 s left`. */

@@ -1,4 +1,4 @@
-/** Sizes and durations for people, in the app's words. */
+/** Sizes and durations for people, the same in the web app and the terminal client. */
 
 /** 0 B, 512 B, 1.50 KiB, 20.0 MiB, 2.00 GiB. */
 export function formatBytes(bytes: number): string {
