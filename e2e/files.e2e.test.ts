@@ -315,6 +315,161 @@ describe('files in the browser (modern)', () => {
   });
 });
 
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+/** axe (WCAG 2.1 A/AA) on a page, light and dark, at its own viewport: the rules that failed, with where. */
+async function axeFindings(page: Page, where: string): Promise<string[]> {
+  const findings: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const result = await new AxeBuilder({ page })
+      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+      .analyze();
+    for (const violation of result.violations)
+      findings.push(
+        `${where} ${colorScheme}: ${violation.id} ${violation.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+      );
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  return findings;
+}
+
+const noSideScroll = (page: Page) =>
+  page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth);
+
+/** What sticks out of its file card, sideways (a progress line too long for a phone, say). */
+const outsideCards = (page: Page) =>
+  page.evaluate(() =>
+    Array.from(document.querySelectorAll('[data-testid="file"]')).flatMap((card) => {
+      const box = card.getBoundingClientRect();
+      return Array.from(card.querySelectorAll('*'))
+        .filter((element) => {
+          const inner = element.getBoundingClientRect();
+          return inner.width > 0 && (inner.right > box.right + 0.5 || inner.left < box.left - 0.5);
+        })
+        .map((element) => `${element.tagName.toLowerCase()}.${element.className}`);
+    }),
+  );
+
+describe('files on a phone (390×844, touch)', () => {
+  it('tap the file button, pick, the partner accepts, progress, download byte for byte; decline and cancel; too large; every card state passes axe', async () => {
+    // Bob's incoming frames can be held back (and then let through, in order), so that a
+    // transfer stays in progress for as long as the checks need.
+    let holding = false;
+    const held: (string | Buffer)[] = [];
+    let toBob: ((message: string | Buffer) => void) | undefined;
+    const phone = { viewport: PHONE, hasTouch: true, isMobile: true };
+    const alice = await openPage(harness(), '', phone);
+    const { link, passphrase } = await startConversation(alice.page);
+    const bob = await openPage(harness(), new URL(link).hash, phone);
+    await bob.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      toBob = (message) => client.send(message);
+      client.onMessage((message) => server.send(message));
+      server.onMessage((message) => (holding ? held.push(message) : client.send(message)));
+    });
+    await bob.page.reload();
+    await bob.page.getByTestId('passphrase-input').fill(passphrase);
+    await bob.page.getByTestId('join-button').tap();
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+    const findings: string[] = [];
+
+    // The paper-clip button opens the system's file picker.
+    const content = randomBytes(6 * MiB);
+    const [chooser] = await Promise.all([
+      alice.page.waitForEvent('filechooser'),
+      alice.page.locator('label.attach').tap(), // a paper clip beside the composer
+    ]);
+    expect(chooser.isMultiple()).toBe(true);
+    await chooser.setFiles([
+      onDisk('Holiday plan (final).pdf', content),
+      onDisk('unwanted.bin', randomBytes(100)),
+    ]);
+    await waitForFileState(bob.page, 'in', 'Holiday plan (final).pdf', 'offered');
+    await waitForFileState(bob.page, 'in', 'unwanted.bin', 'offered');
+    const accept = fileCard(bob.page, 'in', 'Holiday plan (final).pdf').getByTestId('file-accept');
+    expect(await accept.isVisible()).toBe(true);
+    findings.push(
+      ...(await axeFindings(bob.page, 'offered (in)')),
+      ...(await axeFindings(alice.page, 'offered (out)')),
+    );
+
+    await fileCard(bob.page, 'in', 'unwanted.bin').getByTestId('file-decline').tap();
+    await waitForFileState(alice.page, 'out', 'unwanted.bin', 'cancelled');
+
+    await accept.tap();
+    await bob.page.waitForFunction(() => {
+      const bar = document.querySelector(
+        '[data-testid="file"][data-direction="in"] progress',
+      ) as HTMLProgressElement | null;
+      const line = document.querySelector(
+        '[data-testid="file"][data-direction="in"] [data-testid="file-progress"]',
+      );
+      return bar !== null && bar.value > 1024 * 1024 && line?.textContent?.includes('left') === true;
+    });
+    holding = true;
+    await waitForFileState(alice.page, 'out', 'Holiday plan (final).pdf', 'transferring');
+    findings.push(
+      ...(await axeFindings(bob.page, 'transferring (in)')),
+      ...(await axeFindings(alice.page, 'transferring (out)')),
+    );
+    for (const page of [alice.page, bob.page]) {
+      expect(await noSideScroll(page)).toBe(true);
+      expect(await outsideCards(page)).toEqual([]);
+    }
+    holding = false;
+    for (const message of held.splice(0)) toBob?.(message);
+
+    await waitForFileState(bob.page, 'in', 'Holiday plan (final).pdf', 'done');
+    await waitForFileState(alice.page, 'out', 'Holiday plan (final).pdf', 'done');
+    const link_ = fileCard(bob.page, 'in', 'Holiday plan (final).pdf').getByTestId('file-download');
+    const box = await link_.boundingBox();
+    expect(box !== null && box.height >= 24 && box.x + box.width <= PHONE.width).toBe(true);
+    const { bytes, savedAs } = await download(bob.page, 'Holiday plan (final).pdf');
+    expect(savedAs).toBe('Holiday plan (final).pdf');
+    expect(sha256(bytes)).toBe(sha256(content));
+
+    // The receiver cancels one mid-transfer (held back again, so that it is still going).
+    await alice.page.getByTestId('file-input').setInputFiles(onDisk('long.mov', randomBytes(12 * MiB)));
+    await fileCard(bob.page, 'in', 'long.mov').getByTestId('file-accept').tap();
+    await fileCard(bob.page, 'in', 'long.mov').getByTestId('file-progress').waitFor();
+    holding = true;
+    await fileCard(bob.page, 'in', 'long.mov').getByTestId('file-cancel').tap();
+    await waitForFileState(bob.page, 'in', 'long.mov', 'cancelled');
+    holding = false;
+    for (const message of held.splice(0)) toBob?.(message);
+    await waitForFileState(alice.page, 'out', 'long.mov', 'cancelled');
+
+    // Too large: said at once, nothing sent.
+    await alice.page.evaluate(() => {
+      const input = document.querySelector('[data-testid="file-input"]') as HTMLInputElement;
+      const huge = new File([new Uint8Array(1)], 'whole-phone-backup.zip', { type: 'application/zip' });
+      Object.defineProperty(huge, 'size', { value: 3 * 1024 ** 3 });
+      const transfer = new DataTransfer();
+      transfer.items.add(huge);
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    const notice = alice.page.getByTestId('file-notice');
+    await notice.waitFor();
+    expect(await notice.getAttribute('data-code')).toBe('too-large');
+    expect(await notice.isVisible()).toBe(true);
+    // done, declined, cancelled and the notice, on both sides.
+    findings.push(
+      ...(await axeFindings(bob.page, 'ended (in)')),
+      ...(await axeFindings(alice.page, 'ended (out)')),
+    );
+    for (const page of [alice.page, bob.page]) {
+      expect(await noSideScroll(page)).toBe(true);
+      expect(await outsideCards(page)).toEqual([]);
+    }
+    expect(await bob.page.getByTestId('file').count()).toBe(3);
+    expect(findings).toEqual([]);
+    expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+});
+
 describe('files and des', () => {
   it('des shows no file button, and says why where it would be', async () => {
     const alice = await openPage(harness());
@@ -323,7 +478,12 @@ describe('files and des', () => {
     await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
     for (const page of [alice.page, bob.page]) {
       expect(await page.getByTestId('file-input').count()).toBe(0);
-      expect(await page.getByTestId('files-unavailable').textContent()).toContain('des cannot send files');
+      for (const viewport of [DESKTOP, PHONE]) {
+        await page.setViewportSize(viewport);
+        const why = page.getByTestId('files-unavailable');
+        expect(await why.textContent()).toContain('des cannot send files');
+        expect(await why.isVisible()).toBe(true);
+      }
     }
   });
 });
