@@ -11,11 +11,13 @@ import { blobSink, blobSource } from '@duet/core/session/file-io';
 import { safeFileName } from '@duet/core/session/file-name';
 import {
   attachFileTransfers,
+  DEFAULT_AUTO_ACCEPT_BYTES,
   DEFAULT_MAX_FILE_BYTES,
   type FileTransfers,
   type FileView,
 } from '@duet/core/session/file-transfer';
 import { isPreviewable } from '@duet/core/session/file-view';
+import { byteSetting } from './byte-setting.ts';
 
 export interface ShownFile {
   view: FileView<Blob>;
@@ -42,8 +44,13 @@ const REFRESH_MS = 100;
 
 /** The largest file, from the build (`VITE_MAX_FILE_BYTES`), else core's 2 GiB. */
 export function configuredMaxFileBytes(): number {
-  const configured = Number(import.meta.env.VITE_MAX_FILE_BYTES);
-  return Number.isSafeInteger(configured) && configured > 0 ? configured : DEFAULT_MAX_FILE_BYTES;
+  const bytes = byteSetting(import.meta.env.VITE_MAX_FILE_BYTES, DEFAULT_MAX_FILE_BYTES);
+  return bytes > 0 ? bytes : DEFAULT_MAX_FILE_BYTES;
+}
+
+/** Images up to this size are taken without asking (`VITE_AUTO_ACCEPT_IMAGE_BYTES`; 0: always ask). */
+export function configuredAutoAcceptBytes(): number {
+  return byteSetting(import.meta.env.VITE_AUTO_ACCEPT_IMAGE_BYTES, DEFAULT_AUTO_ACCEPT_BYTES);
 }
 
 export class FileShelf {
@@ -70,6 +77,7 @@ export class FileShelf {
   ) {
     this.#onAdded = options.onAdded;
     this.maxFileBytes = options.maxFileBytes ?? configuredMaxFileBytes();
+    const autoAcceptBytes = configuredAutoAcceptBytes();
     this.#transfers = attachFileTransfers<Blob>(conversation, {
       timers: {
         set: (callback, ms) => setTimeout(callback, ms),
@@ -77,6 +85,8 @@ export class FileShelf {
       },
       openSink: async (meta) => blobSink(meta.mime),
       maxFileBytes: this.maxFileBytes,
+      // 0 asks for every image, even an empty one.
+      ...(autoAcceptBytes === 0 ? { autoAccept: () => false } : { autoAcceptBytes }),
       onChange: (view) => this.#onChange(view),
     });
   }
