@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { safeFileName } from '../packages/core/src/session/file-name.ts';
 import {
   joinByLink,
   openPage,
@@ -204,6 +205,24 @@ describe('files in the browser (modern)', () => {
     await fileCard(bob.page, 'in', 'dropped.txt').getByTestId('file-accept').click();
     await waitForFileState(bob.page, 'in', 'dropped.txt', 'done');
     expect((await download(bob.page, 'dropped.txt')).bytes.toString()).toBe('dropped on the chat');
+
+    // A name is the sender's to choose: shown as text, never as markup, and saved made safe.
+    const hostile = '<img src=x onerror="window.pwned=1">..\\..\\.bashrc';
+    await alice.page.evaluate((name) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['#'], name, { type: 'text/html' }));
+      const chat = document.querySelector('section.chat')!;
+      for (const type of ['dragenter', 'dragover', 'drop'])
+        chat.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, hostile);
+    await waitForFileState(bob.page, 'in', hostile, 'offered');
+    await fileCard(bob.page, 'in', hostile).getByTestId('file-accept').click();
+    await waitForFileState(bob.page, 'in', hostile, 'done');
+    const saved = await download(bob.page, hostile);
+    expect(saved.savedAs).toBe(safeFileName(hostile));
+    expect(saved.savedAs).not.toMatch(/[/\\<>"]|^\./);
+    expect(await bob.page.locator('[data-testid="file-name"] img').count()).toBe(0);
+    expect(await bob.page.evaluate(() => (window as { pwned?: number }).pwned)).toBeUndefined();
   });
 
   it('either side can cancel: the sender mid-transfer, the receiver by declining or mid-transfer', async () => {
