@@ -13,7 +13,6 @@ export const WORKLOAD_NAMES = [
   'crypto',
   'scale-out',
   'conversation',
-
   'files',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
