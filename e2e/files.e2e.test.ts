@@ -210,7 +210,7 @@ describe('files in the browser (modern)', () => {
     const hostile = '<img src=x onerror="window.pwned=1">..\\..\\.bashrc';
     await alice.page.evaluate((name) => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File(['#'], name, { type: 'text/html' }));
+      transfer.items.add(new File(['#'], name, { type: 'application/octet-stream' }));
       const chat = document.querySelector('section.chat')!;
       for (const type of ['dragenter', 'dragover', 'drop'])
         chat.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
