@@ -53,6 +53,8 @@ export interface BenchConfig {
   /** Workload g: the file's size, and how many runs of each variant. */
   fileMiB: number;
   fileRuns: number;
+  /** Runs of workloads a–c (the ratio workloads); with more than one, each ratio's median and range. */
+  repeat: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -99,5 +101,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     workloadTimeoutMs: int(env, 'BENCH_WORKLOAD_TIMEOUT_MS', 60_000),
     fileMiB: int(env, 'BENCH_FILE_MIB', quick ? 8 : 64),
     fileRuns: int(env, 'BENCH_FILE_RUNS', quick ? 1 : 3),
+    repeat: int(env, 'BENCH_REPEAT', 1),
   };
 }

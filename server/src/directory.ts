@@ -31,7 +31,16 @@ export interface PartnerSeat {
 }
 
 export type DirectoryJoin =
-  | { ok: true; seat: SeatRef; token: string; partner: PartnerSeat | undefined }
+  | {
+      ok: true;
+      seat: SeatRef;
+      partner: PartnerSeat | undefined;
+      /**
+       * The seat was this client's already (a repeated `join`, its answer lost): the connection
+       * that still sat there, if any; its node closes it with 1000.
+       */
+      again?: { replaced: Location | undefined };
+    }
   | {
       ok: false;
       code: Extract<RelayErrorCode, 'room-full' | 'suite-mismatch' | 'server-busy'>;
@@ -43,7 +52,6 @@ export type DirectoryResume =
   | {
       ok: true;
       seat: SeatRef;
-      token: string;
       partner: PartnerSeat | undefined;
       /** The connection that still sat there (a half-open one): its node closes it with 1000. */
       replaced: Location | undefined;
@@ -68,10 +76,17 @@ export interface DirectoryEvents {
 }
 
 export interface RoomDirectory {
-  /** Seats the connection `at` in the first free seat of `room`, creating the room if needed. */
-  join(room: string, suite: SuiteId, at: Location): Promise<DirectoryJoin>;
-  /** Gives the seat whose token is `token` to `at`, with a new token (docs/protocol.md, "Reconnecting"). */
-  resume(room: string, token: string, at: Location): Promise<DirectoryResume>;
+  /**
+   * Seats the connection `at` in `room` (created if needed) with the seat token `token`: in the
+   * seat that has that token already if there is one (docs/protocol.md, "Lost answers"), else
+   * in the first free seat.
+   */
+  join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin>;
+  /**
+   * Gives the seat whose token is `token`, or already `next`, to `at`, and moves it to `next`
+   * (docs/protocol.md, "Reconnecting").
+   */
+  resume(room: string, token: string, next: string, at: Location): Promise<DirectoryResume>;
   /**
    * Frees a seat at once; returns the connected partner, to be told partner-left. Does nothing
    * unless `at` still sits there (the seat may have been resumed on another connection).

@@ -55,6 +55,40 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
   }
 }
 
+/**
+ * Several envelopes for one node, sent as one message: BATCH (1 byte) ‖ for each, its length
+ * (4 bytes, big-endian) ‖ the envelope. BATCH is no envelope kind, so that a node can still read
+ * a lone envelope from a node that does not batch (a rolling upgrade).
+ */
+export const BATCH = 0xff;
+
+export function encodeEnvelopes(envelopes: readonly Envelope[]): Buffer {
+  const parts: Buffer[] = [Buffer.from([BATCH])];
+  for (const envelope of envelopes) {
+    const bytes = encodeEnvelope(envelope);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+/** A batch (or a lone envelope) as its envelopes, in order; a malformed one throws. */
+export function decodeEnvelopes(bytes: Buffer): Envelope[] {
+  if (bytes[0] !== BATCH) return [decodeEnvelope(bytes)];
+  const envelopes: Envelope[] = [];
+  let at = 1;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) throw new Error('bad envelope batch');
+    const length = bytes.readUInt32BE(at);
+    const end = at + 4 + length;
+    if (end > bytes.length) throw new Error('bad envelope batch');
+    envelopes.push(decodeEnvelope(bytes.subarray(at + 4, end)));
+    at = end;
+  }
+  return envelopes;
+}
+
 /** Carries envelopes to other nodes; a node's own connections never go through it. */
 export interface Bus {
   /** This node's id. */

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import proxyAddr from 'proxy-addr';
 import { isHostAllowed, type HostRule } from './host-check.ts';
 import type { Registry } from 'prom-client';
+import { staticFiles } from './static-files.ts';
 
 /** `redis-unreachable`: with REDIS_URL, this node cannot reach Redis, so it cannot seat anyone. */
 export type Health = 'ok' | 'starting' | 'redis-unreachable';
@@ -74,7 +75,7 @@ export function createHttpApp(options: HttpOptions): Express {
       response.set('Cache-Control', 'no-store').type(options.metrics.contentType).send(text);
     }, next);
   });
-  app.use(express.static(options.staticDir, { index: 'index.html' }));
+  app.use(staticFiles(options.staticDir));
   app.use((_request, response) => {
     response.status(404).type('text/plain').send('Not found');
   });

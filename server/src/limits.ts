@@ -66,5 +66,8 @@ export const DEFAULT_LIMITS = {
 
 export type Limits = { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
 
-/** A flooding connection is told `rate-limited` at most this often; meanwhile its frames are dropped silently. */
-export const RATE_LIMIT_NOTICE_MS = 1_000;
+/**
+ * A connection is told each error code at most once in this long; the errors in between are
+ * counted and told in one `error` with `count` when it ends (relay/error-notices.ts).
+ */
+export const ERROR_NOTICE_MS = 1_000;

@@ -20,6 +20,7 @@ export function logObserver(log: Logger): RelayObserver {
     refused: (status) => log.debug({ event: 'upgrade-refused', status }, 'refused a WebSocket upgrade'),
     seat: (event) => log.debug({ event: `seat-${event}` }, 'seat'),
     handshake: (granted) => log.debug({ event: 'handshake', granted }, 'handshake attempt'),
+    dropped: (code) => log.debug({ event: 'connection-dropped', code }, 'dropped a connection'),
     internalError: (name) =>
       log.error({ event: 'internal-error', name }, 'internal error while handling a connection'),
     throttled: () => log.trace({ event: 'throttled' }, 'paused a connection over its byte rate'),

@@ -1,19 +1,59 @@
-/** `npm start` runs this: settings from the environment, then serve until SIGTERM or SIGINT. */
-import { configFromEnv } from './config.ts';
+/**
+ * `npm start` runs this: settings from the environment, then serve until SIGTERM or SIGINT.
+ *
+ * A stop is handled once however often its signal arrives: Ctrl-C or `kill -- -PGID` reaches
+ * this process directly and again through scripts/start.mjs, which forwards it. The stop is
+ * bounded instead: past `closeGraceMs` plus a margin, the relay exits with 1.
+ */
+import { type Config, configFromEnv } from './config.ts';
 import { startServer, type RunningServer } from './server.ts';
+
+/** How long a stop may take beyond the closing handshakes' own limit before the relay gives up. */
+const STOP_MARGIN_MS = 3_000;
 
 function fail(message: string, exitCode: number): never {
   process.stderr.write(`${message}\n`);
   process.exit(exitCode);
 }
 
-let server: RunningServer;
+let config: Config;
 try {
-  server = await startServer(configFromEnv(process.env));
+  config = configFromEnv(process.env);
 } catch (error) {
   fail(`Duet could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
 }
-server.logger.info({ event: 'listening', url: server.url }, `Duet listening on ${server.url}`);
+
+let stopRequested: NodeJS.Signals | undefined;
+let server: RunningServer | undefined;
+
+function requestStop(signal: NodeJS.Signals): void {
+  if (stopRequested) return; // the same stop, delivered twice: once is enough
+  stopRequested = signal;
+  const limitMs = config.closeGraceMs + STOP_MARGIN_MS;
+  setTimeout(() => fail(`Duet did not close within ${limitMs} ms: exiting now`, 1), limitMs).unref();
+  // Asked to stop while still starting: the stop runs once the start is done.
+  if (server) stop(server, signal);
+}
+
+function stop(running: RunningServer, signal: NodeJS.Signals): void {
+  running.logger.info({ event: 'shutdown', signal }, 'closing connections');
+  running.close().then(
+    () => process.exit(0),
+    (error: unknown) => fail(`Duet could not close cleanly: ${String(error)}`, 1),
+  );
+}
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => requestStop(signal));
+
+try {
+  server = await startServer(config);
+} catch (error) {
+  fail(`Duet could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
+}
+server.logger.info(
+  { event: 'listening', url: server.url, pid: process.pid },
+  `Duet listening on ${server.url}`,
+);
 if (server.seedGateway) {
   const { host, port, link } = server.seedGateway;
   // The room's link is for the operator's eyes, on the console: the JSON logs never hold a room code.
@@ -23,16 +63,4 @@ if (server.seedGateway) {
       `Browsers join the same room with: ${link}\n`,
   );
 }
-
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) fail(`${signal} again: exiting now`, 1);
-    stopping = true;
-    server.logger.info({ event: 'shutdown', signal }, 'closing connections');
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => fail(`Duet could not close cleanly: ${String(error)}`, 1),
-    );
-  });
-}
+if (stopRequested) stop(server, stopRequested);

@@ -16,7 +16,7 @@ import type {
 import { HandshakeBudget, type Asker, type AttemptDecision } from './handshake-budget.ts';
 import type { Limits } from './limits.ts';
 import { Rooms, type Room, type Seat } from './rooms.ts';
-import { newToken, tokensEqual } from './seat-token.ts';
+import { hashesEqual, hashToken } from './seat-token.ts';
 
 type MemorySeat = Seat<Location>;
 
@@ -42,7 +42,7 @@ export class MemoryRoomDirectory implements RoomDirectory {
     private readonly limits: Limits,
     private readonly events: DirectoryEvents,
   ) {
-    this.#rooms = new Rooms<Location>(limits.maxRooms);
+    this.#rooms = new Rooms<Location>(limits.maxRooms, hashesEqual);
     this.#budget = new HandshakeBudget({
       burst: limits.handshakeBurst,
       refillMs: limits.handshakeRefillMs,
@@ -64,23 +64,23 @@ export class MemoryRoomDirectory implements RoomDirectory {
     return { room: room.code, suite: room.suite, index: seat.index, id };
   }
 
-  join(room: string, suite: SuiteId, at: Location): Promise<DirectoryJoin> {
-    const result = this.#rooms.join(room, suite, at, newToken());
+  join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin> {
+    const result = this.#rooms.join(room, suite, at, hashToken(token));
     if (!result.ok) {
       const occupant = result.code === 'suite-mismatch' ? result.occupant?.peer : undefined;
       return Promise.resolve({ ok: false, code: result.code, occupant });
     }
-    const seat = this.#ref(result.room, result.seat);
+    if (result.again) this.#stopHold(result.seat);
     return Promise.resolve({
       ok: true,
-      seat,
-      token: result.seat.token,
+      seat: this.#ref(result.room, result.seat),
       partner: partnerView(result.partner),
+      ...(result.again ? { again: result.again } : {}),
     });
   }
 
-  resume(room: string, token: string, at: Location): Promise<DirectoryResume> {
-    const result = this.#rooms.resume(room, token, at, newToken(), tokensEqual);
+  resume(room: string, token: string, next: string, at: Location): Promise<DirectoryResume> {
+    const result = this.#rooms.resume(room, hashToken(token), hashToken(next), at);
     if (!result.ok) {
       if (!result.released) return Promise.resolve({ ok: false });
       this.#forget(result.released.seat);
@@ -90,7 +90,6 @@ export class MemoryRoomDirectory implements RoomDirectory {
     return Promise.resolve({
       ok: true,
       seat: this.#ref(result.room, result.seat),
-      token: result.seat.token,
       partner: partnerView(result.partner),
       replaced: result.replaced,
     });

@@ -73,6 +73,12 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
     help: 'Times a connection over its byte rate was paused (BYTES_PER_SECOND).',
     registers: [registry],
   });
+  const dropped = new Counter({
+    name: 'duet_connections_dropped_total',
+    help: 'Connections the relay ended, by close code: 1013 slow reader, 1011 internal error, 1006 no pong.',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   const internal = new Counter({
     name: 'duet_internal_errors_total',
     help: 'Bugs caught while handling a connection.',
@@ -116,6 +122,7 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
       handshake: (granted) => handshakes.inc({ outcome: granted ? 'granted' : 'rate-limited' }),
       internalError: () => internal.inc(),
       throttled: () => throttled.inc(),
+      dropped: (code) => dropped.inc({ code: String(code) }),
     },
     gateway: {
       connection: (outcome) => gatewayAccepted.inc({ outcome }),

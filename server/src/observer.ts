@@ -20,6 +20,11 @@ export interface RelayObserver {
   internalError(name: string): void;
   /** A connection over its byte rate: the relay stopped reading it for a while. */
   throttled(): void;
+  /**
+   * The relay ended a connection because of it: 1013 a slow reader (its backlog passed
+   * MAX_BUFFERED_BYTES), 1011 an internal error, 1006 no answer to the heartbeat's ping.
+   */
+  dropped(code: number): void;
 }
 
 export const silentObserver: RelayObserver = {
@@ -30,6 +35,7 @@ export const silentObserver: RelayObserver = {
   handshake: () => undefined,
   internalError: () => undefined,
   throttled: () => undefined,
+  dropped: () => undefined,
 };
 
 /** Tells several observers the same things. */
@@ -42,5 +48,6 @@ export function fanOut(...observers: RelayObserver[]): RelayObserver {
     handshake: (granted) => observers.forEach((o) => o.handshake(granted)),
     internalError: (name) => observers.forEach((o) => o.internalError(name)),
     throttled: () => observers.forEach((o) => o.throttled()),
+    dropped: (code) => observers.forEach((o) => o.dropped(code)),
   };
 }

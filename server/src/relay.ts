@@ -30,10 +30,11 @@ import { localBus, type Bus } from './envelope.ts';
 import type { HostRule } from './host-check.ts';
 import { MemoryRoomDirectory } from './memory-directory.ts';
 import { silentObserver, type RelayObserver } from './observer.ts';
-import { RATE_LIMIT_NOTICE_MS, type Limits } from './limits.ts';
+import { ERROR_NOTICE_MS, type Limits } from './limits.ts';
 import { CLOSE, DELIBERATE_CLOSES } from './relay/close-codes.ts';
 import type { Link, LinkEvents } from './relay/link.ts';
-import { Peers, tell, type Peer } from './relay/peer.ts';
+import { ErrorNotices, type ErrorDetails } from './relay/error-notices.ts';
+import { Peers, type Peer } from './relay/peer.ts';
 import { errorReply, isRelayErrorCode } from './relay/replies.ts';
 import { directoryEvents, Router } from './relay/routing.ts';
 import { WriteBatch } from './relay/write-batch.ts';
@@ -53,6 +54,8 @@ export interface RelayOptions extends Limits {
   hostRules?: readonly HostRule[] | undefined;
   /** The clock, injectable for tests of the limits. */
   now?: () => number;
+  /** How long identical errors to one connection are coalesced (default ERROR_NOTICE_MS; 0: never). */
+  errorNoticeMs?: number;
   /** Told counts, codes and lifecycle events, for metrics and logs (observer.ts). */
   observer?: RelayObserver;
   /** Where rooms live; default: this process only (memory-directory.ts). */
@@ -126,6 +129,7 @@ export function createRelay(options: RelayOptions): Relay {
     for (const peer of peers.values()) {
       try {
         if (!peer.alive) {
+          observer.dropped(CLOSE.abnormal);
           peer.link.terminate(); // 'close' follows: the seat is held and the partner told
           continue;
         }
@@ -138,11 +142,14 @@ export function createRelay(options: RelayOptions): Relay {
   }, options.heartbeatMs);
   heartbeat.unref();
 
-  function sendError(peer: Peer, code: RelayErrorCode, extra: { retryAfterMs?: number } = {}): void {
-    observer.error(code);
-    tell(peer, errorReply(code, extra));
+  const tell = (peer: Peer | undefined, message: ServerMessage) => router.tell(peer, message);
+
+  /** An error for `peer`: told at once, or counted into the next one of its code (error-notices.ts). */
+  function sendError(peer: Peer, code: RelayErrorCode, details?: () => ErrorDetails): void {
+    peer.errors.report(code, details);
   }
 
+  const rate = { burst: options.messageBurst, perSecond: options.messagesPerSecond };
   const seated = (seat: SeatRef, token: string, partner: { at: Location | undefined } | undefined) => ({
     room: seat.room,
     suite: seat.suite,
@@ -150,6 +157,7 @@ export function createRelay(options: RelayOptions): Relay {
     partner: partner !== undefined,
     partnerAway: partner !== undefined && partner.at === undefined,
     token,
+    rate,
   });
 
   /** `leave`, or a deliberate close: the seat is free at once. */
@@ -181,6 +189,7 @@ export function createRelay(options: RelayOptions): Relay {
 
   /** Closes a connection, holding its seat now rather than when the close handshake ends. */
   function drop(peer: Peer, code: number, reason: string): void {
+    if (peer.link.open) observer.dropped(code);
     const seat = peer.seat;
     if (seat && !closing) {
       peer.seat = peer.partner = undefined;
@@ -192,35 +201,38 @@ export function createRelay(options: RelayOptions): Relay {
     peer.link.close(code, reason);
   }
 
-  async function onJoin(peer: Peer, room: string, suite: string): Promise<void> {
+  /**
+   * A connection that closed while its seat was being taken keeps the seat all the same: the
+   * close, queued behind this work, frees or holds it as for any seated connection, and a client
+   * whose answer was lost comes back for it with its token.
+   */
+  async function onJoin(peer: Peer, room: string, suite: string, token: string): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
     peers.renumber(peer);
-    const result = await directory.join(room, suite, peer.at);
+    const result = await directory.join(room, suite, peer.at, token);
     if (!result.ok) {
       // Both sides learn of a suite mismatch: the one seated would otherwise wait for ever.
       if (result.code === 'suite-mismatch')
         router.notify(result.occupant, { type: 'partner-refused', code: 'suite-mismatch', suite });
       return sendError(peer, result.code);
     }
-    if (!peer.link.open) {
-      await directory.release(result.seat, peer.at); // closed while the seat was being taken
-      router.notify(result.partner?.at, { type: 'partner-left' });
-      return;
-    }
+    const replaced = result.again?.replaced;
+    if (replaced) router.deliver(replaced, { kind: 'replaced', conn: replaced.conn });
     peer.seat = result.seat;
     peer.partner = result.partner?.at;
     observer.seat('joined');
-    tell(peer, { type: 'joined', ...seated(result.seat, result.token, result.partner) });
+    tell(peer, { type: 'joined', ...seated(result.seat, token, result.partner) });
+    // Joined again after a lost answer: the client starts a new session, so its partner does too.
     router.notify(result.partner?.at, { type: 'partner-joined' }, peer.at);
   }
 
-  async function onResume(peer: Peer, room: string, token: string): Promise<void> {
+  async function onResume(peer: Peer, room: string, token: string, next: string): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!roomCode.safeParse(room).success || !seatToken.safeParse(token).success)
       return sendError(peer, 'resume-failed');
     peers.renumber(peer);
-    const result = await directory.resume(room, token, peer.at);
+    const result = await directory.resume(room, token, next, peer.at);
     if (!result.ok) {
       router.notify(result.releasedPartner, { type: 'partner-left' });
       return sendError(peer, 'resume-failed');
@@ -229,7 +241,7 @@ export function createRelay(options: RelayOptions): Relay {
     peer.seat = result.seat;
     peer.partner = result.partner?.at;
     observer.seat('resumed');
-    tell(peer, { type: 'resumed', ...seated(result.seat, result.token, result.partner) });
+    tell(peer, { type: 'resumed', ...seated(result.seat, next, result.partner) });
     router.notify(result.partner?.at, { type: 'partner-back' }, peer.at);
   }
 
@@ -238,7 +250,10 @@ export function createRelay(options: RelayOptions): Relay {
     if (!peer.partner) return sendError(peer, 'no-partner');
     const decision = await directory.takeAttempt(peer.seat.room, peer.client, now());
     observer.handshake(decision.granted);
-    if (!decision.granted) return sendError(peer, 'rate-limited', { retryAfterMs: decision.retryAfterMs });
+    if (!decision.granted) {
+      const retryAt = now() + decision.retryAfterMs;
+      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: Math.max(0, retryAt - now()) }));
+    }
     // The same grant to both seats: the nonce is the relay's share of the CPace session id.
     const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
     tell(peer, grant);
@@ -248,14 +263,14 @@ export function createRelay(options: RelayOptions): Relay {
   function onControl(peer: Peer, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'join':
-        return onJoin(peer, message.room, message.suite);
+        return onJoin(peer, message.room, message.suite, message.token ?? newToken());
       case 'leave':
         if (!peer.seat) return sendError(peer, 'not-joined');
         return leaveRoom(peer);
       case 'handshake':
         return onHandshake(peer);
       case 'resume':
-        return onResume(peer, message.room, message.token);
+        return onResume(peer, message.room, message.token, message.next ?? newToken());
       default: {
         const unhandled: never = message;
         throw new Error(`unhandled control message ${String(unhandled)}`);
@@ -309,11 +324,7 @@ export function createRelay(options: RelayOptions): Relay {
       shape(peer, bytes.length, at);
     }
     if (!peer.frames.take(at)) {
-      if (at - peer.lastRateLimitNotice >= RATE_LIMIT_NOTICE_MS) {
-        peer.lastRateLimitNotice = at;
-        sendError(peer, 'rate-limited', { retryAfterMs: peer.frames.waitMs(at) });
-      }
-      return;
+      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: peer.frames.waitMs(at) }));
     }
     // Everything after the rate limit waits its turn, so answers keep the order of the frames.
     enqueue(peer, () => {
@@ -334,9 +345,17 @@ export function createRelay(options: RelayOptions): Relay {
 
   /** A connection from its first frame to its close. */
   function attach(link: Link, address: string): LinkEvents {
-    const frames = new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now());
-    const bytes = new TokenBucket(options.byteBurst, 1000 / options.bytesPerSecond, now());
-    const peer = peers.add(link, address, frames, bytes);
+    const errors = new ErrorNotices(options.errorNoticeMs ?? ERROR_NOTICE_MS, now, (code, details, count) => {
+      observer.error(code);
+      tell(peer, errorReply(code, { ...details, ...(count === undefined ? {} : { count }) }));
+    });
+    const peer = peers.add(
+      link,
+      address,
+      new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
+      new TokenBucket(options.byteBurst, 1000 / options.bytesPerSecond, now()),
+      errors,
+    );
     return {
       pong: () => (peer.alive = true),
       message(data, isBinary) {
@@ -352,6 +371,7 @@ export function createRelay(options: RelayOptions): Relay {
       violation: () => enqueue(peer, () => leaveRoom(peer)),
       closed(code) {
         peers.delete(peer);
+        peer.errors.close();
         // A client that says it is done (1000 normal, 1001 page gone, 1005 no code) frees the
         // seat as `leave` does. Anything else (1006: the network or a heartbeat timeout, or an
         // application code from a proxy) may come back: the seat is held.

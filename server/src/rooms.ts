@@ -8,6 +8,12 @@
  *     its token until the relay calls `release` (docs/protocol.md, "Reconnecting");
  *   - free: the slot is `undefined`.
  * The first joiner fixes the room's suite; a room with no seat taken is deleted.
+ *
+ * A seat is found by its token, which its client chose. Both `join` and `resume` are safe to
+ * repeat after a lost answer (docs/protocol.md, "Lost answers"): a `join` with the token of a
+ * seat in the room gets that seat back, and a `resume` matches the seat's token or the one it
+ * asked the seat to move to. Tokens are kept and compared as the directory passes them (their
+ * SHA-256, compared in constant time: memory-directory.ts), never the token itself.
  */
 import type { RelayErrorCode, Role, SuiteId } from '@duet/core/protocol/control';
 
@@ -17,8 +23,8 @@ export interface Seat<P> {
   readonly index: SeatIndex;
   /** The connection in the seat; undefined while the seat is held for a dropped one. */
   peer: P | undefined;
-  /** The secret that takes the seat back; a fresh one after every join and resume. */
-  token: string;
+  /** The hash of the seat token, which takes the seat back; a new one after every resume. */
+  tokenHash: string;
   /** While held: the partner seat as it was when the connection dropped. */
   partnerAtDrop?: Seat<P> | undefined;
 }
@@ -31,7 +37,17 @@ export interface Room<P> {
 }
 
 export type JoinResult<P> =
-  | { ok: true; room: Room<P>; seat: Seat<P>; partner: Seat<P> | undefined }
+  | {
+      ok: true;
+      room: Room<P>;
+      seat: Seat<P>;
+      partner: Seat<P> | undefined;
+      /**
+       * The seat was this client's already (it repeated a `join` whose answer it lost): the
+       * connection that still sat there, if any, now out of the seat.
+       */
+      again?: { replaced: P | undefined };
+    }
   | { ok: false; code: Extract<RelayErrorCode, 'room-full' | 'server-busy'> }
   /** `occupant`: the one seat taken, whose holder is told (docs/protocol.md, `partner-refused`). */
   | { ok: false; code: 'suite-mismatch'; occupant: Seat<P> | undefined };
@@ -62,11 +78,27 @@ export function otherSeat(seat: SeatIndex): SeatIndex {
 export class Rooms<P> {
   readonly #rooms = new Map<string, Room<P>>();
 
-  constructor(private readonly maxRooms: number) {}
+  /** `same` compares two token hashes (in constant time, in the directory). */
+  constructor(
+    private readonly maxRooms: number,
+    private readonly same: (a: string, b: string) => boolean = (a, b) => a === b,
+  ) {}
 
-  /** Seats `peer` in the first free seat of room `code`, creating the room if needed. */
-  join(code: string, suite: SuiteId, peer: P, token: string): JoinResult<P> {
+  /**
+   * Seats `peer` in room `code`, creating the room if needed: in the seat whose token is
+   * `tokenHash` if there is one (the same client again), else in the first free seat.
+   */
+  join(code: string, suite: SuiteId, peer: P, tokenHash: string): JoinResult<P> {
     let room = this.#rooms.get(code);
+    const own = room && this.#find(room, [tokenHash]);
+    if (room && own) {
+      if (room.suite !== suite)
+        return { ok: false, code: 'suite-mismatch', occupant: room.seats[otherSeat(own.index)] };
+      const replaced = own.peer;
+      own.peer = peer;
+      own.partnerAtDrop = undefined;
+      return { ok: true, room, seat: own, partner: this.partnerOf(room, own), again: { replaced } };
+    }
     if (!room) {
       if (this.#rooms.size >= this.maxRooms) return { ok: false, code: 'server-busy' };
       room = { code, suite, seats: [undefined, undefined] };
@@ -77,7 +109,7 @@ export class Rooms<P> {
     if (index === undefined) return { ok: false, code: 'room-full' };
     if (room.suite !== suite)
       return { ok: false, code: 'suite-mismatch', occupant: room.seats[otherSeat(index)] };
-    const seat: Seat<P> = { index, peer, token };
+    const seat: Seat<P> = { index, peer, tokenHash };
     room.seats[index] = seat;
     return { ok: true, room, seat, partner: room.seats[otherSeat(index)] };
   }
@@ -99,23 +131,16 @@ export class Rooms<P> {
   }
 
   /**
-   * Gives the seat whose token is `token` to `peer`, with `newToken`. Refused when no seat has
-   * that token, or when the seat's partner changed while it was held (the one who left, or a
-   * newcomer, cannot continue the old conversation): that seat is then released.
-   * `tokensEqual` compares tokens (in constant time, in the relay).
+   * Gives the seat whose token is `tokenHash` to `peer` and moves it to `nextHash`. A seat
+   * already at `nextHash` matches too: this client's earlier `resume` was carried out and its
+   * answer lost. Refused when no seat matches, or when the seat's partner changed while it was
+   * held (the one who left, or a newcomer, cannot continue the old conversation): that seat is
+   * then released.
    */
-  resume(
-    code: string,
-    token: string,
-    peer: P,
-    newToken: string,
-    tokensEqual: (a: string, b: string) => boolean,
-  ): ResumeResult<P> {
+  resume(code: string, tokenHash: string, nextHash: string, peer: P): ResumeResult<P> {
     const room = this.#rooms.get(code);
     if (!room) return { ok: false };
-    const seat = room.seats.find(
-      (candidate) => candidate !== undefined && tokensEqual(candidate.token, token),
-    );
+    const seat = this.#find(room, [tokenHash, nextHash]);
     if (!seat) return { ok: false };
     const partner = room.seats[otherSeat(seat.index)];
     if (seat.peer === undefined && seat.partnerAtDrop !== undefined && seat.partnerAtDrop !== partner) {
@@ -123,9 +148,19 @@ export class Rooms<P> {
     }
     const replaced = seat.peer;
     seat.peer = peer;
-    seat.token = newToken;
+    seat.tokenHash = nextHash;
     seat.partnerAtDrop = undefined;
     return { ok: true, room, seat, partner, replaced };
+  }
+
+  /** The seat whose token hash is one of `hashes`; every seat is compared with every hash. */
+  #find(room: Room<P>, hashes: string[]): Seat<P> | undefined {
+    let found: Seat<P> | undefined;
+    for (const seat of room.seats) {
+      if (seat === undefined) continue;
+      for (const hash of hashes) if (this.same(seat.tokenHash, hash)) found ??= seat;
+    }
+    return found;
   }
 
   partnerOf(room: Room<P>, seat: Seat<P>): Seat<P> | undefined {

@@ -29,6 +29,8 @@ export interface StartOptions extends Partial<Config> {
   staticDir?: string;
   /** The relay's clock, for tests of its limits. */
   now?: () => number;
+  /** For tests that use error replies as markers: see RelayOptions. */
+  errorNoticeMs?: number;
   /** Where logs go; default: pino on stdout at `logLevel`. */
   logger?: Logger;
 }
@@ -50,7 +52,7 @@ export interface RunningServer {
  * one). `port: 0` binds a free port; the returned `url` and `port` say which.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const { staticDir = DEFAULT_STATIC_DIR, now, logger, ...settings } = options;
+  const { staticDir = DEFAULT_STATIC_DIR, now, errorNoticeMs, logger, ...settings } = options;
   const config = resolveConfig(settings);
   const log = logger ?? createLogger(config.logLevel);
   if (config.maxFrameBytes < LARGEST_CLIENT_FRAME_BYTES) {
@@ -76,6 +78,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     ...config,
     hostRules: hosts,
     ...(now ? { now } : {}),
+    ...(errorNoticeMs === undefined ? {} : { errorNoticeMs }),
     observer: fanOut(metrics.observer, logObserver(log)),
     ...(scaleOut ? { bus: scaleOut.bus, directory: scaleOut.directory } : {}),
   });

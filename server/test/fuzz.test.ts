@@ -11,8 +11,10 @@ import { MAX_CONTROL_BYTES, parseClientMessage, type ServerMessage } from '@duet
 import { pair, TestClient } from './client.ts';
 import { useServer } from './support/servers.ts';
 
-// A high frame rate: the rate limit has its own tests (limits.test.ts).
-const relay = useServer({ messageBurst: 100_000 });
+// A high frame rate, and every error told at once: each frame's answers end at the `too-large`
+// of a probe, which coalescing would hold back. Both have their own tests (limits.test.ts,
+// relay-parts.test.ts).
+const relay = useServer({ messageBurst: 100_000, errorNoticeMs: 0 });
 
 /** Protocol-shaped nonsense: right keys with wrong values, wrong keys, deep and odd JSON. */
 const nastyText = fc.oneof(

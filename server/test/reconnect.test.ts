@@ -44,6 +44,7 @@ describe('relay: held seats and resume', () => {
       partner: true,
       partnerAway: false,
       token: TOKEN,
+      rate: { burst: 200, perSecond: 200 },
     });
     expect(resumed).not.toMatchObject({ token: tokenA }); // a fresh token every time
     expect(await b.control()).toEqual({ type: 'partner-back' });
@@ -206,5 +207,88 @@ describe('relay: held seats and resume', () => {
     expect(await b.control()).toEqual({ type: 'partner-away' });
     expect((await a.closed).code).toBe(1006);
     b.close();
+  });
+});
+
+describe('relay: a lost answer is recovered by asking again (docs/protocol.md, "Lost answers")', () => {
+  const mine = 'a1'.repeat(16);
+  const next = 'b2'.repeat(16);
+
+  it('a join repeated with its token gets the same seat back; the partner starts a new session', async () => {
+    const server = await serve();
+    const a = await TestClient.connect(server.url);
+    a.sendJson({ type: 'join', room: 'again-room', suite: 'modern', token: mine });
+    expect(await a.control()).toMatchObject({ type: 'joined', role: 'initiator', token: mine });
+    const b = await TestClient.connect(server.url);
+    expect(await b.join('again-room')).toMatchObject({ type: 'joined', role: 'responder' });
+    expect(await a.control()).toEqual({ type: 'partner-joined' });
+
+    a.cut(); // as if `joined` had been lost with the link
+    expect(await b.control()).toEqual({ type: 'partner-away' });
+    const a2 = await TestClient.connect(server.url);
+    a2.sendJson({ type: 'join', room: 'again-room', suite: 'modern', token: mine });
+    expect(await a2.control()).toMatchObject({
+      type: 'joined',
+      role: 'initiator',
+      partner: true,
+      token: mine,
+    });
+    expect(await b.control()).toEqual({ type: 'partner-joined' });
+    a2.sendBinary(Buffer.from('same seat'));
+    expect((await b.binary()).toString()).toBe('same seat');
+    // The room really is full to anybody else, and says so.
+    const c = await TestClient.connect(server.url);
+    c.sendJson({ type: 'join', room: 'again-room', suite: 'modern', token: next });
+    expect(await c.errorCode()).toBe('room-full');
+    for (const client of [a2, b, c]) client.close();
+  });
+
+  it('a join repeated while the first connection still sits there replaces it (closed with 1000)', async () => {
+    const server = await serve();
+    const a = await TestClient.connect(server.url);
+    a.sendJson({ type: 'join', room: 'twice-room', suite: 'des', token: mine });
+    await a.control();
+    const a2 = await TestClient.connect(server.url);
+    a2.sendJson({ type: 'join', room: 'twice-room', suite: 'des', token: mine });
+    expect(await a2.control()).toMatchObject({ type: 'joined', role: 'initiator', partner: false });
+    expect((await a.closed).code).toBe(1000);
+    expect(server.stats().rooms).toBe(1);
+    a2.close();
+  });
+
+  it('a resume repeated with the same pair after a lost `resumed` gets the seat back; then the old token is spent', async () => {
+    const server = await serve();
+    const { a, b, tokenA } = await seatedPair(server.url, 'repeat-room');
+    a.cut();
+    await b.control(); // partner-away
+    const a2 = await TestClient.connect(server.url);
+    a2.sendJson({ type: 'resume', room: 'repeat-room', token: tokenA, next });
+    expect(await a2.control()).toMatchObject({ type: 'resumed', token: next });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    a2.cut(); // `resumed` lost with the link
+    await b.control(); // partner-away
+    const a3 = await TestClient.connect(server.url);
+    a3.sendJson({ type: 'resume', room: 'repeat-room', token: tokenA, next });
+    expect(await a3.control()).toMatchObject({ type: 'resumed', role: 'initiator', token: next });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    // The client moves on to a newer token: the older ones no longer take the seat.
+    const a4 = await TestClient.connect(server.url);
+    a4.sendJson({ type: 'resume', room: 'repeat-room', token: next, next: mine });
+    expect(await a4.control()).toMatchObject({ type: 'resumed', token: mine });
+    expect((await a3.closed).code).toBe(1000);
+    const mallory = await TestClient.connect(server.url);
+    mallory.sendJson({ type: 'resume', room: 'repeat-room', token: tokenA, next });
+    expect(await mallory.errorCode()).toBe('resume-failed');
+    for (const client of [a4, b, mallory]) client.close();
+  });
+
+  it('a malformed client-chosen token is bad-message', async () => {
+    const server = await serve();
+    const a = await TestClient.connect(server.url);
+    a.sendJson({ type: 'join', room: 'bad-token-room', suite: 'modern', token: 'AB'.repeat(16) });
+    expect(await a.errorCode()).toBe('bad-message');
+    a.sendJson({ type: 'resume', room: 'bad-token-room', token: mine, next: 'short' });
+    expect(await a.errorCode()).toBe('bad-message');
+    a.close();
   });
 });

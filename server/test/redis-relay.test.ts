@@ -3,6 +3,7 @@
  * on a free loopback port. Without /usr/bin/redis-server these tests fail, on purpose.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +190,61 @@ describe('scale-out on Redis', () => {
     expect(await b2.join('changed-room')).toMatchObject({ type: 'joined', role: 'responder', partner: true });
     expect(await c.control()).toEqual({ type: 'partner-joined' });
     await chat(c, b2);
+  });
+
+  it('a join repeated on the other node after a lost `joined` gets the same seat, not room-full', async () => {
+    const [one, two] = [await node(), await node()];
+    const mine = 'c3'.repeat(16);
+    const b = await connect(two);
+    await joined(b, 'again-room');
+    const a = await connect(one);
+    a.sendJson({ type: 'join', room: 'again-room', suite: 'modern', token: mine });
+    expect(await a.control()).toMatchObject({ type: 'joined', role: 'responder', token: mine });
+    expect(await b.control()).toEqual({ type: 'partner-joined' });
+    a.cut();
+    expect(await b.control()).toEqual({ type: 'partner-away' });
+    const a2 = await connect(two);
+    a2.sendJson({ type: 'join', room: 'again-room', suite: 'modern', token: mine });
+    expect(await a2.control()).toMatchObject({ type: 'joined', role: 'responder', partner: true });
+    expect(await b.control()).toEqual({ type: 'partner-joined' });
+    await chat(a2, b);
+  });
+
+  it('a resume repeated on another node after a lost `resumed` matches the seat it already moved', async () => {
+    const [one, two] = [await node(), await node()];
+    const next = 'd4'.repeat(16);
+    const a = await connect(one);
+    const b = await connect(two);
+    const { token } = await joined(a, 'repeat-room');
+    await joined(b, 'repeat-room');
+    await a.control(); // partner-joined
+    a.cut();
+    await b.control(); // partner-away
+    const a2 = await connect(two);
+    a2.sendJson({ type: 'resume', room: 'repeat-room', token, next });
+    expect(await a2.control()).toMatchObject({ type: 'resumed', token: next });
+    await b.control(); // partner-back
+    a2.cut();
+    await b.control(); // partner-away
+    const a3 = await connect(one);
+    a3.sendJson({ type: 'resume', room: 'repeat-room', token, next });
+    expect(await a3.control()).toMatchObject({ type: 'resumed', role: 'initiator', token: next });
+    expect(await b.control()).toEqual({ type: 'partner-back' });
+    await chat(a3, b);
+  });
+
+  it('Redis never holds a seat token, only its hash', async () => {
+    const one = await node();
+    const a = await connect(one);
+    const { token } = await joined(a, 'hashed-room');
+    const client = new Redis(redis.url);
+    try {
+      const seats = Object.values(await client.hgetall('duet:room:hashed-room')).join(' ');
+      expect(seats).toContain(createHash('sha256').update(Buffer.from(token, 'hex')).digest('hex'));
+      expect(seats).not.toContain(token);
+    } finally {
+      client.disconnect();
+    }
   });
 
   it('MAX_ROOMS counts the rooms of every node', async () => {

@@ -62,17 +62,91 @@ describe('relay: any transport through Link', () => {
   });
 });
 
+describe('relay: every byte queued for a connection counts against maxBufferedBytes', () => {
+  const MAX = 64 * 1024;
+  async function connected(room?: string) {
+    const relay = createRelay({ ...DEFAULT_LIMITS, maxBufferedBytes: MAX, allowedOrigins: [] });
+    const link = new MemoryLink();
+    link.events = relay.attach(link, '192.0.2.1');
+    if (room) {
+      link.send({ type: 'join', room, suite: 'des' });
+      await vi.waitFor(() => expect(link.received[0]).toMatchObject({ type: 'joined' }));
+    }
+    return { relay, link };
+  }
+
+  it.each([
+    [
+      'a reply (joined)',
+      undefined,
+      (link: MemoryLink) => link.send({ type: 'join', room: 'two', suite: 'des' }),
+    ],
+    ['an error (bad-json)', undefined, (link: MemoryLink) => link.events.message(Buffer.from('{'), false)],
+    [
+      'an error (no-partner) and an ack',
+      'alone',
+      (link: MemoryLink) => link.events.message(Buffer.alloc(0), true),
+    ],
+  ])('%s that would pass it closes the connection with 1013 instead', async (_, room, provoke) => {
+    const { relay, link } = await connected(room);
+    link.bufferedBytes = MAX - 20; // the client stopped reading long ago
+    const before = link.received.length;
+    provoke(link);
+    await vi.waitFor(() => expect(link.closedWith).toBe(1013));
+    expect(link.received).toHaveLength(before);
+    await relay.close();
+  });
+
+  it('a notice (partner-joined) that would pass it closes the connection with 1013 instead', async () => {
+    const { relay, link } = await connected('backlog-notice');
+    link.bufferedBytes = MAX - 10;
+    const partner = new MemoryLink();
+    partner.events = relay.attach(partner, '192.0.2.2');
+    partner.send({ type: 'join', room: 'backlog-notice', suite: 'des' });
+    await vi.waitFor(() => expect(link.closedWith).toBe(1013));
+    await vi.waitFor(() => expect(partner.received.at(-1)).toEqual({ type: 'partner-away' }));
+    await relay.close();
+  });
+});
+
+describe('relay: repeated errors are coalesced', () => {
+  it('a thousand empty frames with no partner: one no-partner at once, then one standing for the rest', async () => {
+    const relay = createRelay({ ...DEFAULT_LIMITS, messageBurst: 100_000, allowedOrigins: [] });
+    const link = new MemoryLink();
+    link.events = relay.attach(link, '192.0.2.1');
+    link.send({ type: 'join', room: 'coalesce-room', suite: 'des' });
+    for (let i = 0; i < 1000; i++) link.events.message(Buffer.alloc(0), true);
+    const errors = () => link.received.filter((m) => !Buffer.isBuffer(m) && m.type === 'error');
+    await vi.waitFor(() => expect(errors()).toHaveLength(2), { timeout: 3_000 });
+    expect(errors()).toEqual([
+      { type: 'error', code: 'no-partner', message: expect.any(String) },
+      { type: 'error', code: 'no-partner', message: expect.any(String), count: 999 },
+    ]);
+    await relay.close();
+  });
+});
+
 describe('WriteBatch', () => {
-  it('corks a link once per turn and uncorks it when the turn ends', async () => {
+  it('corks a link once per callback and uncorks it as soon as the callback returns', async () => {
     const batch = new WriteBatch();
     const link = new MemoryLink();
+    const other = new MemoryLink();
     batch.add(link);
     batch.add(link);
+    batch.add(other);
     expect(link.calls).toEqual(['cork']);
-    await new Promise((resolve) => setImmediate(resolve));
+    expect(other.calls).toEqual(['cork']);
+    // Uncorked at the end of this callback, before any timer or immediate of the turn.
+    let immediate = false;
+    setImmediate(() => (immediate = true));
+    await Promise.resolve();
+    expect(immediate).toBe(false);
     expect(link.calls).toEqual(['cork', 'uncork']);
+    expect(other.calls).toEqual(['cork', 'uncork']);
     batch.add(link);
     expect(link.calls).toEqual(['cork', 'uncork', 'cork']);
+    await Promise.resolve();
+    expect(link.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
 
   it('leaves a link that cannot cork alone', () => {

@@ -197,11 +197,12 @@ describe('the seed gateway', () => {
   });
 
   it('a read larger than MAX_FRAME_BYTES closes the connection and frees the seat', async () => {
-    const { server, gateway } = await gatewayServer({ maxFrameBytes: 64 });
+    // Room enough for the Duet client's own control frames (a `resume` with two seat tokens).
+    const { server, gateway } = await gatewayServer({ maxFrameBytes: 160 });
     const bob = await duet(server);
     const socket = await tcp(gateway.port);
     await until(() => bob.conversation.status === 'ready', 'ready');
-    socket.write(Buffer.alloc(200, 1));
+    socket.write(Buffer.alloc(400, 1));
     await socket.ended;
     await until(() => bob.conversation.status === 'waiting', 'partner-left');
   });

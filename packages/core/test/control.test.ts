@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isDuetError } from '../src/errors.ts';
-import { MAX_CONTROL_BYTES, parseClientMessage, parseServerMessage } from '../src/protocol/control.ts';
+import {
+  MAX_CONTROL_BYTES,
+  parseClientMessage,
+  parseServerMessage,
+  roomCode,
+} from '../src/protocol/control.ts';
+import { isRoomCode, isSuiteId } from '../src/protocol/names.ts';
 
 function codeOf(text: string): string | undefined {
   try {
@@ -23,8 +29,28 @@ describe('control protocol: client messages', () => {
     expect(parseClientMessage('{"type":"handshake"}')).toEqual({ type: 'handshake' });
   });
 
+  it('accepts the seat tokens a client chooses: join with `token`, resume with `next`', () => {
+    const token = '0f'.repeat(16);
+    const next = 'a0'.repeat(16);
+    expect(parseClientMessage(JSON.stringify({ type: 'join', room: 'abcd', suite: 'des', token }))).toEqual({
+      type: 'join',
+      room: 'abcd',
+      suite: 'des',
+      token,
+    });
+    expect(parseClientMessage(JSON.stringify({ type: 'resume', room: 'abcd', token, next }))).toEqual({
+      type: 'resume',
+      room: 'abcd',
+      token,
+      next,
+    });
+  });
+
   it.each([
     ['not json', 'bad-json'],
+    [`{"type":"join","room":"abcd","suite":"des","token":"${'AB'.repeat(16)}"}`, 'bad-message'],
+    [`{"type":"join","room":"abcd","suite":"des","token":"${'ab'.repeat(15)}"}`, 'bad-message'],
+    [`{"type":"resume","room":"abcd","token":"${'ab'.repeat(16)}","next":7}`, 'bad-message'],
     ['{"type":"dance"}', 'unknown-type'],
     ['[]', 'unknown-type'],
     ['null', 'unknown-type'],
@@ -63,5 +89,56 @@ describe('control protocol: server messages', () => {
       expect.objectContaining({ code: 'bad-message' }),
     );
     expect(() => parseServerMessage('}')).toThrow(expect.objectContaining({ code: 'bad-message' }));
+  });
+
+  it('joined and resumed may carry the relay frame rate; a malformed one is refused', () => {
+    const joined = {
+      type: 'joined',
+      room: 'abcd',
+      suite: 'modern',
+      role: 'initiator',
+      partner: false,
+      partnerAway: false,
+      token: '11'.repeat(16),
+    };
+    expect(parseServerMessage(JSON.stringify(joined))).toEqual(joined);
+    const rated = { ...joined, rate: { burst: 100, perSecond: 50 } };
+    expect(parseServerMessage(JSON.stringify(rated))).toEqual(rated);
+    for (const rate of [{ burst: 0, perSecond: 50 }, { burst: 100 }, { burst: 1.5, perSecond: 1 }]) {
+      expect(() => parseServerMessage(JSON.stringify({ ...joined, rate }))).toThrow(
+        expect.objectContaining({ code: 'bad-message' }),
+      );
+    }
+  });
+});
+
+describe('names without a schema library', () => {
+  it('isRoomCode agrees with the roomCode schema the relay checks joins with', () => {
+    const roomish = fc.stringMatching(/^[a-z0-9-]{0,70}$/);
+    fc.assert(
+      fc.property(fc.oneof(roomish, fc.string()), (text) => {
+        expect(isRoomCode(text)).toBe(roomCode.safeParse(text).success);
+      }),
+      { numRuns: 1000 },
+    );
+    for (const [text, valid] of [
+      ['abc', true],
+      ['ab', false],
+      ['a'.repeat(64), true],
+      ['a'.repeat(65), false],
+      ['abc-', false],
+      ['a--b', false],
+      ['ABC', false],
+    ] as const) {
+      expect(isRoomCode(text), text).toBe(valid);
+      expect(roomCode.safeParse(text).success, text).toBe(valid);
+    }
+  });
+
+  it('isSuiteId knows modern and des and nothing else', () => {
+    expect(isSuiteId('modern')).toBe(true);
+    expect(isSuiteId('des')).toBe(true);
+    for (const text of ['', 'rot13', 'DES', 'toString', '__proto__'])
+      expect(isSuiteId(text), text).toBe(false);
   });
 });

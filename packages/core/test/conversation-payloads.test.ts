@@ -39,7 +39,7 @@ function clearChannel(): SecureChannel {
   };
 }
 
-function setup() {
+function setup(now?: () => number) {
   const links: { handlers: LinkHandlers; frames: Uint8Array[]; buffered: number }[] = [];
   const events: ConversationEvent[] = [];
   const calls: string[] = [];
@@ -64,6 +64,7 @@ function setup() {
     },
     timers: { set: (callback) => timers.push(callback), clear: () => undefined },
     onEvent: (event) => events.push(event),
+    ...(now ? { now } : {}),
   });
   const fireTimers = () => {
     const due = timers;
@@ -143,6 +144,23 @@ describe('conversation: payload seam', () => {
     control(seated('resumed'));
     await conversation.settled();
     expect(calls).toEqual(['up', 'down', 'up']);
+  });
+
+  it('holds bulk back while the relay frame rate would make a message wait, and lets it go again in time', async () => {
+    let clock = 1_000_000;
+    const { conversation, port, link, control, seated } = setup(() => clock);
+    conversation.start();
+    link().handlers.onOpen();
+    // The relay allows 2 frames at once, then 1 a second: this client takes half and 80 % of it.
+    control({ ...seated(), rate: { burst: 2, perSecond: 1 } } as ServerMessage);
+    await conversation.settled();
+    expect(port.backlog).toBe(Number.POSITIVE_INFINITY); // the join spent the one frame it had
+    clock += 5_000;
+    expect(port.backlog).toBe(0);
+    expect(await port.send(Uint8Array.of(1))).toBe(true);
+    expect(port.backlog).toBe(Number.POSITIVE_INFINITY);
+    clock += 1_250; // one frame's worth at 0.8 a second
+    expect(port.backlog).toBe(0);
   });
 
   it('reports our socket backlog to the payload machine', async () => {

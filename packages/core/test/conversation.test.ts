@@ -17,10 +17,20 @@ import { decodeEnvelope, encodeEnvelope } from '../src/session/envelope.ts';
 const ROOM = 'conversation-test';
 const TOKEN = 'ab'.repeat(16);
 const INSTANCE = '11'.repeat(8); // from the fixed `random` below
+/** The n-th seat token the client picks (`random` below counts them). */
+const picked = (n: number) => n.toString(16).padStart(2, '0').repeat(16);
+
+interface Timer {
+  callback: () => void;
+  ms: number;
+  due: number;
+}
 
 class ScriptedRelay {
-  links: { handlers: LinkHandlers; sent: (string | Uint8Array)[]; closed?: number }[] = [];
-  timers: { callback: () => void; ms: number }[] = [];
+  links: { handlers: LinkHandlers; sent: (string | Uint8Array)[]; sentAt: number[]; closed?: number }[] = [];
+  timers: Timer[] = [];
+  /** The fake clock (ms). */
+  now = 0;
 
   get link() {
     const link = this.links[this.links.length - 1];
@@ -36,9 +46,23 @@ class ScriptedRelay {
   sentFrames(): Uint8Array[] {
     return this.link.sent.filter((m): m is Uint8Array => typeof m !== 'string');
   }
+  /** Fires every timer set so far, whenever due. */
   fireTimers(): void {
     const due = this.timers.splice(0);
     for (const timer of due) timer.callback();
+  }
+  /** Moves the clock on by `ms`, firing timers in the order they fall due. */
+  async advance(ms: number, settle: () => Promise<void>): Promise<void> {
+    const end = this.now + ms;
+    for (;;) {
+      await settle();
+      const next = [...this.timers].sort((a, b) => a.due - b.due)[0];
+      if (!next || next.due > end) break;
+      this.timers.splice(this.timers.indexOf(next), 1);
+      this.now = Math.max(this.now, next.due);
+      next.callback();
+    }
+    this.now = end;
   }
 }
 
@@ -61,6 +85,7 @@ function seeThroughChannel(): SecureChannel {
 /** `channel`: another channel than the suite's usual stand-in (a real `modern` one, say). */
 async function setup(suite: SuiteId = 'des', channel?: SecureChannel) {
   const relay = new ScriptedRelay();
+  let tokens = 0;
   const salt = await roomSalt(ROOM);
   const events: ConversationEvent[] = [];
   const conversation = new Conversation({
@@ -68,19 +93,28 @@ async function setup(suite: SuiteId = 'des', channel?: SecureChannel) {
     suite,
     channel:
       channel ?? (suite === 'des' ? createDesChannel({ passphrase: 'pw', salt }) : seeThroughChannel()),
-    random: (n) => new Uint8Array(n).fill(0x11),
+    // Seat tokens (16 bytes) count up: 0101…, 0202…; everything else is 0x11.
+    random: (n) => new Uint8Array(n).fill(n === 16 ? ++tokens : 0x11),
+    now: () => relay.now,
     connect: (handlers) => {
-      const link: ScriptedRelay['links'][number] = { handlers, sent: [] };
+      const link: ScriptedRelay['links'][number] = { handlers, sent: [], sentAt: [] };
       relay.links.push(link);
-      return {
-        sendText: (text) => link.sent.push(text),
-        sendBinary: (bytes) => link.sent.push(bytes),
-        close: (code) => (link.closed = code),
+      const send = (item: string | Uint8Array) => {
+        link.sent.push(item);
+        link.sentAt.push(relay.now);
       };
+      return { sendText: send, sendBinary: send, close: (code) => (link.closed = code) };
     },
     timers: {
-      set: (callback, ms) => relay.timers.push({ callback, ms }),
-      clear: () => undefined,
+      set: (callback, ms) => {
+        const timer: Timer = { callback, ms, due: relay.now + ms };
+        relay.timers.push(timer);
+        return timer;
+      },
+      clear: (handle) => {
+        const index = relay.timers.indexOf(handle as Timer);
+        if (index >= 0) relay.timers.splice(index, 1);
+      },
     },
     onEvent: (event) => events.push(event),
     maxReconnectAttempts: 2,
@@ -96,6 +130,7 @@ const joined = (
   partner: boolean,
   type: 'joined' | 'resumed' = 'joined',
   suite: SuiteId = 'des',
+  extra: { token?: string; rate?: { burst: number; perSecond: number } } = {},
 ): ServerMessage => ({
   type,
   room: ROOM,
@@ -104,6 +139,7 @@ const joined = (
   partner,
   partnerAway: false,
   token: TOKEN,
+  ...extra,
 });
 
 const statuses = (events: ConversationEvent[]) =>
@@ -114,7 +150,7 @@ describe('conversation', () => {
     const { relay, conversation, events, settle } = await setup('modern');
     conversation.start();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'modern' }]);
+    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'modern', token: picked(1) }]);
     relay.control(joined(false, 'joined', 'modern'));
     relay.control({ type: 'partner-joined' });
     await settle();
@@ -280,7 +316,7 @@ describe('conversation', () => {
     ]);
     relay.fireTimers();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'resume', room: ROOM, token: TOKEN }]);
+    expect(relay.sentControl()).toEqual([{ type: 'resume', room: ROOM, token: TOKEN, next: picked(2) }]);
     relay.control(joined(true, 'resumed'));
     await settle();
     expect(conversation.status).toBe('ready');
@@ -298,8 +334,8 @@ describe('conversation', () => {
     relay.link.handlers.onOpen();
     relay.control({ type: 'error', code: 'resume-failed', message: 'gone' });
     expect(relay.sentControl()).toEqual([
-      { type: 'resume', room: ROOM, token: TOKEN },
-      { type: 'join', room: ROOM, suite: 'des' },
+      { type: 'resume', room: ROOM, token: TOKEN, next: picked(2) },
+      { type: 'join', room: ROOM, suite: 'des', token: picked(3) },
     ]);
   });
 
@@ -377,5 +413,98 @@ describe('conversation', () => {
     const asked = relay.sentControl().length;
     relay.fireTimers();
     expect(relay.sentControl().slice(asked)).toEqual([{ type: 'handshake' }]);
+  });
+});
+
+describe('conversation: a lost answer costs nothing', () => {
+  it('a lost `joined`: the next connection joins again with the same token', async () => {
+    const { relay, conversation } = await setup();
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.link.handlers.onClose(); // the relay seated us; its answer never came
+    relay.fireTimers();
+    relay.link.handlers.onOpen();
+    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'des', token: picked(1) }]);
+  });
+
+  it('a lost `resumed`: the same resume again; once answered, the next one presents the new token', async () => {
+    const { relay, conversation } = await setup();
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'joined', 'des', { token: picked(1) }));
+    const reconnect = () => {
+      relay.link.handlers.onClose();
+      relay.fireTimers();
+      relay.link.handlers.onOpen();
+      return relay.sentControl();
+    };
+    const first = reconnect();
+    expect(first).toEqual([{ type: 'resume', room: ROOM, token: picked(1), next: picked(2) }]);
+    expect(reconnect()).toEqual(first); // no answer: ask for exactly the same again
+    relay.control(joined(true, 'resumed', 'des', { token: picked(2) }));
+    expect(reconnect()).toEqual([{ type: 'resume', room: ROOM, token: picked(2), next: picked(3) }]);
+  });
+});
+
+/** Frames (text and binary) the relay's bucket would have refused, for frames sent at `times`. */
+function refusedByRelay(times: number[], burst: number, perSecond: number): number {
+  let tokens = burst;
+  let at = 0;
+  let refused = 0;
+  for (const time of times) {
+    tokens = Math.min(burst, tokens + ((time - at) * perSecond) / 1000);
+    at = time;
+    if (tokens >= 1) tokens -= 1;
+    else refused += 1;
+  }
+  return refused;
+}
+
+describe('conversation: frames paced to the relay rate', () => {
+  const RATE = { burst: 10, perSecond: 5 };
+
+  it.each(['des', 'modern'] as const)(
+    '%s: a backlog goes out at the rate the relay announced, never past its bucket',
+    async (suite) => {
+      const { relay, conversation, partner, settle } = await setup(suite);
+      conversation.start();
+      relay.link.handlers.onOpen();
+      relay.control(joined(true, 'joined', suite, { rate: RATE }));
+      await settle();
+      for (let i = 0; i < 30; i++) conversation.send(`message ${i}`);
+      await settle();
+      const early = relay.sentFrames().length;
+      expect(early).toBeGreaterThan(0);
+      expect(early).toBeLessThan(RATE.burst);
+      await relay.advance(10_000, settle);
+      // Each message once, in order (with `modern`, later frames are retransmissions: no
+      // receipt comes here)...
+      const text = async (frame: Uint8Array) => {
+        if (suite === 'des') {
+          const [effect] = await partner.receive(frame);
+          return effect?.type === 'message' ? effect.text : '';
+        }
+        const envelope = decodeEnvelope(utf8DecodeStrict(frame));
+        return envelope.kind === 'message' ? envelope.text : '';
+      };
+      const first = await Promise.all(relay.sentFrames().slice(0, 30).map(text));
+      expect(first).toEqual(Array.from({ length: 30 }, (_, i) => `message ${i}`));
+      // ...and never a frame, text or binary, that the relay's bucket would refuse.
+      expect(refusedByRelay(relay.link.sentAt, RATE.burst, RATE.perSecond)).toBe(0);
+    },
+  );
+
+  it('after `rate-limited`, nothing that can wait goes before retryAfterMs', async () => {
+    const { relay, conversation, settle } = await setup();
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'joined', 'des', { rate: RATE }));
+    await settle();
+    relay.control({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 2_000 });
+    conversation.send('patience');
+    await relay.advance(1_999, settle);
+    expect(relay.sentFrames()).toHaveLength(0);
+    await relay.advance(1, settle);
+    expect(relay.sentFrames()).toHaveLength(1);
   });
 });

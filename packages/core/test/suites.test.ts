@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { roomSalt } from '../src/crypto/des-suite.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
 import { createDesChannel } from '../src/session/des-channel.ts';
-import { createChannel } from '../src/session/suites.ts';
+import type { SuiteId } from '../src/protocol/control.ts';
+import { createChannel, preloadSuite } from '../src/session/suites.ts';
 
 const frameOf = (effects: ChannelEffect[]) => {
   const effect = effects.find((e) => e.type === 'transmit');
@@ -43,4 +44,23 @@ describe('suites: the table from a suite id to a channel', () => {
       createChannel({ suite: 'modern', room: 'Bad Room', passphrase: 'pw', saltHex: '' }),
     ).rejects.toEqual(expect.objectContaining({ code: 'bad-input' }));
   });
+
+  it('preloads a known suite without building anything', async () => {
+    await expect(preloadSuite('modern')).resolves.toBeUndefined();
+    await expect(preloadSuite('des')).resolves.toBeUndefined();
+  });
+
+  // A suite name from outside the type system is refused, never looked up on the prototype.
+  it.each(['rot13', 'toString', '__proto__', 'constructor', ''])(
+    'refuses the unknown suite %j with bad-suite',
+    async (suite) => {
+      const unknown = suite as SuiteId;
+      await expect(
+        createChannel({ suite: unknown, room: 'room-a', passphrase: 'pw', saltHex: '' }),
+      ).rejects.toMatchObject({
+        code: 'bad-suite',
+      });
+      await expect(preloadSuite(unknown)).rejects.toMatchObject({ code: 'bad-suite' });
+    },
+  );
 });

@@ -20,7 +20,7 @@ import type {
 import type { Asker, AttemptDecision } from '../handshake-budget.ts';
 import type { Limits } from '../limits.ts';
 import type { SeatIndex } from '../rooms.ts';
-import { newToken } from '../seat-token.ts';
+import { hashToken, newToken } from '../seat-token.ts';
 import { EXPIRE, HOLD, JOIN, RELEASE, REAP, RESUME, TAKE_ATTEMPT } from './scripts.ts';
 
 /** A connection as the scripts write it; `false` or absent when there is none. */
@@ -70,32 +70,35 @@ export class RedisRoomDirectory implements RoomDirectory {
     return typeof answer === 'string' ? JSON.parse(answer) : answer;
   }
 
-  async join(room: string, suite: SuiteId, at: Location): Promise<DirectoryJoin> {
-    const token = newToken();
-    const id = newToken();
+  async join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin> {
     const answer = (await this.#run(
       JOIN,
       room,
       suite,
       at.node,
       at.conn,
-      token,
-      id,
+      hashToken(token),
+      newToken(),
       this.options.maxRooms,
-    )) as { e: 'room-full' | 'suite-mismatch' | 'server-busy'; o?: Wire } | { i: SeatIndex; p?: WireView };
+    )) as
+      | { e: 'room-full' | 'suite-mismatch' | 'server-busy'; o?: Wire }
+      | { i: SeatIndex; id: string; p?: WireView; again?: 1; rp?: Wire };
     if ('e' in answer) return { ok: false, code: answer.e, occupant: location(answer.o) };
-    return { ok: true, seat: { room, suite, index: answer.i, id }, token, partner: partnerSeat(answer.p) };
+    return {
+      ok: true,
+      seat: { room, suite, index: answer.i, id: answer.id },
+      partner: partnerSeat(answer.p),
+      ...(answer.again ? { again: { replaced: location(answer.rp) } } : {}),
+    };
   }
 
-  async resume(room: string, token: string, at: Location): Promise<DirectoryResume> {
-    const fresh = newToken();
-    const answer = (await this.#run(RESUME, room, token, at.node, at.conn, fresh)) as
+  async resume(room: string, token: string, next: string, at: Location): Promise<DirectoryResume> {
+    const answer = (await this.#run(RESUME, room, hashToken(token), at.node, at.conn, hashToken(next))) as
       { f: 1; rp?: Wire } | { i: SeatIndex; id: string; suite: SuiteId; p?: WireView; rp?: Wire };
     if ('f' in answer) return { ok: false, releasedPartner: location(answer.rp) };
     return {
       ok: true,
       seat: { room, suite: answer.suite, index: answer.i, id: answer.id },
-      token: fresh,
       partner: partnerSeat(answer.p),
       replaced: location(answer.rp),
     };

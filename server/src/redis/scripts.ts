@@ -5,8 +5,8 @@
  * which suits one Redis server (or a primary with replicas), not Redis Cluster.
  *
  * A seat is `duet:room:<code>` field `s0` or `s1`, JSON:
- *   t: token, id: seat id, n: node, c: connection id, h: 1 while held, pad: the partner's seat id
- *   when it was held ('' if alone).
+ *   th: the SHA-256 of the seat token (never the token: seat-token.ts), id: seat id, n: node,
+ *   c: connection id, h: 1 while held, pad: the partner's seat id when it was held ('' if alone).
  * Scripts answer JSON; a connection is `{n, c}`.
  */
 
@@ -58,11 +58,45 @@ local function parse(m)
 end
 `;
 
-/** ARGV: code, suite, node, conn, token, seat id, maxRooms → {e, o?: {n, c}} | {i, p?: {away, n, c}} */
-export const JOIN = `${PRELUDE}
-local code, suite, node, conn, token, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+/** Moves seat `i` (table `s`) of room `code` to connection `node`/`conn`, connected; returns the connection it had. */
+const TAKE = `
+local function take(code, i, s, node, conn)
+  local r = 'duet:room:' .. code
+  local replaced = loc(s)
+  redis.call('SREM', 'duet:node:' .. s.n .. ':seats', member(code, i, s.id))
+  redis.call('ZREM', 'duet:holds', member(code, i, s.id))
+  s.n, s.c, s.h, s.pad = node, conn, 0, ''
+  put(r, i, s)
+  redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, s.id))
+  return replaced
+end
+local function find(r, a, b)
+  for k = 0, 1 do
+    local s = seat(r, k)
+    if s and (s.th == a or s.th == b) then return k, s end
+  end
+  return nil, nil
+end
+`;
+
+/**
+ * ARGV: code, suite, node, conn, token hash, seat id, maxRooms → {e, o?} | {i, id, p?: {away, n, c}, again?, rp?}
+ * A seat that has the token hash already is this client's (its `joined` was lost): it is given
+ * back (`again`; rp: the connection that still sat there) instead of taking the other seat.
+ */
+export const JOIN = `${PRELUDE}${TAKE}
+local code, suite, node, conn, th, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local r = 'duet:room:' .. code
-if redis.call('EXISTS', r) == 0 then
+if redis.call('EXISTS', r) == 1 then
+  local k, own = find(r, th, th)
+  if own then
+    if redis.call('HGET', r, 'suite') ~= suite then
+      return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - k)) })
+    end
+    local replaced = take(code, k, own, node, conn)
+    return cjson.encode({ i = k, id = own.id, again = 1, p = view(seat(r, 1 - k)), rp = replaced })
+  end
+else
   if redis.call('SCARD', 'duet:rooms') >= tonumber(ARGV[7]) then return cjson.encode({ e = 'server-busy' }) end
   redis.call('HSET', r, 'suite', suite)
   redis.call('SADD', 'duet:rooms', code)
@@ -72,36 +106,28 @@ if not seat(r, 0) then i = 0 elseif not seat(r, 1) then i = 1 else return cjson.
 if redis.call('HGET', r, 'suite') ~= suite then
   return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - i)) })
 end
-put(r, i, { t = token, id = id, n = node, c = conn, h = 0, pad = '' })
+put(r, i, { th = th, id = id, n = node, c = conn, h = 0, pad = '' })
 redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, id))
-return cjson.encode({ i = i, p = view(seat(r, 1 - i)) })
+return cjson.encode({ i = i, id = id, p = view(seat(r, 1 - i)) })
 `;
 
 /**
- * ARGV: code, token, node, conn, new token → {f, rp?} | {i, id, suite, p?, rp?}
+ * ARGV: code, token hash, node, conn, next token hash → {f, rp?} | {i, id, suite, p?, rp?}
+ * A seat at the next hash already matches too (this client's earlier resume, its answer lost).
  * (rp: on failure the partner to tell partner-left; on success the connection replaced.)
  */
-export const RESUME = `${PRELUDE}
-local code, token, node, conn = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+export const RESUME = `${PRELUDE}${TAKE}
+local code, th, node, conn, nh = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local r = 'duet:room:' .. code
-local i
-for k = 0, 1 do
-  local s = seat(r, k)
-  if s and s.t == token then i = k end
-end
+local i, s = find(r, th, nh)
 if i == nil then return cjson.encode({ f = 1 }) end
-local s = seat(r, i)
 local p = seat(r, 1 - i)
 if s.h == 1 and s.pad ~= '' and (not p or p.id ~= s.pad) then
   local _, partner = free(code, i, s.id)
   return cjson.encode({ f = 1, rp = loc(partner) })
 end
-local replaced = loc(s)
-redis.call('SREM', 'duet:node:' .. s.n .. ':seats', member(code, i, s.id))
-redis.call('ZREM', 'duet:holds', member(code, i, s.id))
-s.t, s.n, s.c, s.h, s.pad = ARGV[5], node, conn, 0, ''
-put(r, i, s)
-redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, s.id))
+s.th = nh
+local replaced = take(code, i, s, node, conn)
 return cjson.encode({ i = i, id = s.id, suite = redis.call('HGET', r, 'suite'), p = view(p), rp = replaced })
 `;
 

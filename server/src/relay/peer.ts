@@ -1,8 +1,8 @@
 /** A connection's state in the relay, and the registry of this node's connections. */
-import type { ServerMessage } from '@duet/core/protocol/control';
 import type { Location, SeatRef } from '../directory.ts';
 import type { Asker } from '../handshake-budget.ts';
 import type { TokenBucket } from '../token-bucket.ts';
+import type { ErrorNotices } from './error-notices.ts';
 import type { Link } from './link.ts';
 import { WorkQueue } from './work-queue.ts';
 
@@ -24,16 +24,11 @@ export interface Peer {
   readonly work: WorkQueue;
   /** Answered the last ping. */
   alive: boolean;
-  /** When this peer was last told `rate-limited`, so that a flood is not answered by a flood. */
-  lastRateLimitNotice: number;
+  /** Its `error` replies, coalesced so that a flood is not answered by a flood. */
+  readonly errors: ErrorNotices;
   /** Binary frames received on this connection, for `ack`. */
   binaryFrames: number;
   ackScheduled: boolean;
-}
-
-/** Sends a control message, unless the connection is closing. */
-export function tell(peer: Peer | undefined, message: ServerMessage): void {
-  if (peer?.link.open) peer.link.sendControl(message);
 }
 
 /** This node's open connections, by connection id. */
@@ -44,7 +39,7 @@ export class Peers {
   constructor(private readonly node: string) {}
 
   /** A new connection's state, registered under a fresh id. */
-  add(link: Link, address: string, frames: TokenBucket, bytes: TokenBucket): Peer {
+  add(link: Link, address: string, frames: TokenBucket, bytes: TokenBucket, errors: ErrorNotices): Peer {
     const at = this.#location();
     const peer: Peer = {
       link,
@@ -55,7 +50,7 @@ export class Peers {
       throttled: false,
       work: new WorkQueue(),
       alive: true,
-      lastRateLimitNotice: -Infinity,
+      errors,
       binaryFrames: 0,
       ackScheduled: false,
     };

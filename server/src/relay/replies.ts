@@ -19,7 +19,10 @@ const ERROR_TEXT: Record<RelayErrorCode, string> = {
   'resume-failed': 'that seat cannot be taken back; join the room again',
 };
 
-export function errorReply(code: RelayErrorCode, extra: { retryAfterMs?: number } = {}): ServerMessage {
+export function errorReply(
+  code: RelayErrorCode,
+  extra: { retryAfterMs?: number; count?: number } = {},
+): ServerMessage {
   return { type: 'error', code, message: ERROR_TEXT[code], ...extra };
 }
 

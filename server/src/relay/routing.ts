@@ -2,13 +2,17 @@
  * Where frames and notices go: to a connection on this node, or over the bus to the node that
  * holds it (docs/scale-out.md). Payloads pass byte for byte; notices keep each connection's view
  * of its partner up to date; the directory's own events become notices here too.
+ *
+ * Every write to a connection on this node goes through here, payloads and control messages
+ * alike (replies, notices, acks, errors), and counts against `maxBufferedBytes`: a connection
+ * whose unsent bytes would pass it is closed with 1013 instead, whatever made them.
  */
-import type { ServerMessage } from '@duet/core/protocol/control';
+import { encodeControl, type ServerMessage } from '@duet/core/protocol/control';
 import type { DirectoryEvents, Location } from '../directory.ts';
 import type { Bus, Envelope } from '../envelope.ts';
 import type { RelayObserver } from '../observer.ts';
 import { CLOSE } from './close-codes.ts';
-import { tell, type Peer, type Peers } from './peer.ts';
+import type { Peer, Peers } from './peer.ts';
 import type { WriteBatch } from './write-batch.ts';
 
 export interface RouterOptions {
@@ -16,7 +20,7 @@ export interface RouterOptions {
   peers: Peers;
   batch: WriteBatch;
   observer: RelayObserver;
-  /** A partner whose unsent backlog would grow past this is a slow reader. */
+  /** A connection whose unsent backlog would grow past this is a slow reader. */
   maxBufferedBytes: number;
   /** Closes a slow reader (its seat held), so that the relay does not buffer without bound. */
   dropSlowReader(peer: Peer): void;
@@ -24,6 +28,13 @@ export interface RouterOptions {
 
 export class Router {
   constructor(private readonly options: RouterOptions) {}
+
+  /** A control message to a connection on this node, unless it is closing or reads too slowly. */
+  tell(peer: Peer | undefined, message: ServerMessage): void {
+    if (!peer?.link.open) return;
+    // Control messages are ASCII JSON: one byte a character.
+    if (this.#fits(peer, encodeControl(message).length)) peer.link.sendControl(message);
+  }
 
   /** A payload from a seated connection to its partner's. */
   forward(to: Location, data: Buffer): void {
@@ -77,16 +88,20 @@ export class Router {
       default:
         break;
     }
-    tell(peer, message);
+    this.tell(peer, message);
   }
 
   #write(peer: Peer, data: Buffer): void {
-    // A partner that does not read must not make the relay buffer without bound.
-    if (peer.link.bufferedBytes + data.length > this.options.maxBufferedBytes) {
-      return this.options.dropSlowReader(peer);
-    }
+    if (!this.#fits(peer, data.length)) return;
     this.options.batch.add(peer.link);
     peer.link.sendBinary(data);
+  }
+
+  /** A connection that does not read must not make the relay buffer without bound. */
+  #fits(peer: Peer, bytes: number): boolean {
+    if (peer.link.bufferedBytes + bytes <= this.options.maxBufferedBytes) return true;
+    this.options.dropSlowReader(peer);
+    return false;
   }
 }
 

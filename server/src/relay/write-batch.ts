@@ -1,19 +1,24 @@
 /**
  * Write batching. Profiling showed ~70 % of the relay's time in one write system call per
- * frame: frames forwarded to a link within one turn of the event loop now leave in one write.
+ * frame: frames forwarded to a link while one read is handled now leave in one write.
+ *
+ * The batch ends with the callback that filled it (a microtask, run as soon as the read's
+ * callback returns), not with the event loop's turn (`setImmediate`): under load one read holds
+ * many frames for the same partner, which still go out together, and at rest a lone frame
+ * leaves without waiting for the other sockets' callbacks and timers of the turn.
  */
 import type { Link } from './link.ts';
 
 export class WriteBatch {
-  /** Links corked in this turn, uncorked together once it ends. */
+  /** Links corked by the current callback, uncorked together once it returns. */
   #corked = new Set<Link>();
 
-  /** Holds `link`'s writes until the end of this turn (a link that cannot cork writes at once). */
+  /** Holds `link`'s writes until the current callback returns (a link that cannot cork writes at once). */
   add(link: Link): void {
     if (!link.cork || this.#corked.has(link)) return;
     link.cork();
     this.#corked.add(link);
-    if (this.#corked.size === 1) setImmediate(this.#flush);
+    if (this.#corked.size === 1) queueMicrotask(this.#flush);
   }
 
   readonly #flush = (): void => {

@@ -51,11 +51,17 @@ export async function budgetAttack(options: BudgetAttackOptions): Promise<Budget
         result.rooms += 1;
         for (let i = 0; i < attemptsPerRoom; i++) a.sendJson({ type: 'handshake' });
         let granted = 0;
-        for (let i = 0; i < attemptsPerRoom; i++) {
+        for (let answered = 0; answered < attemptsPerRoom;) {
           const reply = await a.control();
-          if (reply.type === 'handshake') granted += 1;
-          else if (reply.type === 'error' && reply.code === 'rate-limited') result.refusals += 1;
-          else throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+          if (reply.type === 'handshake') {
+            granted += 1;
+            answered += 1;
+          } else if (reply.type === 'error' && reply.code === 'rate-limited') {
+            // Refusals after the first within a second come as one error with their `count`.
+            const refused = reply.count ?? 1;
+            result.refusals += refused;
+            answered += refused;
+          } else throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
         }
         for (let i = 0; i < granted; i++) await b.control(); // the partner's copy of each grant
         result.grants += granted;

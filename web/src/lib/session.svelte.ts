@@ -5,17 +5,16 @@
  */
 import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
-import {
+import type {
   Conversation,
-  type ConversationEvent,
-  type ConversationStatus,
-  type PartnerState,
+  ConversationEvent,
+  ConversationStatus,
+  PartnerState,
 } from '@duet/core/session/conversation';
 import type { DeliveryStatus } from '@duet/core/session/outbox';
-import { createChannel, type ChannelSettings } from '@duet/core/session/suites';
-import { FileShelf } from './files.svelte.ts';
-import { browserConnect } from './transport.ts';
-import { loadWords } from './words.ts';
+import type { ChannelSettings } from '@duet/core/session/suites';
+import type { FileShelf } from './files.svelte.ts';
+import { loadConversationCode, loadWords } from './lazy.ts';
 
 /** `idle` is the start (or join) view; the rest are the conversation's states. */
 export type Status = 'idle' | ConversationStatus;
@@ -127,6 +126,8 @@ export class ChatSession {
   #shelves: FileShelf[] = [];
   /** Counts safety codes asked for and cleared, so that a late word list never shows an old one. */
   #codeSession = 0;
+  /** Counts joins and leaves, so that a join still loading its code never outlives a leave. */
+  #joins = 0;
   readonly #url: string;
 
   constructor(url: string) {
@@ -148,14 +149,28 @@ export class ChatSession {
     this.awaitingPartnerRetry = false;
     this.refusedSuite = null;
     this.status = 'connecting';
+    const attempt = ++this.#joins;
+    let code;
+    try {
+      code = await loadConversationCode();
+    } catch {
+      // The app's own code did not download: as good as an unreachable relay, and a rejoin retries.
+      if (attempt !== this.#joins) return;
+      this.status = 'closed';
+      this.banner = { code: 'connection-lost', fatal: true };
+      return;
+    }
+    const { Conversation, browserConnect, createChannel, FileShelf: Shelf } = code;
     let channel;
     try {
       channel = await createChannel(request);
     } catch {
+      if (attempt !== this.#joins) return;
       this.status = 'failed';
       this.banner = { code: 'bad-input', fatal: true };
       return;
     }
+    if (attempt !== this.#joins) return;
     const conversation = new Conversation({
       room: request.room,
       suite: request.suite,
@@ -167,7 +182,7 @@ export class ChatSession {
       },
     });
     this.#conversation = conversation;
-    this.files = request.suite === 'modern' ? this.#shelf(conversation) : null;
+    this.files = request.suite === 'modern' ? this.#shelf(conversation, Shelf) : null;
     conversation.start();
   }
 
@@ -176,8 +191,8 @@ export class ChatSession {
     this.files?.send(files);
   }
 
-  #shelf(conversation: Conversation): FileShelf {
-    const shelf: FileShelf = new FileShelf(conversation, {
+  #shelf(conversation: Conversation, Shelf: typeof FileShelf): FileShelf {
+    const shelf: FileShelf = new Shelf(conversation, {
       onAdded: (id, direction) => {
         if (this.#conversation !== conversation) return;
         this.timeline.push({ kind: 'file', key: `file-${id}`, id, direction, time: Date.now(), shelf });
@@ -230,6 +245,7 @@ export class ChatSession {
   }
 
   leave(): void {
+    this.#joins += 1;
     this.#conversation?.leave();
     this.#conversation = undefined;
     for (const shelf of this.#shelves.splice(0)) shelf.destroy();

@@ -3,44 +3,67 @@
  * Payloads travel as binary frames and are never described here: the relay does not parse them.
  * docs/protocol.md is the human-readable version of this file; keep the two in step.
  */
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { duetError, RELAY_ERROR_CODES, type RelayErrorCode } from '../errors.ts';
+import { ROOM_MAX_LENGTH, ROOM_MIN_LENGTH, ROOM_PATTERN, SUITE_IDS, type SuiteId } from './names.ts';
 
 /** Control text frames larger than this are refused unparsed. */
 export const MAX_CONTROL_BYTES = 1024;
 
-export const SUITE_IDS = ['modern', 'des'] as const;
-export type SuiteId = (typeof SUITE_IDS)[number];
+export { ROOM_PATTERN, SUITE_IDS, type SuiteId };
 
-/** Room codes: lowercase letters, digits and single hyphens, 3 to 64 characters. */
-export const ROOM_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-export const roomCode = z.string().min(3).max(64).regex(ROOM_PATTERN);
+/** Room codes (names.ts): lowercase letters, digits and single hyphens, 3 to 64 characters. */
+export const roomCode = z
+  .string()
+  .check(z.minLength(ROOM_MIN_LENGTH), z.maxLength(ROOM_MAX_LENGTH), z.regex(ROOM_PATTERN));
 
 export { RELAY_ERROR_CODES, type RelayErrorCode };
 
 /** Seat 0 (first in) is the initiator, seat 1 the responder: roles come from the relay. */
 export type Role = 'initiator' | 'responder';
 
+/** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
+export const seatToken = z.string().check(z.regex(/^[0-9a-f]{32}$/));
+
+/**
+ * Takes a seat. `token`, chosen by the client, is the seat's token from then on; sent again
+ * after a lost `joined`, it gets the same seat back (docs/protocol.md, "Lost answers"). Without
+ * it the relay picks one, and a lost answer cannot be recovered.
+ */
 const join = z.strictObject({
   type: z.literal('join'),
   room: z.string(),
   suite: z.string(),
+  token: z.optional(seatToken),
 });
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */
 const handshake = z.strictObject({ type: z.literal('handshake') });
-/** Takes back a seat held since this client's connection dropped, with the seat's token. */
+/**
+ * Takes back a seat held since this client's connection dropped, with the seat's token, and
+ * moves the seat to `next` (chosen by the client). Repeated with the same pair after a lost
+ * `resumed`, it still matches. Without `next` the relay picks the new token.
+ */
 const resume = z.strictObject({
   type: z.literal('resume'),
   room: z.string(),
   token: z.string(),
+  next: z.optional(seatToken),
 });
 
 export const clientMessage = z.discriminatedUnion('type', [join, leave, handshake, resume]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
-/** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
-export const seatToken = z.string().regex(/^[0-9a-f]{32}$/);
+/**
+ * The relay's per-connection frame rate (MESSAGE_BURST, MESSAGES_PER_SECOND): every frame sent,
+ * text or binary, takes one from a bucket of `burst` refilled at `perSecond`. Clients pace
+ * their frames to stay within it.
+ */
+export const frameRate = z.strictObject({
+  burst: z.int().check(z.positive()),
+  perSecond: z.number().check(z.positive()),
+});
+export type FrameRate = z.infer<typeof frameRate>;
 
 const seated = {
   room: roomCode,
@@ -50,8 +73,10 @@ const seated = {
   partner: z.boolean(),
   /** Whether the partner's seat is held for it while its connection is down. */
   partnerAway: z.boolean(),
-  /** The token for `resume`; a new one after every join and resume. */
+  /** The token for `resume`: the one the client chose, or one the relay picked for it. */
   token: seatToken,
+  /** The relay's frame rate for this connection (absent from relays older than this field). */
+  rate: z.optional(frameRate),
 };
 
 export const serverMessage = z.discriminatedUnion('type', [
@@ -64,7 +89,7 @@ export const serverMessage = z.discriminatedUnion('type', [
   /** The partner took its held seat back. */
   z.strictObject({ type: z.literal('partner-back') }),
   /** The relay has received `frames` binary frames from this connection so far (coalesced). */
-  z.strictObject({ type: z.literal('ack'), frames: z.number().int().nonnegative() }),
+  z.strictObject({ type: z.literal('ack'), frames: z.int().check(z.nonnegative()) }),
   /**
    * A handshake attempt granted to both seats at once. `attempt` counts up per room; `nonce`
    * (16 random bytes, hex) is the relay's contribution to the CPace session id. Clients answer
@@ -73,8 +98,8 @@ export const serverMessage = z.discriminatedUnion('type', [
    */
   z.strictObject({
     type: z.literal('handshake'),
-    attempt: z.number().int().nonnegative(),
-    nonce: z.string().regex(/^[0-9a-f]{32}$/),
+    attempt: z.int().check(z.nonnegative()),
+    nonce: z.string().check(z.regex(/^[0-9a-f]{32}$/)),
   }),
   /**
    * Someone asked for a seat in this room with the other suite and was refused
@@ -90,12 +115,16 @@ export const serverMessage = z.discriminatedUnion('type', [
     code: z.enum(RELAY_ERROR_CODES),
     message: z.string(),
     /** With `rate-limited`: how long to wait before asking again. */
-    retryAfterMs: z.number().int().nonnegative().optional(),
+    retryAfterMs: z.optional(z.int().check(z.nonnegative())),
+    /** Coalesced: this one error stands for `count` identical ones since the last of its code. */
+    count: z.optional(z.int().check(z.positive())),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessage>;
 
-const CLIENT_TYPES = new Set<string>(clientMessage.options.map((option) => option.shape.type.value));
+const CLIENT_TYPES = new Set<string>(
+  clientMessage.def.options.flatMap((option) => option.shape.type.def.values),
+);
 
 /**
  * Parses one client control frame. Throws a DuetError whose code says what was wrong:

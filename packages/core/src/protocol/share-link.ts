@@ -10,7 +10,7 @@
  * Parsing never throws and never decodes percent escapes (nothing valid needs them): anything
  * else is `malformed`.
  */
-import { roomCode, SUITE_IDS, type SuiteId } from './control.ts';
+import { isRoomCode, isSuiteId, type SuiteId } from './names.ts';
 
 export interface Invitation {
   room: string;
@@ -44,7 +44,7 @@ export function parseFragment(hash: string): Fragment {
   const text = hash.replace(/^#/, '').trim().toLowerCase();
   if (text === '') return { kind: 'none' };
   const [room = '', ...pairs] = text.split('&');
-  if (!roomCode.safeParse(room).success) return { kind: 'malformed' };
+  if (!isRoomCode(room)) return { kind: 'malformed' };
   const seen = new Map<string, string>();
   for (const pair of pairs) {
     const match = /^([a-z]+)=([0-9a-z]*)$/.exec(pair);
@@ -52,11 +52,11 @@ export function parseFragment(hash: string): Fragment {
     seen.set(match[1] ?? '', match[2] ?? '');
   }
   const suite = seen.get('suite') ?? 'modern';
-  if (!(SUITE_IDS as readonly string[]).includes(suite)) return { kind: 'malformed' };
+  if (!isSuiteId(suite)) return { kind: 'malformed' };
   const saltHex = seen.get('salt') ?? '';
   if (saltHex !== '' && (suite !== 'des' || !SALT_HEX.test(saltHex))) return { kind: 'malformed' };
   // Unknown keys are ignored, so that later versions can add some.
-  return { kind: 'invitation', invitation: { room, suite: suite as SuiteId, saltHex } };
+  return { kind: 'invitation', invitation: { room, suite, saltHex } };
 }
 
 /** A whole share link: the app's address (http or https) and the invitation in its fragment. */

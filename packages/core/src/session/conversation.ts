@@ -8,14 +8,17 @@
  * seat, retransmission): with `modern`, every message typed is shown to the partner exactly once
  * and in order, or ends `failed`, visibly; with `des`, which has no receipts, every message
  * reaches the relay at least once, or ends `failed`. The suite's `Delivery` (delivery.ts) holds
- * that difference; this file never asks which suite it runs.
+ * that difference; this file never asks which suite it runs. A lost `joined` or `resumed` costs
+ * nothing: the client picks its seat tokens itself and asks again with the same ones
+ * (docs/protocol.md, "Lost answers"). Frames are paced to the relay's rate (pacer.ts).
  */
-import { fromHex, randomBytes } from '../bytes.ts';
+import { fromHex, randomBytes, toHex } from '../bytes.ts';
 import { isDuetError, type ErrorCode } from '../errors.ts';
 import {
   encodeControl,
   parseServerMessage,
   type ClientMessage,
+  type FrameRate,
   type Role,
   type ServerMessage,
   type SuiteId,
@@ -27,6 +30,7 @@ import type { DeliveryStatus } from './outbox.ts';
 import type { PayloadHandler, PayloadPort } from './payloads.ts';
 
 export type { PayloadHandler, PayloadPort } from './payloads.ts';
+import { DEFAULT_FRAME_RATE, Pacer } from './pacer.ts';
 
 /** One connection to the relay, as the conversation sees it. */
 export interface Link {
@@ -83,6 +87,8 @@ export interface ConversationOptions {
   timers: Timers;
   onEvent: (event: ConversationEvent) => void;
   random?: (length: number) => Uint8Array;
+  /** The clock (ms), for pacing frames to the relay's rate; default `Date.now`. */
+  now?: () => number;
   /** Delays between reconnection attempts (the last repeats), before ±20 % jitter. */
   reconnectDelaysMs?: readonly number[];
   /** Attempts in a row before giving up with `connection-lost`. */
@@ -109,9 +115,7 @@ const FATAL_RELAY_CODES = new Set<ErrorCode>([
 ]);
 
 export class Conversation {
-  readonly #options: Required<Omit<ConversationOptions, 'random'>> & {
-    random: (length: number) => Uint8Array;
-  };
+  readonly #options: Required<ConversationOptions>;
   readonly #channel: SecureChannel;
   readonly #delivery: Delivery;
 
@@ -120,7 +124,16 @@ export class Conversation {
   #framesOnLink = 0;
   #seated = false;
   #everSeated = false;
+  /** The seat's token as last confirmed by `joined` or `resumed`: `resume` presents it. */
   #token: string | undefined;
+  /**
+   * The token this client asked for and has not seen confirmed (`join`'s, or `resume`'s
+   * `next`): kept, and asked for again, until an answer comes, so a lost answer costs nothing.
+   */
+  #pendingToken: string | undefined;
+  #rate: FrameRate = DEFAULT_FRAME_RATE;
+  readonly #pacer = new Pacer();
+  #paceTimer: unknown;
   #role: Role | undefined;
   #partner: PartnerState = 'absent';
   #channelStarted = false;
@@ -146,6 +159,7 @@ export class Conversation {
   constructor(options: ConversationOptions) {
     this.#options = {
       random: randomBytes,
+      now: () => Date.now(),
       reconnectDelaysMs: DEFAULT_RECONNECT_DELAYS_MS,
       maxReconnectAttempts: DEFAULT_MAX_RECONNECT_ATTEMPTS,
       ...options,
@@ -184,7 +198,12 @@ export class Conversation {
   /** Attaches the machine that owns binary payloads (one at most); returns its way out. */
   attachPayloads(handler: PayloadHandler): PayloadPort {
     this.#payloads = handler;
-    const backlog = () => this.#link?.bufferedAmount ?? 0;
+    // Bulk also holds back while the relay's frame rate would make a message wait (pacer.ts):
+    // a file never spends the frames that chat and receipts need, and never meets `rate-limited`.
+    const backlog = () =>
+      this.#pacer.waitMs(this.#options.now()) > 0
+        ? Number.POSITIVE_INFINITY
+        : (this.#link?.bufferedAmount ?? 0);
     return {
       maxBytes: this.#channel.maxDataBytes,
       get backlog() {
@@ -211,6 +230,7 @@ export class Conversation {
     this.#options.timers.clear(this.#reconnectTimer);
     this.#options.timers.clear(this.#handshakeTimer);
     this.#options.timers.clear(this.#retransmitTimer);
+    this.#options.timers.clear(this.#paceTimer);
     this.#sendControl({ type: 'leave' });
     this.#link?.close(1000, 'leave');
     this.#link = undefined;
@@ -227,8 +247,8 @@ export class Conversation {
       onOpen: () => {
         if (this.#link !== link) return;
         this.#linkOpen = true;
-        if (this.#token) this.#sendControl({ type: 'resume', room: this.#options.room, token: this.#token });
-        else this.#sendControl({ type: 'join', room: this.#options.room, suite: this.#options.suite });
+        this.#pacer.reset(this.#rate, this.#options.now()); // the relay's bucket is new, and full
+        this.#takeSeat();
       },
       onText: (text) => {
         if (this.#link === link) this.#onText(text);
@@ -262,14 +282,47 @@ export class Conversation {
     this.#update();
   }
 
+  /**
+   * `resume` with the last confirmed token, or `join`; either way with the token this client
+   * wants next, the same one again until an answer confirms it.
+   */
+  #takeSeat(): void {
+    this.#pendingToken ??= toHex(this.#options.random(16));
+    const { room, suite } = this.#options;
+    if (this.#token)
+      this.#sendControl({ type: 'resume', room, token: this.#token, next: this.#pendingToken });
+    else this.#sendControl({ type: 'join', room, suite, token: this.#pendingToken });
+  }
+
   #sendControl(message: ClientMessage): void {
-    if (this.#linkOpen) this.#link?.sendText(encodeControl(message));
+    if (!this.#linkOpen || !this.#link) return;
+    this.#pacer.charge(this.#options.now());
+    this.#link.sendText(encodeControl(message));
   }
 
   #transmit(frame: Uint8Array): number | undefined {
     if (!this.#linkOpen || !this.#link) return undefined;
+    this.#pacer.charge(this.#options.now());
     this.#link.sendBinary(frame);
     return ++this.#framesOnLink;
+  }
+
+  /** Whether a frame that can wait (a message, a receipt) must wait for the pacer; if so, it is retried then. */
+  #mustWait(): boolean {
+    const waitMs = this.#pacer.waitMs(this.#options.now());
+    if (waitMs === 0) return false;
+    if (this.#paceTimer === undefined) {
+      this.#paceTimer = this.#options.timers.set(() => {
+        this.#paceTimer = undefined;
+        // The receipt first (if one is due): it unblocks the partner's queue.
+        if (!this.#receiptQueued) {
+          this.#receiptQueued = true;
+          this.#run(() => this.#sendReceipt());
+        }
+        this.#run(() => this.#flush());
+      }, waitMs);
+    }
+    return true;
   }
 
   #onText(text: string): void {
@@ -292,6 +345,11 @@ export class Conversation {
         this.#everSeated = true;
         this.#reconnectAttempts = 0;
         this.#token = message.token;
+        this.#pendingToken = undefined;
+        if (message.rate) {
+          this.#rate = message.rate;
+          this.#pacer.learn(message.rate, this.#options.now());
+        }
         this.#role = message.role;
         if (fresh) this.#forgetSession();
         this.#partner = !message.partner ? 'absent' : message.partnerAway ? 'away' : 'present';
@@ -338,13 +396,18 @@ export class Conversation {
   #onRelayError(code: ErrorCode, retryAfterMs: number | undefined): void {
     if (code === 'resume-failed') {
       // The seat is gone (grace period over, or a new relay): join afresh, new session.
-      this.#token = undefined;
-      this.#sendControl({ type: 'join', room: this.#options.room, suite: this.#options.suite });
+      this.#token = this.#pendingToken = undefined;
+      this.#takeSeat();
     } else if (code === 'rate-limited' && this.#computeStatus() === 'handshaking') {
       // No attempt left for now: say so, with the wait, and ask again by itself after it.
       const delayMs = retryAfterMs ?? 1_000;
       this.#emit({ type: 'problem', code, fatal: false, retryAfterMs: delayMs });
       this.#requestHandshake(delayMs);
+    } else if (code === 'rate-limited') {
+      // A frame was dropped: hold back until the relay's bucket has refilled; the
+      // retransmission timer sends what was lost.
+      this.#pacer.pause(retryAfterMs ?? 1_000, this.#options.now());
+      this.#emit({ type: 'problem', code, fatal: false });
     } else if (FATAL_RELAY_CODES.has(code)) {
       this.#end('fatal', code);
     } else if (code !== 'no-partner') {
@@ -491,7 +554,7 @@ export class Conversation {
   /** One receipt for a burst of incoming messages: it covers everything shown so far. */
   async #sendReceipt(): Promise<void> {
     this.#receiptQueued = false;
-    if (!this.#canTransmit()) return;
+    if (!this.#canTransmit() || this.#mustWait()) return;
     const receipt = this.#delivery.takeReceipt();
     if (receipt === undefined) return;
     const effects = await this.#channel.send(receipt);
@@ -554,6 +617,12 @@ export class Conversation {
     for (const message of [...this.#delivery.due()]) {
       if (!this.#canTransmit()) return;
       if (message.linkEpoch === this.#linkEpoch) continue;
+      if (this.#mustWait()) {
+        // The wait for a receipt starts once this link-up's messages are all out.
+        this.#options.timers.clear(this.#retransmitTimer);
+        this.#retransmitTimer = undefined;
+        return;
+      }
       let effects: ChannelEffect[];
       const sealed = this.#delivery.sealed(message);
       try {
@@ -584,6 +653,7 @@ export class Conversation {
     this.#ended = why;
     this.#options.timers.clear(this.#reconnectTimer);
     this.#options.timers.clear(this.#retransmitTimer);
+    this.#options.timers.clear(this.#paceTimer);
     this.#link?.close(1000, code);
     this.#link = undefined;
     this.#linkOpen = false;

@@ -20,7 +20,10 @@ export interface PayloadHandler {
 export interface PayloadPort {
   /** The largest payload the channel seals; 0 if the suite carries none (`des`). */
   readonly maxBytes: number;
-  /** Bytes waiting in our socket: a sender of bulk holds back while this is high. */
+  /**
+   * Bytes waiting in our socket, or Infinity while the relay's frame rate says wait: a sender of
+   * bulk holds back while this is high.
+   */
   readonly backlog: number;
   /**
    * Seals and transmits one payload after the channel work already queued (so messages and

@@ -1,10 +1,12 @@
-/** The suites as a table: which channel to build for the suite a room uses. */
+/**
+ * The suites as a table: which channel to build for the suite a room uses. Each suite's code is
+ * loaded when a room asks for it (or `preloadSuite` warms it), so that a page that never uses
+ * `des` never downloads crypto-js and the `des` code, and the first screen downloads neither.
+ */
 import { fromHex } from '../bytes.ts';
-import { roomSalt } from '../crypto/des-suite.ts';
+import { duetError } from '../errors.ts';
 import type { SuiteId } from '../protocol/control.ts';
 import type { SecureChannel } from './channel.ts';
-import { createDesChannel } from './des-channel.ts';
-import { createModernChannel } from './modern-channel.ts';
 
 export interface ChannelSettings {
   suite: SuiteId;
@@ -14,18 +16,38 @@ export interface ChannelSettings {
   saltHex: string;
 }
 
-export async function createChannel(settings: ChannelSettings): Promise<SecureChannel> {
-  switch (settings.suite) {
-    case 'des': {
+type ChannelFactory = (settings: ChannelSettings) => Promise<SecureChannel>;
+
+const SUITES: Record<SuiteId, () => Promise<ChannelFactory>> = {
+  des: async () => {
+    const [{ roomSalt }, { createDesChannel }] = await Promise.all([
+      import('../crypto/des-suite.ts'),
+      import('./des-channel.ts'),
+    ]);
+    return async (settings) => {
       const salt = settings.saltHex ? fromHex(settings.saltHex) : await roomSalt(settings.room);
       return createDesChannel({ passphrase: settings.passphrase, salt });
-    }
-    case 'modern':
-      return createModernChannel({ passphrase: settings.passphrase, room: settings.room });
-    // Stryker disable all: unreachable: the switch is exhaustive (the type checker proves it)
-    default: {
-      const never: never = settings.suite;
-      throw new Error(`unknown suite ${String(never)}`);
-    }
-  }
+    };
+  },
+  modern: async () => {
+    const { createModernChannel } = await import('./modern-channel.ts');
+    return async (settings) => createModernChannel({ passphrase: settings.passphrase, room: settings.room });
+  },
+};
+
+function suiteLoader(suite: SuiteId): () => Promise<ChannelFactory> {
+  // Object.hasOwn: a suite name from outside the type system must not reach the prototype.
+  if (!Object.hasOwn(SUITES, suite)) throw duetError('bad-suite', 'unknown suite');
+  return SUITES[suite];
+}
+
+/** Downloads (in a browser) and evaluates a suite's code ahead of its first channel. */
+export async function preloadSuite(suite: SuiteId): Promise<void> {
+  await suiteLoader(suite)();
+}
+
+/** Builds a channel for the room's suite; throws `bad-suite` for a suite Duet does not know. */
+export async function createChannel(settings: ChannelSettings): Promise<SecureChannel> {
+  const factory = await suiteLoader(settings.suite)();
+  return factory(settings);
 }

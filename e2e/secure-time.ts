@@ -1,0 +1,135 @@
+/**
+ * `npm run bench:browser`: time to a secure channel in Chromium, from both pages having joined
+ * (the later of the two `joined` frames) to both showing `ready`, over several fresh pairs,
+ * with and without 4× CPU throttling. Prints the median and range of each, and where the time
+ * goes: the relay's notices, the grant, the handshake frames, and the page's own work.
+ *
+ * Timestamps are taken inside the pages (a wrapped WebSocket and a MutationObserver, injected
+ * before the app loads), as `performance.timeOrigin + performance.now()`, so that both pages
+ * share one clock. Opt-in, never part of `npm test`: it times things.
+ *
+ *   BENCH_BROWSER_RUNS=10 npm run bench:browser
+ */
+import type { Page } from 'playwright-core';
+import { startConversation, startHarness, waitForState, type Harness } from './harness.ts';
+
+const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 10);
+if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error('BENCH_BROWSER_RUNS must be a positive integer');
+
+interface Mark {
+  what: string;
+  at: number;
+}
+
+declare global {
+  interface Window {
+    __duetMarks?: Mark[];
+  }
+}
+
+/**
+ * Runs in the page before the app: marks every control frame by type, binary frames, and
+ * `ready`. Plain JavaScript in a string: tsx's compiled functions may call helpers the page
+ * does not have.
+ */
+const INSTRUMENT = `(() => {
+  const marks = [];
+  window.__duetMarks = marks;
+  const now = () => performance.timeOrigin + performance.now();
+  const typeOf = (text) => { try { return JSON.parse(text).type ?? '?'; } catch { return '?'; } };
+  const Native = window.WebSocket;
+  class Marked extends Native {
+    constructor(url, protocols) {
+      super(url, protocols);
+      this.addEventListener('message', (event) => {
+        marks.push({ what: typeof event.data === 'string' ? 'got ' + typeOf(event.data) : 'got binary', at: now() });
+      });
+    }
+    send(data) {
+      marks.push({ what: typeof data === 'string' ? 'sent ' + typeOf(data) : 'sent binary', at: now() });
+      super.send(data);
+    }
+  }
+  window.WebSocket = Marked;
+  new MutationObserver(() => {
+    const ready = document.querySelector('[data-testid="status"][data-state="ready"]');
+    if (ready && !marks.some((mark) => mark.what === 'ready')) marks.push({ what: 'ready', at: now() });
+  }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+})();`;
+
+async function marksOf(page: Page): Promise<Mark[]> {
+  return page.evaluate(() => window.__duetMarks ?? []);
+}
+
+const first = (marks: Mark[], what: string): number => marks.find((mark) => mark.what === what)?.at ?? NaN;
+
+interface Run {
+  total: number;
+  /** From both seated to the later page's first handshake frame sent (notices, grant). */
+  toFirstFrame: number;
+  /** From the grant (the later page's) to both ready: the handshake's frames and crypto. */
+  grantToReady: number;
+}
+
+/** A fresh browser context with the marks injected, its CPU slowed `cpuSlowdown` times, at `url`. */
+async function instrumentedPage(harness: Harness, url: string, cpuSlowdown: number): Promise<Page> {
+  const context = await harness.browser.newContext();
+  await context.addInitScript(INSTRUMENT);
+  const page = await context.newPage();
+  if (cpuSlowdown !== 1) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuSlowdown });
+  }
+  await page.goto(url);
+  return page;
+}
+
+async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
+  const alice = await instrumentedPage(harness, `${harness.url}/`, cpuSlowdown);
+  const { link, passphrase } = await startConversation(alice);
+  const bob = await instrumentedPage(harness, link, cpuSlowdown);
+  await bob.getByTestId('passphrase-input').fill(passphrase);
+  await bob.getByTestId('join-button').click();
+  await Promise.all([waitForState(alice, 'ready'), waitForState(bob, 'ready')]);
+  const [a, b] = await Promise.all([marksOf(alice), marksOf(bob)]);
+  await Promise.all([alice.context().close(), bob.context().close()]);
+  const seated = Math.max(first(a, 'got joined'), first(b, 'got joined'));
+  const ready = Math.max(first(a, 'ready'), first(b, 'ready'));
+  const frame = Math.max(first(a, 'sent binary'), first(b, 'sent binary'));
+  const grant = Math.max(first(a, 'got handshake'), first(b, 'got handshake'));
+  return { total: ready - seated, toFirstFrame: frame - seated, grantToReady: ready - grant };
+}
+
+function summary(values: number[]): string {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1
+      ? (sorted[middle] ?? NaN)
+      : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
+  return `${median.toFixed(0)} ms (${(sorted[0] ?? NaN).toFixed(0)}–${(sorted.at(-1) ?? NaN).toFixed(0)})`;
+}
+
+async function main(): Promise<void> {
+  const harness = await startHarness();
+  try {
+    // One pair first, unmeasured: the relay's and the browser's first-use costs.
+    await onePair(harness, 1);
+    for (const slowdown of [1, 4]) {
+      const runs: Run[] = [];
+      for (let i = 0; i < RUNS; i += 1) runs.push(await onePair(harness, slowdown));
+      console.log(
+        `time to secure, ${slowdown}× CPU, ${RUNS} pairs: ${summary(runs.map((run) => run.total))}` +
+          `; seated → first handshake frame ${summary(runs.map((run) => run.toFirstFrame))}` +
+          `; grant → both ready ${summary(runs.map((run) => run.grantToReady))}`,
+      );
+    }
+  } finally {
+    await harness.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
