@@ -203,6 +203,8 @@ export function summariseRatioRuns(runs: readonly Ratio[][]): RatioSummary[] {
 }
 
 const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
+/** `a` as a multiple of `b`, e.g. "0.98×". */
+const times = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const fixed =
   (digits: number) =>
   (value: number): string =>
@@ -314,7 +316,9 @@ export function formatReport(results: BenchResults): string {
       '',
       'e  crypto, in process              des                 modern',
       `   key derivation / handshake ms   ${fixed(2)(crypto.des.keyDerivationMs).padEnd(20)}${fixed(2)(crypto.modern.handshakeMs)}`,
-      `   100 B encrypt+decrypt msgs/s    ${integer(crypto.des.messagesPerSecond).padEnd(20)}${integer(crypto.modern.messagesPerSecond)} (channel send + receive)`,
+      `   100 B encrypt+decrypt msgs/s    ${integer(crypto.des.messagesPerSecond).padEnd(20)}${integer(crypto.modern.messagesPerSecond)} (Double Ratchet, no turn change)`,
+      `     turn change at every message                      ${integer(crypto.modern.turnChangeMessagesPerSecond)} (a DH step each; ${integer(crypto.modern.turnChangeNobleMessagesPerSecond)} with @noble/curves)`,
+      `     symmetric ratchet (v1), same run                  ${integer(crypto.modern.symmetricMessagesPerSecond)} (baseline; ${times(crypto.modern.messagesPerSecond, crypto.modern.symmetricMessagesPerSecond)} and ${times(crypto.modern.turnChangeMessagesPerSecond, crypto.modern.symmetricMessagesPerSecond)} of it)`,
       `   1 MiB encrypt MiB/s             ${fixed(1)(crypto.des.encryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadSealMiBPerSecond)} (AEAD layer, aead.ts)`,
       `   1 MiB decrypt MiB/s             ${fixed(1)(crypto.des.decryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadOpenMiBPerSecond)} (AEAD layer, aead.ts)`,
     );

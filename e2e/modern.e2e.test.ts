@@ -107,6 +107,67 @@ describe('modern suite in the browser', () => {
     await waitForState(bob.page, 'ready');
   });
 
+  it('a frame replayed in flight is refused as replayed, and its message shows once', async () => {
+    const room = uniqueRoom('modern-replay');
+    const alice = await openPage(harness());
+    const bob = await openPage(harness());
+    // Bob's socket goes through a route that delivers the next binary frame he receives twice.
+    let replayNext = false;
+    await bob.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      client.onMessage((message) => server.send(message));
+      server.onMessage((message) => {
+        client.send(message);
+        if (replayNext && typeof message !== 'string') {
+          replayNext = false;
+          client.send(message);
+        }
+      });
+    });
+    await bob.page.reload();
+    await joinRoom(alice.page, { room, passphrase: 'pw replay', suite: 'modern' });
+    await joinRoom(bob.page, { room, passphrase: 'pw replay', suite: 'modern' });
+    await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
+
+    replayNext = true;
+    await sendMessage(alice.page, 'say it once');
+    await waitForError(bob.page, 'replayed');
+    await sendMessage(alice.page, 'and once more');
+    await waitForMessage(bob.page, 'in', 'and once more');
+    expect(await messageTexts(bob.page, 'in')).toEqual(['say it once', 'and once more']);
+  });
+
+  it('a page of another version in the room: both pages get suite-mismatch and are told to reload', async () => {
+    const room = uniqueRoom('modern-version');
+    const current = await openPage(harness());
+    const outdated = await openPage(harness());
+    // The outdated page joins as pages from before versions did: no `version` in its join.
+    await outdated.page.routeWebSocket(/\/ws$/, (client) => {
+      const server = client.connectToServer();
+      client.onMessage((message) => {
+        if (typeof message !== 'string') return server.send(message);
+        const control = JSON.parse(message) as { type: string; version?: number };
+        if (control.type === 'join') delete control.version;
+        server.send(JSON.stringify(control));
+      });
+      server.onMessage((message) => client.send(message));
+    });
+    await outdated.page.reload();
+    await joinRoom(current.page, { room, passphrase: 'pw version', suite: 'modern' });
+    await waitForState(current.page, 'waiting');
+    await joinRoom(outdated.page, { room, passphrase: 'pw version', suite: 'modern' });
+    await Promise.all([
+      waitForError(outdated.page, 'suite-mismatch'),
+      waitForError(current.page, 'suite-mismatch'),
+    ]);
+    for (const page of [current.page, outdated.page]) {
+      expect(await page.getByTestId('error').textContent()).toContain('reload the page');
+    }
+    await waitForState(outdated.page, 'failed');
+    await waitForState(current.page, 'waiting'); // the page in the room keeps its seat
+    expect([...current.pageErrors, ...outdated.pageErrors]).toEqual([]);
+  });
+
   it('a joiner with the other suite gets suite-mismatch', async () => {
     const room = uniqueRoom('modern-suite');
     const alice = await openPage(harness());

@@ -44,8 +44,13 @@ export type DirectoryJoin =
   | {
       ok: false;
       code: Extract<RelayErrorCode, 'room-full' | 'suite-mismatch' | 'server-busy'>;
-      /** With `suite-mismatch`: the connection seated in the room, to be told `partner-refused`. */
+      /**
+       * With `suite-mismatch`: the connection seated in the room, to be told too: `partner-refused`
+       * for another suite, `suite-mismatch` for the same suite at another version.
+       */
       occupant?: Location | undefined;
+      /** With `suite-mismatch`: the suite matched, its version did not. */
+      otherVersion?: boolean;
     };
 
 export type DirectoryResume =
@@ -79,9 +84,9 @@ export interface RoomDirectory {
   /**
    * Seats the connection `at` in `room` (created if needed) with the seat token `token`: in the
    * seat that has that token already if there is one (docs/protocol.md, "Lost answers"), else
-   * in the first free seat.
+   * in the first free seat. A room holds one suite at one version (docs/protocol.md, "Versions").
    */
-  join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin>;
+  join(room: string, suite: SuiteId, at: Location, token: string, version?: number): Promise<DirectoryJoin>;
   /**
    * Gives the seat whose token is `token`, or already `next`, to `at`, and moves it to `next`
    * (docs/protocol.md, "Reconnecting").

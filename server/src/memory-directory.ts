@@ -64,11 +64,12 @@ export class MemoryRoomDirectory implements RoomDirectory {
     return { room: room.code, suite: room.suite, index: seat.index, id };
   }
 
-  join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin> {
-    const result = this.#rooms.join(room, suite, at, hashToken(token));
+  join(room: string, suite: SuiteId, at: Location, token: string, version = 1): Promise<DirectoryJoin> {
+    const result = this.#rooms.join(room, suite, at, hashToken(token), version);
     if (!result.ok) {
-      const occupant = result.code === 'suite-mismatch' ? result.occupant?.peer : undefined;
-      return Promise.resolve({ ok: false, code: result.code, occupant });
+      if (result.code !== 'suite-mismatch') return Promise.resolve(result);
+      const { occupant, otherVersion } = result;
+      return Promise.resolve({ ok: false, code: result.code, occupant: occupant?.peer, otherVersion });
     }
     if (result.again) this.#stopHold(result.seat);
     return Promise.resolve({

@@ -206,15 +206,22 @@ export function createRelay(options: RelayOptions): Relay {
    * close, queued behind this work, frees or holds it as for any seated connection, and a client
    * whose answer was lost comes back for it with its token.
    */
-  async function onJoin(peer: Peer, room: string, suite: string, token: string): Promise<void> {
+  async function onJoin(peer: Peer, room: string, suite: string, token: string, version = 1): Promise<void> {
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
     peers.renumber(peer);
-    const result = await directory.join(room, suite, peer.at, token);
+    const result = await directory.join(room, suite, peer.at, token, version);
     if (!result.ok) {
-      // Both sides learn of a suite mismatch: the one seated would otherwise wait for ever.
+      // Both sides learn of a mismatch: the one seated would otherwise wait for ever. Another
+      // version of the same suite is told as `suite-mismatch`, which pages of every version
+      // understand, since either page may be the out-of-date one that must be reloaded.
       if (result.code === 'suite-mismatch')
-        router.notify(result.occupant, { type: 'partner-refused', code: 'suite-mismatch', suite });
+        router.notify(
+          result.occupant,
+          result.otherVersion
+            ? errorReply('suite-mismatch')
+            : { type: 'partner-refused', code: 'suite-mismatch', suite },
+        );
       return sendError(peer, result.code);
     }
     const replaced = result.again?.replaced;
@@ -263,7 +270,7 @@ export function createRelay(options: RelayOptions): Relay {
   function onControl(peer: Peer, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'join':
-        return onJoin(peer, message.room, message.suite, message.token ?? newToken());
+        return onJoin(peer, message.room, message.suite, message.token ?? newToken(), message.version);
       case 'leave':
         if (!peer.seat) return sendError(peer, 'not-joined');
         return leaveRoom(peer);

@@ -7,7 +7,7 @@
  *   - held: its connection dropped, `peer` is undefined, and the seat waits for `resume` with
  *     its token until the relay calls `release` (docs/protocol.md, "Reconnecting");
  *   - free: the slot is `undefined`.
- * The first joiner fixes the room's suite; a room with no seat taken is deleted.
+ * The first joiner fixes the room's suite and its version; a room with no seat taken is deleted.
  *
  * A seat is found by its token, which its client chose. Both `join` and `resume` are safe to
  * repeat after a lost answer (docs/protocol.md, "Lost answers"): a `join` with the token of a
@@ -33,6 +33,8 @@ export interface Room<P> {
   readonly code: string;
   /** Fixed by the first joiner; a joiner with the other suite is refused. */
   readonly suite: SuiteId;
+  /** The suite's payload version, fixed by the first joiner too; a joiner with another is refused. */
+  readonly version: number;
   readonly seats: [Seat<P> | undefined, Seat<P> | undefined];
 }
 
@@ -49,8 +51,11 @@ export type JoinResult<P> =
       again?: { replaced: P | undefined };
     }
   | { ok: false; code: Extract<RelayErrorCode, 'room-full' | 'server-busy'> }
-  /** `occupant`: the one seat taken, whose holder is told (docs/protocol.md, `partner-refused`). */
-  | { ok: false; code: 'suite-mismatch'; occupant: Seat<P> | undefined };
+  /**
+   * `occupant`: the one seat taken, whose holder is told (docs/protocol.md, `partner-refused`);
+   * `otherVersion`: the suite matched but not its version (docs/protocol.md, "Versions").
+   */
+  | { ok: false; code: 'suite-mismatch'; occupant: Seat<P> | undefined; otherVersion: boolean };
 
 export type ResumeResult<P> =
   | {
@@ -88,12 +93,12 @@ export class Rooms<P> {
    * Seats `peer` in room `code`, creating the room if needed: in the seat whose token is
    * `tokenHash` if there is one (the same client again), else in the first free seat.
    */
-  join(code: string, suite: SuiteId, peer: P, tokenHash: string): JoinResult<P> {
+  join(code: string, suite: SuiteId, peer: P, tokenHash: string, version = 1): JoinResult<P> {
     let room = this.#rooms.get(code);
     const own = room && this.#find(room, [tokenHash]);
     if (room && own) {
-      if (room.suite !== suite)
-        return { ok: false, code: 'suite-mismatch', occupant: room.seats[otherSeat(own.index)] };
+      const mismatch = this.#mismatch(room, suite, version, own.index);
+      if (mismatch) return mismatch;
       const replaced = own.peer;
       own.peer = peer;
       own.partnerAtDrop = undefined;
@@ -101,17 +106,24 @@ export class Rooms<P> {
     }
     if (!room) {
       if (this.#rooms.size >= this.maxRooms) return { ok: false, code: 'server-busy' };
-      room = { code, suite, seats: [undefined, undefined] };
+      room = { code, suite, version, seats: [undefined, undefined] };
       this.#rooms.set(code, room);
     }
     const index: SeatIndex | undefined =
       room.seats[0] === undefined ? 0 : room.seats[1] === undefined ? 1 : undefined;
     if (index === undefined) return { ok: false, code: 'room-full' };
-    if (room.suite !== suite)
-      return { ok: false, code: 'suite-mismatch', occupant: room.seats[otherSeat(index)] };
+    const mismatch = this.#mismatch(room, suite, version, index);
+    if (mismatch) return mismatch;
     const seat: Seat<P> = { index, peer, tokenHash };
     room.seats[index] = seat;
     return { ok: true, room, seat, partner: room.seats[otherSeat(index)] };
+  }
+
+  /** `suite-mismatch` for a joiner at seat `index` whose suite or version is not the room's. */
+  #mismatch(room: Room<P>, suite: SuiteId, version: number, index: SeatIndex): JoinResult<P> | undefined {
+    if (room.suite === suite && room.version === version) return undefined;
+    const occupant = room.seats[otherSeat(index)];
+    return { ok: false, code: 'suite-mismatch', occupant, otherVersion: room.suite === suite };
   }
 
   /** Frees a seat; returns the partner seat, if taken. A room with no seat taken is deleted. */

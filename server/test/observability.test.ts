@@ -96,7 +96,7 @@ describe('logs', () => {
       const warnings = lines
         .map((line) => JSON.parse(line) as { event?: string })
         .filter((l) => l.event === 'small-frames');
-      expect(warnings).toHaveLength(maxFrameBytes < 61467 ? 1 : 0);
+      expect(warnings).toHaveLength(maxFrameBytes < 61515 ? 1 : 0);
     }
   });
 });

@@ -98,6 +98,25 @@ describe('scale-out on Redis', () => {
     expect(await seated.control()).toEqual({ type: 'partner-refused', code: 'suite-mismatch', suite: 'des' });
   });
 
+  it('pages of two versions on two nodes: both get suite-mismatch; a room from before versions is version 1', async () => {
+    const [one, two] = [await node(), await node()];
+    const a = await connect(one);
+    a.sendJson({ type: 'join', room: 'version-room', suite: 'modern', version: 2 });
+    expect((await a.control()).type).toBe('joined');
+    const b = await connect(two);
+    b.sendJson({ type: 'join', room: 'version-room', suite: 'modern' });
+    expect(await b.errorCode()).toBe('suite-mismatch');
+    expect(await a.errorCode()).toBe('suite-mismatch');
+    // A room whose hash has no version field, as a node from before versions made it.
+    await joined(await connect(one), 'old-room');
+    const admin = new Redis(redis.url);
+    await admin.hdel('duet:room:old-room', 'version');
+    await admin.quit();
+    const c = await connect(two);
+    c.sendJson({ type: 'join', room: 'old-room', suite: 'modern', version: 1 });
+    expect(await c.control()).toMatchObject({ type: 'joined', partner: true });
+  });
+
   it('ten clients racing for one room across two nodes: exactly two are seated, one per role', async () => {
     const [one, two] = [await node(), await node()];
     const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(i % 2 ? one : two)));

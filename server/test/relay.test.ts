@@ -124,6 +124,75 @@ describe('relay: rooms of two', () => {
   });
 });
 
+/** A join as a page of `version` sends it; `undefined` is a page from before versions. */
+const joinAt = (room: string, version: number | undefined, suite = 'modern') => ({
+  type: 'join',
+  room,
+  suite,
+  ...(version === undefined ? {} : { version }),
+});
+
+describe('relay: versions (docs/protocol.md, "Versions")', () => {
+  it.each([
+    ['a page from before versions, then a version-2 page', undefined, 2],
+    ['a version-2 page, then a page from before versions', 2, undefined],
+    ['version 3, then version 2', 3, 2],
+  ])('%s: the joiner gets suite-mismatch, and so does the page in the room', async (_name, first, second) => {
+    const room = newRoom();
+    const a = await TestClient.connect(relay().url);
+    a.sendJson(joinAt(room, first));
+    expect(await a.control()).toMatchObject({ type: 'joined', partner: false });
+    const b = await TestClient.connect(relay().url);
+    b.sendJson(joinAt(room, second));
+    expect(await b.errorCode()).toBe('suite-mismatch');
+    expect(await a.errorCode()).toBe('suite-mismatch');
+    // The page in the room keeps its seat; a page of its own version still joins it.
+    const c = await TestClient.connect(relay().url);
+    c.sendJson(joinAt(room, first));
+    expect(await c.control()).toMatchObject({ type: 'joined', role: 'responder', partner: true });
+    expect(await a.control()).toEqual({ type: 'partner-joined' });
+    for (const client of [a, b, c]) client.close();
+  });
+
+  it('no version is version 1: they sit together, and so do equal versions', async () => {
+    for (const [first, second, suite] of [
+      [undefined, 1, 'des'],
+      [1, undefined, 'modern'],
+      [2, 2, 'modern'],
+    ] as const) {
+      const room = newRoom();
+      const a = await TestClient.connect(relay().url);
+      const b = await TestClient.connect(relay().url);
+      a.sendJson(joinAt(room, first, suite));
+      expect((await a.control()).type).toBe('joined');
+      b.sendJson(joinAt(room, second, suite));
+      expect(await b.control()).toMatchObject({ type: 'joined', partner: true });
+      a.close();
+      b.close();
+    }
+  });
+
+  it('the other suite, whatever its version, is told to the page in the room as partner-refused', async () => {
+    const room = newRoom();
+    const a = await TestClient.connect(relay().url);
+    a.sendJson(joinAt(room, 2));
+    expect((await a.control()).type).toBe('joined');
+    const b = await TestClient.connect(relay().url);
+    b.sendJson(joinAt(room, 1, 'des'));
+    expect(await b.errorCode()).toBe('suite-mismatch');
+    expect(await a.control()).toEqual({ type: 'partner-refused', code: 'suite-mismatch', suite: 'des' });
+    a.close();
+    b.close();
+  });
+
+  it.each([0, -1, 1.5, 65_536, '2', null])('a join with version %j is bad-message', async (version) => {
+    const client = await TestClient.connect(relay().url);
+    client.sendJson({ type: 'join', room: newRoom(), suite: 'modern', version });
+    expect(await client.errorCode()).toBe('bad-message');
+    client.close();
+  });
+});
+
 describe('relay: every error path answers with a code and keeps the connection', () => {
   it.each([
     { what: 'not JSON', text: 'not JSON at all', code: 'bad-json' },

@@ -31,6 +31,31 @@ describe('Rooms: seats', () => {
       ok: false,
       code: 'suite-mismatch',
       occupant: { index: 0, peer: 'alice' },
+      otherVersion: false,
+    });
+  });
+
+  it('the first joiner fixes the version too: another one gets suite-mismatch, as another version', () => {
+    const rooms = new Rooms<string>(10);
+    rooms.join('room', 'modern', 'alice', 't1', 2);
+    expect(rooms.join('room', 'modern', 'bob', 't2')).toMatchObject({
+      ok: false,
+      code: 'suite-mismatch',
+      occupant: { index: 0, peer: 'alice' },
+      otherVersion: true,
+    });
+    expect(rooms.join('room', 'modern', 'bob', 't2', 2)).toMatchObject({ ok: true });
+  });
+
+  it('a held occupant has no connection to be told', () => {
+    const rooms = new Rooms<string>(10);
+    const a = seatOf(rooms.join('room', 'modern', 'alice', 't1', 2));
+    rooms.hold(a.room, a.seat);
+    expect(rooms.join('room', 'modern', 'bob', 't2', 1)).toMatchObject({
+      ok: false,
+      code: 'suite-mismatch',
+      occupant: { index: 0, peer: undefined },
+      otherVersion: true,
     });
   });
 

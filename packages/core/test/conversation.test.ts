@@ -150,7 +150,9 @@ describe('conversation', () => {
     const { relay, conversation, events, settle } = await setup('modern');
     conversation.start();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'modern', token: picked(1) }]);
+    expect(relay.sentControl()).toEqual([
+      { type: 'join', room: ROOM, suite: 'modern', token: picked(1), version: 2 },
+    ]);
     relay.control(joined(false, 'joined', 'modern'));
     relay.control({ type: 'partner-joined' });
     await settle();
@@ -335,7 +337,7 @@ describe('conversation', () => {
     relay.control({ type: 'error', code: 'resume-failed', message: 'gone' });
     expect(relay.sentControl()).toEqual([
       { type: 'resume', room: ROOM, token: TOKEN, next: picked(2) },
-      { type: 'join', room: ROOM, suite: 'des', token: picked(3) },
+      { type: 'join', room: ROOM, suite: 'des', token: picked(3), version: 2 },
     ]);
   });
 
@@ -381,6 +383,24 @@ describe('conversation', () => {
     expect(events).toContainEqual({ type: 'problem', code: 'connection-lost', fatal: true });
   });
 
+  it('suite-mismatch answering its join is fatal; heard while seated (another version tried the room) it is not', async () => {
+    const first = await setup();
+    first.conversation.start();
+    first.relay.link.handlers.onOpen();
+    first.relay.control({ type: 'error', code: 'suite-mismatch', message: 'other suite' });
+    expect(first.events).toContainEqual({ type: 'problem', code: 'suite-mismatch', fatal: true });
+    expect(first.conversation.status).toBe('failed');
+
+    const seated = await setup();
+    seated.conversation.start();
+    seated.relay.link.handlers.onOpen();
+    seated.relay.control(joined(false));
+    seated.relay.control({ type: 'error', code: 'suite-mismatch', message: 'other suite' });
+    expect(seated.events).toContainEqual({ type: 'problem', code: 'suite-mismatch', fatal: false });
+    expect(seated.conversation.status).toBe('waiting');
+    expect(seated.relay.link.closed).toBeUndefined();
+  });
+
   it('a fatal relay error (room-full) ends the conversation without reconnecting', async () => {
     const { relay, conversation, events } = await setup();
     conversation.start();
@@ -424,7 +444,9 @@ describe('conversation: a lost answer costs nothing', () => {
     relay.link.handlers.onClose(); // the relay seated us; its answer never came
     relay.fireTimers();
     relay.link.handlers.onOpen();
-    expect(relay.sentControl()).toEqual([{ type: 'join', room: ROOM, suite: 'des', token: picked(1) }]);
+    expect(relay.sentControl()).toEqual([
+      { type: 'join', room: ROOM, suite: 'des', token: picked(1), version: 2 },
+    ]);
   });
 
   it('a lost `resumed`: the same resume again; once answered, the next one presents the new token', async () => {

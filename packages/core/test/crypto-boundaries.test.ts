@@ -4,40 +4,41 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
-import { messageHeader } from '../src/crypto/modern-frame.ts';
+import { messageHeader as header } from '../src/crypto/modern-frame.ts';
 import { checkPassphrase, passwordRelatedString, sessionId } from '../src/crypto/modern-inputs.ts';
-import { deriveChainKeys, ratchetStep } from '../src/crypto/modern-keys.ts';
+import { chainStep, deriveSessionKeys } from '../src/crypto/modern-keys.ts';
 
 const badInput = expect.objectContaining({ code: 'bad-input' });
 const bytes = (length: number) => new Uint8Array(length).fill(3);
+const messageHeader = (n: number) => header({ dh: bytes(32), pn: 0, n });
 
 describe('crypto boundaries', () => {
   it('the key schedule wants an ISK of at least 32 bytes and a non-empty sid', () => {
-    expect(() => deriveChainKeys(bytes(31), bytes(16))).toThrow(badInput);
-    expect(() => deriveChainKeys(bytes(32), bytes(0))).toThrow(badInput);
-    expect(() => deriveChainKeys('isk' as unknown as Uint8Array, bytes(16))).toThrow(badInput);
-    expect(() => deriveChainKeys(bytes(64), 'sid' as unknown as Uint8Array)).toThrow(badInput);
-    expect(deriveChainKeys(bytes(32), bytes(1)).initiator).toHaveLength(32);
+    expect(() => deriveSessionKeys(bytes(31), bytes(16), 'initiator')).toThrow(badInput);
+    expect(() => deriveSessionKeys(bytes(32), bytes(0), 'initiator')).toThrow(badInput);
+    expect(() => deriveSessionKeys('isk' as unknown as Uint8Array, bytes(16), 'initiator')).toThrow(badInput);
+    expect(() => deriveSessionKeys(bytes(64), 'sid' as unknown as Uint8Array, 'initiator')).toThrow(badInput);
+    expect(deriveSessionKeys(bytes(32), bytes(1), 'initiator').initiatorChain).toHaveLength(32);
   });
 
-  it('a ratchet step wants a 32-byte chain key', () => {
+  it('a chain step wants a 32-byte chain key', () => {
     for (const chain of [bytes(31), bytes(33), 'chain' as unknown as Uint8Array]) {
-      expect(() => ratchetStep(chain)).toThrow(badInput);
+      expect(() => chainStep(chain)).toThrow(badInput);
     }
-    const step = ratchetStep(bytes(32));
+    const step = chainStep(bytes(32));
     expect(step.messageKey).toHaveLength(32);
     expect(step.nextChain).toHaveLength(32);
   });
 
   it('the AEAD wants a 32-byte key and a safe, non-negative seq', async () => {
-    const header = messageHeader(1);
-    await expect(sealOnce(bytes(16), 1, header, bytes(32))).rejects.toEqual(badInput);
-    await expect(sealOnce('key' as unknown as Uint8Array, 1, header, bytes(32))).rejects.toEqual(badInput);
+    const ad = messageHeader(1);
+    await expect(sealOnce(bytes(16), 1, ad, bytes(32))).rejects.toEqual(badInput);
+    await expect(sealOnce('key' as unknown as Uint8Array, 1, ad, bytes(32))).rejects.toEqual(badInput);
     for (const seq of [-1, 0.5, 2 ** 53]) {
-      await expect(sealOnce(bytes(32), seq, header, bytes(32)), String(seq)).rejects.toEqual(badInput);
-      await expect(openOnce(bytes(32), seq, header, bytes(48)), String(seq)).rejects.toEqual(badInput);
+      await expect(sealOnce(bytes(32), seq, ad, bytes(32)), String(seq)).rejects.toEqual(badInput);
+      await expect(openOnce(bytes(32), seq, ad, bytes(48)), String(seq)).rejects.toEqual(badInput);
     }
-    await expect(openOnce(bytes(31), 1, header, bytes(48))).rejects.toEqual(badInput);
+    await expect(openOnce(bytes(31), 1, ad, bytes(48))).rejects.toEqual(badInput);
   });
 
   it('the AEAD nonce is the full 8-byte seq: seq 2^32 and seq 0 differ', async () => {

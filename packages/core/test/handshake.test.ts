@@ -96,7 +96,7 @@ function started(passA = 'pass phrase', passB = passA) {
 }
 
 describe('handshake: a whole run', () => {
-  it('hello, cpace-a, cpace-b, confirm; both ready with mirrored keys', () => {
+  it('hello, cpace-a, cpace-b, confirm; both ready with the same first secrets, each in its role', () => {
     const { a, b } = started();
     const run = handshake({ a, b });
     expect(run.b.phase).toBe('awaitingConfirm');
@@ -114,9 +114,13 @@ describe('handshake: a whole run', () => {
     expect(a.phase).toBe('confirmed');
     expect(b.phase).toBe('confirmed');
     expect(step.keys && last.keys).toBeTruthy();
-    expect(toHex(step.keys!.send)).toBe(toHex(last.keys!.receive));
-    expect(toHex(step.keys!.receive)).toBe(toHex(last.keys!.send));
-    expect(toHex(step.keys!.send)).not.toBe(toHex(step.keys!.receive));
+    // Both sides derive the same first secrets; the role says which half of them each plays.
+    const { role: initiatorRole, ...initiatorKeys } = step.keys!;
+    const { role: responderRole, ...responderKeys } = last.keys!;
+    expect([initiatorRole, responderRole]).toEqual(['initiator', 'responder']);
+    const hexes = (keys: Record<string, Uint8Array>) => Object.values(keys).map(toHex);
+    expect(hexes(initiatorKeys)).toEqual(hexes(responderKeys));
+    expect(new Set(hexes(initiatorKeys)).size).toBe(6);
   });
 
   it('the shares carry the role-bound ADs', () => {

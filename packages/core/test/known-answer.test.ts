@@ -9,13 +9,13 @@
  *    directly, not through src/crypto: mistakes both sides would make the same way (and that two
  *    Duet clients would therefore never notice) show up here as a disagreement with the spec.
  */
-import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
+import { ristretto255, ristretto255_hasher, x25519 } from '@noble/curves/ed25519.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { modernSession, type ModernSessionFixture } from './known-answer/modern-session.ts';
+import { modernSession, textsFrom, type ModernSessionFixture } from './known-answer/modern-session.ts';
 
 const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/modern-session.json', import.meta.url), 'utf8'),
@@ -36,7 +36,8 @@ describe('known answers: a whole modern session with fixed randomness', () => {
     ).toEqual(fixture.frames.map((f) => `${f.from} ${f.type}`));
     expect(fresh.cpace, REGENERATE).toEqual(fixture.cpace);
     expect(fresh.confirmation, REGENERATE).toEqual(fixture.confirmation);
-    expect(fresh.chains, REGENERATE).toEqual(fixture.chains);
+    expect(fresh.sessionKeys, REGENERATE).toEqual(fixture.sessionKeys);
+    expect(fresh.steps, REGENERATE).toEqual(fixture.steps);
     expect(fresh.safetyCode, REGENERATE).toEqual(fixture.safetyCode);
     expect(fresh.frames, REGENERATE).toEqual(fixture.frames);
     expect(fresh, REGENERATE).toEqual(fixture);
@@ -44,7 +45,7 @@ describe('known answers: a whole modern session with fixed randomness', () => {
 });
 
 describe('known answers: the committed transcript follows docs/security.md', () => {
-  const { inputs, cpace, confirmation, chains } = fixture;
+  const { inputs, cpace, confirmation, sessionKeys, steps } = fixture;
   const frame = (i: number) => hex(fixture.frames[i]?.hex ?? '');
 
   it('has the documented frames, in order, and the documented effects', () => {
@@ -58,9 +59,11 @@ describe('known answers: the committed transcript follows docs/security.md', () 
       'initiator message',
       'responder message',
       'responder message',
+      'initiator message',
     ]);
+    expect(inputs.turns.map((turn) => turn.from)).toEqual(['initiator', 'responder', 'initiator']);
     const texts = (from: 'initiator' | 'responder') =>
-      inputs.messages[from].map((text) => ({ type: 'message', text }));
+      textsFrom(from).map((text) => ({ type: 'message', text }));
     expect(fixture.effects.initiator).toEqual([
       { type: 'request-handshake' },
       { type: 'ready', safetyCode: fixture.safetyCode },
@@ -73,8 +76,8 @@ describe('known answers: the committed transcript follows docs/security.md', () 
   });
 
   it('each hello carries the attempt and its sender first random draw', () => {
-    expect(toHex(frame(0))).toBe(`010101${u32(inputs.attempt)}${fixture.random.initiator[0]}`);
-    expect(toHex(frame(1))).toBe(`010101${u32(inputs.attempt)}${fixture.random.responder[0]}`);
+    expect(toHex(frame(0))).toBe(`020101${u32(inputs.attempt)}${fixture.random.initiator[0]}`);
+    expect(toHex(frame(1))).toBe(`020101${u32(inputs.attempt)}${fixture.random.responder[0]}`);
     expect(fixture.random.initiator[0]).toHaveLength(32);
     expect(fixture.random.responder[0]).toHaveLength(32);
   });
@@ -82,7 +85,7 @@ describe('known answers: the committed transcript follows docs/security.md', () 
   it('PRS, CI and sid (lv_cat of the relay nonce, then the initiator nonce, then the responder nonce)', () => {
     expect(cpace.PRS).toBe(toHex(utf8(inputs.passphrase.normalize('NFKC'))));
     expect(cpace.PRS).not.toBe(toHex(utf8(inputs.passphrase))); // the fixture exercises NFKC
-    expect(cpace.CI).toBe(toHex(lvCat(utf8('duet/v1'), utf8('modern'), utf8(inputs.room))));
+    expect(cpace.CI).toBe(toHex(lvCat(utf8('duet/v2'), utf8('modern'), utf8(inputs.room))));
     const nonces = [inputs.relayNonce, fixture.random.initiator[0], fixture.random.responder[0]].map((n) =>
       hex(n ?? ''),
     );
@@ -105,8 +108,8 @@ describe('known answers: the committed transcript follows docs/security.md', () 
     expect(cpace.ADa).toBe(toHex(utf8('duet/ad/initiator')));
     expect(cpace.ADb).toBe(toHex(utf8('duet/ad/responder')));
     // cpace-a: header, attempt, Ya, len, ADa; cpace-b: the same for B, then Tb.
-    expect(toHex(frame(2))).toBe(`010102${u32(inputs.attempt)}${cpace.Ya}11${cpace.ADa}`);
-    expect(toHex(frame(3))).toBe(`010103${u32(inputs.attempt)}${cpace.Yb}11${cpace.ADb}${confirmation.Tb}`);
+    expect(toHex(frame(2))).toBe(`020102${u32(inputs.attempt)}${cpace.Ya}11${cpace.ADa}`);
+    expect(toHex(frame(3))).toBe(`020103${u32(inputs.attempt)}${cpace.Yb}11${cpace.ADb}${confirmation.Tb}`);
   });
 
   it('K, transcript_ir and ISK (draft §7.2, appendix A.3.4)', () => {
@@ -129,12 +132,122 @@ describe('known answers: the committed transcript follows docs/security.md', () 
     expect(confirmation.Ta).toBe(toHex(hmac(sha512, macKey, lvCat(hex(cpace.Ya), hex(cpace.ADa)))));
     expect(confirmation.Tb).toBe(toHex(hmac(sha512, macKey, lvCat(hex(cpace.Yb), hex(cpace.ADb)))));
     expect(confirmation.Ta).not.toBe(confirmation.Tb);
-    expect(toHex(frame(4))).toBe(`010104${u32(inputs.attempt)}${confirmation.Ta}`);
+    expect(toHex(frame(4))).toBe(`020104${u32(inputs.attempt)}${confirmation.Ta}`);
   });
 
-  it('one HKDF-SHA-256 chain per direction, named by the side that sends on it', async () => {
-    expect(chains.initiator).toBe(await hkdf(hex(cpace.ISK), hex(cpace.sid), 'duet/chain/initiator'));
-    expect(chains.responder).toBe(await hkdf(hex(cpace.ISK), hex(cpace.sid), 'duet/chain/responder'));
+  it('the Double Ratchet first secrets: HKDF-SHA-256(ISK, salt = sid) under a label each; the initiator first ratchet key', async () => {
+    const labels = {
+      root: 'root',
+      initiatorChain: 'initiator/chain',
+      initiatorHeader: 'initiator/header',
+      initiatorNext: 'initiator/next-header',
+      responderHeader: 'responder/header',
+      initiatorRatchet: 'initiator/ratchet-key',
+    } as const;
+    for (const [name, label] of Object.entries(labels)) {
+      const value = sessionKeys[name as keyof typeof labels];
+      expect(value, name).toBe(await hkdf(hex(cpace.ISK), hex(cpace.sid), `duet/v2/${label}`));
+    }
+    expect(new Set(Object.values(sessionKeys)).size).toBe(7);
+    expect(sessionKeys.initiatorRatchetPublic).toBe(
+      toHex(x25519.getPublicKey(hex(sessionKeys.initiatorRatchet))),
+    );
+  });
+
+  it('one DH ratchet step per turn change: a new key pair from a random draw, X25519 with the partner latest key, KDF_RK = HKDF-SHA-256(salt = root, IKM = DH output, "duet/v2/ratchet")', async () => {
+    // The responder's first frame ratchets on the initiator's first key; then each turn change
+    // ratchets on the partner's key of the step before.
+    expect(steps.map((step) => step.by)).toEqual(['responder', 'initiator']);
+    const privates = { initiator: [sessionKeys.initiatorRatchet], responder: [] as string[] };
+    let remote = sessionKeys.initiatorRatchetPublic;
+    let root = sessionKeys.root;
+    for (const [i, step] of steps.entries()) {
+      const other = step.by === 'initiator' ? 'responder' : 'initiator';
+      // The k-th 32-byte draw of its side (after the 16-byte nonce and the 64-byte scalar).
+      const draws = fixture.random[step.by].filter((draw) => draw.length === 64);
+      expect(step.private, `step ${i}`).toBe(
+        draws[privates[step.by].length - (step.by === 'initiator' ? 1 : 0)],
+      );
+      expect(step.public).toBe(toHex(x25519.getPublicKey(hex(step.private))));
+      expect(step.remote).toBe(remote);
+      expect(step.dhOutput).toBe(toHex(x25519.getSharedSecret(hex(step.private), hex(remote))));
+      // The receiving half: the partner gets the same output from its own latest private key.
+      const partnerPrivate = privates[other].at(-1) ?? '';
+      expect(toHex(x25519.getSharedSecret(hex(partnerPrivate), hex(step.public)))).toBe(step.dhOutput);
+      expect(step.rootBefore).toBe(root);
+      const out = await hkdfBytes(hex(step.dhOutput), hex(root), 'duet/v2/ratchet', 96);
+      expect([step.root, step.chain, step.nextHeader]).toEqual([
+        out.slice(0, 64),
+        out.slice(64, 128),
+        out.slice(128),
+      ]);
+      privates[step.by].push(step.private);
+      remote = step.public;
+      root = step.root;
+    }
+  });
+
+  it('every message frame: header ‖ AES-256-GCM ‖ MAC, under the keys of its chain, and it opens to its text', async () => {
+    // Each side's sending chains, in order: the initiator's first comes from the ISK, every other
+    // from a DH step; a chain's header key is the sender's next header key of the step before
+    // (docs/security.md: NHKs), starting from initiatorNext and responderHeader.
+    const chainsOf = (from: 'initiator' | 'responder') => {
+      const made = steps.filter((step) => step.by === from);
+      let header = from === 'initiator' ? sessionKeys.initiatorNext : sessionKeys.responderHeader;
+      const chains = made.map((step) => {
+        const chain = { dh: step.public, key: step.chain, header };
+        header = step.nextHeader;
+        return chain;
+      });
+      if (from === 'initiator')
+        chains.unshift({
+          dh: sessionKeys.initiatorRatchetPublic,
+          key: sessionKeys.initiatorChain,
+          header: sessionKeys.initiatorHeader,
+        });
+      return chains;
+    };
+    const messageFrames = fixture.frames.flatMap((f, index) => (f.type === 'message' ? [index] : []));
+    expect(fixture.messages.map((m) => m.frame)).toEqual(messageFrames);
+    for (const from of ['initiator', 'responder'] as const) {
+      const records = fixture.messages.filter((m) => m.from === from);
+      expect(records.map((m) => m.text)).toEqual(textsFrom(from));
+      const chains = chainsOf(from);
+      let chainIndex = -1;
+      let chain = '';
+      let sentOnPrevious = 0;
+      let n = 0;
+      for (const record of records) {
+        if (chainIndex < 0 || chains[chainIndex]?.dh !== record.dh) {
+          sentOnPrevious = chainIndex < 0 ? 0 : n;
+          chainIndex += 1;
+          chain = chains[chainIndex]?.key ?? '';
+          n = 0;
+        }
+        const current = chains[chainIndex]!;
+        expect([record.dh, record.pn, record.n]).toEqual([current.dh, sentOnPrevious, n]);
+        expect([record.chainKey, record.headerKey]).toEqual([chain, current.header]);
+        const key = hmac(sha256, hex(chain), Uint8Array.of(1));
+        expect(record.messageKey).toBe(toHex(key));
+        chain = toHex(hmac(sha256, hex(chain), Uint8Array.of(2)));
+        n += 1;
+
+        const bytes = frame(record.frame);
+        const header = `020110${record.dh}${u32(record.pn)}${u32(record.n)}`;
+        expect(toHex(bytes.subarray(0, 43))).toBe(header);
+        const sealed = bytes.subarray(43, bytes.length - 16);
+        const mac = toHex(
+          hmac(sha256, hex(record.headerKey), bytes.subarray(0, bytes.length - 16)).slice(0, 16),
+        );
+        expect(toHex(bytes.subarray(bytes.length - 16))).toBe(mac);
+        expect(record.mac).toBe(mac);
+        const padded = await aesGcmOpen(key, record.n, bytes.subarray(0, 43), sealed);
+        const text = utf8(record.text);
+        const bucket = [32, 64, 128].find((size) => size > text.length);
+        expect(toHex(padded)).toBe(toHex(text) + '80' + '00'.repeat((bucket ?? 0) - text.length - 1));
+      }
+      expect(chainIndex).toBe(chains.length - 1); // every chain carried a message
+    }
   });
 
   it('the safety code: the first 55 bits of HKDF-SHA-256(ISK, sid, "duet/safety-code") as 11-bit word indices, on both pages', async () => {
@@ -145,35 +258,16 @@ describe('known answers: the committed transcript follows docs/security.md', () 
       expect(fixture.effects[role]).toContainEqual({ type: 'ready', safetyCode: expected });
   });
 
-  it('the first two messages each way open under their sender chain, seq 0 then 1', async () => {
-    for (const from of ['initiator', 'responder'] as const) {
-      const records = fixture.messages.filter((m) => m.from === from);
-      expect(records.map((m) => m.seq)).toEqual([0, 1]);
-      expect(records.map((m) => m.text)).toEqual(inputs.messages[from]);
-      let chain = hex(chains[from]);
-      for (const record of records) {
-        const key = hmac(sha256, chain, Uint8Array.of(1));
-        chain = hmac(sha256, chain, Uint8Array.of(2));
-        expect(record.messageKey).toBe(toHex(key));
-        const bytes = frame(record.frame);
-        expect(toHex(bytes.subarray(0, 11))).toBe(`010110${record.seq.toString(16).padStart(16, '0')}`);
-        const padded = await aesGcmOpen(key, record.seq, bytes.subarray(0, 11), bytes.subarray(11));
-        const text = utf8(record.text);
-        const bucket = [32, 64, 128].find((size) => size > text.length);
-        expect(toHex(padded)).toBe(toHex(text) + '80' + '00'.repeat((bucket ?? 0) - text.length - 1));
-      }
-    }
-  });
-
-  it('a message does not open under the other direction chain', async () => {
-    const [first] = fixture.messages;
-    if (first === undefined) throw new Error('no messages in the fixture');
-    const other = first.from === 'initiator' ? chains.responder : chains.initiator;
-    const bytes = frame(first.frame);
-    const wrongKey = hmac(sha256, hex(other), Uint8Array.of(1));
+  it('a message does not open under another chain, and its MAC fails under another header key', async () => {
+    const [first, , reply] = fixture.messages;
+    if (first === undefined || reply === undefined) throw new Error('too few messages in the fixture');
+    const bytes = frame(reply.frame);
+    const wrongKey = hmac(sha256, hex(first.chainKey), Uint8Array.of(1));
     await expect(
-      aesGcmOpen(wrongKey, first.seq, bytes.subarray(0, 11), bytes.subarray(11)),
+      aesGcmOpen(wrongKey, reply.n, bytes.subarray(0, 43), bytes.subarray(43, bytes.length - 16)),
     ).rejects.toThrow();
+    const wrongMac = hmac(sha256, hex(first.headerKey), bytes.subarray(0, bytes.length - 16)).slice(0, 16);
+    expect(toHex(wrongMac)).not.toBe(reply.mac);
   });
 });
 
@@ -211,11 +305,21 @@ async function hkdf(
   salt: Uint8Array<ArrayBuffer>,
   info: string,
 ): Promise<string> {
+  return hkdfBytes(ikm, salt, info, 32);
+}
+
+/** HKDF-SHA-256 through WebCrypto, `length` bytes, as hex. */
+async function hkdfBytes(
+  ikm: Uint8Array<ArrayBuffer>,
+  salt: Uint8Array<ArrayBuffer>,
+  info: string,
+  length: number,
+): Promise<string> {
   const key = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
     { name: 'HKDF', hash: 'SHA-256', salt, info: utf8(info) },
     key,
-    256,
+    8 * length,
   );
   return toHex(new Uint8Array(bits));
 }

@@ -11,6 +11,14 @@ import {
 import { isDuetError } from '../src/errors.ts';
 
 const bytes = (length: number, fill: number) => new Uint8Array(length).fill(fill);
+const MESSAGE = {
+  type: 'message',
+  dh: bytes(32, 0),
+  pn: 0,
+  n: 0,
+  ciphertext: bytes(48, 0),
+  mac: bytes(16, 0),
+} as const;
 
 function codeOf(input: Uint8Array): string | undefined {
   try {
@@ -23,33 +31,47 @@ function codeOf(input: Uint8Array): string | undefined {
 
 describe('modern frames: exact bytes', () => {
   const cases: [string, ModernFrame, string][] = [
-    ['hello', { type: 'hello', attempt: 2, nonce: bytes(16, 0xaa) }, '010101' + '00000002' + 'aa'.repeat(16)],
+    ['hello', { type: 'hello', attempt: 2, nonce: bytes(16, 0xaa) }, '020101' + '00000002' + 'aa'.repeat(16)],
     [
       'cpace-a',
       { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad: fromHex('414461') },
-      '010102' + '00000001' + '11'.repeat(32) + '03' + '414461',
+      '020102' + '00000001' + '11'.repeat(32) + '03' + '414461',
     ],
     [
       'cpace-b',
       { type: 'cpace-b', attempt: 1, share: bytes(32, 0x22), ad: new Uint8Array(0), tag: bytes(64, 0x33) },
-      '010103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(64),
+      '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(64),
     ],
     [
       'confirm',
       { type: 'confirm', attempt: 258, tag: bytes(64, 0x44) },
-      '010104' + '00000102' + '44'.repeat(64),
+      '020104' + '00000102' + '44'.repeat(64),
     ],
-    ['abort', { type: 'abort', attempt: 3, reason: 'passphrase-mismatch' }, '010105' + '00000003' + '01'],
-    ['abort', { type: 'abort', attempt: 3, reason: 'handshake-failed' }, '010105' + '00000003' + '02'],
+    ['abort', { type: 'abort', attempt: 3, reason: 'passphrase-mismatch' }, '020105' + '00000003' + '01'],
+    ['abort', { type: 'abort', attempt: 3, reason: 'handshake-failed' }, '020105' + '00000003' + '02'],
     [
       'message',
-      { type: 'message', seq: 5, ciphertext: bytes(48, 0x55) },
-      '010110' + '0000000000000005' + '55'.repeat(48),
+      {
+        type: 'message',
+        dh: bytes(32, 0x66),
+        pn: 7,
+        n: 5,
+        ciphertext: bytes(48, 0x55),
+        mac: bytes(16, 0x77),
+      },
+      '020110' + '66'.repeat(32) + '00000007' + '00000005' + '55'.repeat(48) + '77'.repeat(16),
     ],
     [
       'data',
-      { type: 'data', seq: 6, ciphertext: bytes(48, 0x66) },
-      '010111' + '0000000000000006' + '66'.repeat(48),
+      {
+        type: 'data',
+        dh: bytes(32, 0x67),
+        pn: 0,
+        n: 6,
+        ciphertext: bytes(48, 0x66),
+        mac: bytes(16, 0x78),
+      },
+      '020111' + '67'.repeat(32) + '00000000' + '00000006' + '66'.repeat(48) + '78'.repeat(16),
     ],
   ];
 
@@ -60,54 +82,88 @@ describe('modern frames: exact bytes', () => {
     });
   }
 
-  it('the message header is the AEAD associated data: version, suite, type, seq', () => {
-    expect(toHex(messageHeader(0x0102030405))).toBe('0101100000000102030405');
+  it('the message header is the AEAD associated data: version, suite, type, dh, pn, n', () => {
+    expect(toHex(messageHeader({ dh: bytes(32, 0x66), pn: 0x01020304, n: 0xffff_ffff }))).toBe(
+      '020110' + '66'.repeat(32) + '01020304' + 'ffffffff',
+    );
+  });
+
+  it('the largest message frame (a text, 20 KiB bucket) is 20,555 bytes long and decodes', () => {
+    const frame: ModernFrame = {
+      type: 'message',
+      dh: bytes(32, 1),
+      pn: 0,
+      n: 0,
+      ciphertext: bytes(20_480 + 16, 2),
+      mac: bytes(16, 3),
+    };
+    const encoded = encodeFrame(frame);
+    expect(encoded.length).toBe(20_555);
+    expect(decodeFrame(encoded)).toEqual(frame);
   });
 });
 
 describe('modern frames: rejection', () => {
   it.each([
     ['empty', ''],
-    ['only a header', '010101'],
-    ['an unknown version', '020101' + '00000002' + 'aa'.repeat(16)],
-    ['an unknown suite', '010201' + '00000002' + 'aa'.repeat(16)],
-    ['an unknown type', '010106' + '00000002' + 'aa'.repeat(16)],
-    ['a short hello', '010101' + '00000002' + 'aa'.repeat(15)],
-    ['a long hello', '010101' + '00000002' + 'aa'.repeat(17)],
-    ['cpace-a with AD longer than 64', '010102' + '00000001' + '11'.repeat(32) + '41' + '00'.repeat(65)],
-    ['cpace-a whose AD length disagrees', '010102' + '00000001' + '11'.repeat(32) + '03' + '4144'],
-    ['cpace-b without its tag', '010103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(63)],
-    ['a short confirm', '010104' + '00000001' + '44'.repeat(63)],
-    ['an unknown abort reason', '010105' + '00000003' + '03'],
-    ['abort reason 0', '010105' + '00000003' + '00'],
-    ['a message shorter than one bucket', '010110' + '00'.repeat(8) + '55'.repeat(47)],
-    ['a message that is not a bucket', '010110' + '00'.repeat(8) + '55'.repeat(49)],
-    ['a seq above 2^53', '010110' + 'ffffffffffffffff' + '55'.repeat(48)],
+    ['only a header', '020101'],
+    ['version 1 (the symmetric ratchet)', '010101' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown version', '030101' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown suite', '020201' + '00000002' + 'aa'.repeat(16)],
+    ['an unknown type', '020106' + '00000002' + 'aa'.repeat(16)],
+    ['a short hello', '020101' + '00000002' + 'aa'.repeat(15)],
+    ['a long hello', '020101' + '00000002' + 'aa'.repeat(17)],
+    ['cpace-a with AD longer than 64', '020102' + '00000001' + '11'.repeat(32) + '41' + '00'.repeat(65)],
+    ['cpace-a whose AD length disagrees', '020102' + '00000001' + '11'.repeat(32) + '03' + '4144'],
+    ['cpace-b without its tag', '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(63)],
+    ['a short confirm', '020104' + '00000001' + '44'.repeat(63)],
+    ['an unknown abort reason', '020105' + '00000003' + '03'],
+    ['abort reason 0', '020105' + '00000003' + '00'],
+    ['a message shorter than one bucket', '020110' + '66'.repeat(40) + '55'.repeat(47) + '77'.repeat(16)],
+    ['a message that is not a bucket', '020110' + '66'.repeat(40) + '55'.repeat(49) + '77'.repeat(16)],
+    ['a message without its MAC', '020110' + '66'.repeat(40) + '55'.repeat(48)],
+    ['a version 1 message', '010110' + '0000000000000005' + '55'.repeat(48)],
   ])('refuses %s as bad-frame', (_name, hex) => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
   it.each([
-    ['a long abort', '010105' + '00000003' + '01' + '00'],
-    ['a short abort', '010105' + '00000003'],
-    ['a long confirm', '010104' + '00000001' + '44'.repeat(65)],
-    ['a cpace-b with a byte too many', '010103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
-    ['a cpace-a cut inside its share', '010102' + '00000001' + '11'.repeat(20)],
-    ['a frame of type 0', '010100' + '00000001' + 'aa'.repeat(16)],
-    ['a message at seq 2^53', '010110' + '0020000000000000' + '55'.repeat(48)],
+    ['a long abort', '020105' + '00000003' + '01' + '00'],
+    ['a short abort', '020105' + '00000003'],
+    ['a long confirm', '020104' + '00000001' + '44'.repeat(65)],
+    ['a cpace-b with a byte too many', '020103' + '00000001' + '22'.repeat(32) + '00' + '33'.repeat(65)],
+    ['a cpace-a cut inside its share', '020102' + '00000001' + '11'.repeat(20)],
+    ['a frame of type 0', '020100' + '00000001' + 'aa'.repeat(16)],
+    ['a message cut inside its header', '020110' + '66'.repeat(39)],
   ])('refuses %s as bad-frame', (_name, hex) => {
     expect(codeOf(fromHex(hex))).toBe('bad-frame');
   });
 
-  it('takes the edges: seq 2^53 − 1, AD of 64 bytes, the largest message', () => {
-    const top = decodeFrame(fromHex('010110' + '001fffffffffffff' + '55'.repeat(48)));
-    expect(top).toEqual({ type: 'message', seq: Number.MAX_SAFE_INTEGER, ciphertext: bytes(48, 0x55) });
+  it('takes the edges: pn and n of 2^32 − 1, AD of 64 bytes, the largest message', () => {
+    const top = decodeFrame(
+      fromHex('020110' + '66'.repeat(32) + 'ffffffff'.repeat(2) + '55'.repeat(48) + '77'.repeat(16)),
+    );
+    expect(top).toEqual({
+      type: 'message',
+      dh: bytes(32, 0x66),
+      pn: 0xffff_ffff,
+      n: 0xffff_ffff,
+      ciphertext: bytes(48, 0x55),
+      mac: bytes(16, 0x77),
+    });
     const ad = bytes(64, 0x41);
     const share = { type: 'cpace-a', attempt: 1, share: bytes(32, 0x11), ad } as const;
     expect(decodeFrame(encodeFrame(share))).toEqual(share);
+    const largest = {
+      type: 'message',
+      dh: bytes(32, 0x66),
+      pn: 0,
+      n: 1,
+      ciphertext: bytes(20_480 + 16, 0x66),
+      mac: bytes(16, 0x77),
+    } as const;
     // The largest message (a text): its bucket is 20 KiB; only data frames go up to MAX_FRAME_BYTES.
-    const largest = { type: 'message', seq: 1, ciphertext: bytes(20_507 - 11, 0x66) } as const;
-    expect(encodeFrame(largest).length).toBe(20_507);
+    expect(encodeFrame(largest).length).toBe(20_555);
     expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
   });
 
@@ -117,7 +173,7 @@ describe('modern frames: rejection', () => {
   });
 
   it('decodes a frame that is a view into a larger buffer', () => {
-    const buffer = fromHex('ffff' + '010105' + '00000003' + '02' + 'ffff');
+    const buffer = fromHex('ffff' + '020105' + '00000003' + '02' + 'ffff');
     expect(decodeFrame(buffer.subarray(2, 10))).toEqual({
       type: 'abort',
       attempt: 3,
@@ -126,18 +182,33 @@ describe('modern frames: rejection', () => {
   });
 
   it('a data frame may use buckets up to 60 KiB; a message frame only up to 20 KiB', () => {
-    expect(MAX_FRAME_BYTES).toBe(11 + 61440 + 16);
+    expect(MAX_FRAME_BYTES).toBe(43 + 61440 + 16 + 16);
+    const fields = { dh: bytes(32, 1), pn: 0, n: 1, mac: bytes(16, 2) };
     const body = new Uint8Array(24576 + 16);
-    expect(decodeFrame(encodeFrame({ type: 'data', seq: 1, ciphertext: body })).type).toBe('data');
-    expect(() => encodeFrame({ type: 'message', seq: 1, ciphertext: body })).toThrow(/bucket/);
-    const asMessage = encodeFrame({ type: 'data', seq: 1, ciphertext: body });
+    expect(decodeFrame(encodeFrame({ type: 'data', ...fields, ciphertext: body })).type).toBe('data');
+    expect(() => encodeFrame({ type: 'message', ...fields, ciphertext: body })).toThrow(/bucket/);
+    const asMessage = encodeFrame({ type: 'data', ...fields, ciphertext: body });
     asMessage[2] = 0x10;
     expect(codeOf(asMessage)).toBe('bad-frame');
+    // The largest data frame is MAX_FRAME_BYTES long and decodes; one bucket more does not encode.
+    const largest = { type: 'data', ...fields, ciphertext: new Uint8Array(61440 + 16) } as const;
+    expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
+    expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
+    expect(() => encodeFrame({ ...largest, ciphertext: new Uint8Array(61440 + 4096 + 16) })).toThrow(
+      /bucket/,
+    );
+  });
+
+  it('the header names the payload type: data (0x11) or message (0x10, the default)', () => {
+    const fields = { dh: bytes(32, 1), pn: 2, n: 3 };
+    expect(messageHeader(fields)[2]).toBe(0x10);
+    expect(messageHeader({ ...fields, type: 'message' })[2]).toBe(0x10);
+    expect(messageHeader({ ...fields, type: 'data' })[2]).toBe(0x11);
   });
 
   it('refuses oversized input before reading it', () => {
     const big = new Uint8Array(MAX_FRAME_BYTES + 1);
-    big.set(fromHex('010110'));
+    big.set(fromHex('020110'));
     expect(codeOf(big)).toBe('bad-frame');
   });
 
@@ -145,7 +216,19 @@ describe('modern frames: rejection', () => {
     expect(() => encodeFrame({ type: 'hello', attempt: 1, nonce: bytes(15, 0) })).toThrow(/nonce must be 16/);
     expect(() => encodeFrame({ type: 'hello', attempt: -1, nonce: bytes(16, 0) })).toThrow(/attempt/);
     expect(() => encodeFrame({ type: 'confirm', attempt: 1, tag: bytes(32, 0) })).toThrow(/tag must be 64/);
-    expect(() => encodeFrame({ type: 'message', seq: 0, ciphertext: bytes(40, 0) })).toThrow(/bucket/);
+    const message = {
+      type: 'message',
+      dh: bytes(32, 0),
+      pn: 0,
+      n: 0,
+      ciphertext: bytes(48, 0),
+      mac: bytes(16, 0),
+    } as const;
+    expect(() => encodeFrame({ ...message, ciphertext: bytes(40, 0) })).toThrow(/bucket/);
+    expect(() => encodeFrame({ ...message, dh: bytes(31, 0) })).toThrow(/dh must be 32/);
+    expect(() => encodeFrame({ ...message, mac: bytes(32, 0) })).toThrow(/MAC must be 16/);
+    expect(() => encodeFrame({ ...message, n: 2 ** 32 })).toThrow(/n must be/);
+    expect(() => encodeFrame({ ...message, pn: -1 })).toThrow(/pn must be/);
   });
 
   it.each<[string, ModernFrame]>([
@@ -165,12 +248,13 @@ describe('modern frames: rejection', () => {
       'a Tb of 63 bytes',
       { type: 'cpace-b', attempt: 1, share: bytes(32, 0), ad: bytes(0, 0), tag: bytes(63, 0) },
     ],
-    ['a negative seq', { type: 'message', seq: -1, ciphertext: bytes(48, 0) }],
-    ['a seq of 2^53', { type: 'message', seq: 2 ** 53, ciphertext: bytes(48, 0) }],
-    [
-      'a message body above the largest bucket',
-      { type: 'message', seq: 0, ciphertext: bytes(MAX_FRAME_BYTES - 11 + 4096, 0) },
-    ],
+    ['a negative n', { ...MESSAGE, n: -1 }],
+    ['an n of 2^32', { ...MESSAGE, n: 2 ** 32 }],
+    ['a fractional pn', { ...MESSAGE, pn: 0.5 }],
+    ['a pn of 2^32', { ...MESSAGE, pn: 2 ** 32 }],
+    ['a dh that is not bytes', { ...MESSAGE, dh: 'dh' as unknown as Uint8Array }],
+    ['a MAC of 15 bytes', { ...MESSAGE, mac: bytes(15, 0) }],
+    ['a message body above the largest bucket', { ...MESSAGE, ciphertext: bytes(20_480 + 4096 + 16, 0) }],
   ])('refuses to encode %s as bad-input', (_name, frame) => {
     expect(() => encodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-input' }));
   });
@@ -185,11 +269,18 @@ describe('modern frames: rejection', () => {
     ).toThrow(/tag must be 64/);
   });
 
-  it('the message header refuses a seq that is not a safe integer', () => {
-    for (const seq of [-1, 0.5, 2 ** 53, Number.NaN]) {
-      expect(() => messageHeader(seq), String(seq)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+  it('the message header refuses a pn or n that is not an integer in [0, 2^32)', () => {
+    for (const value of [-1, 0.5, 2 ** 32, Number.NaN]) {
+      for (const field of ['pn', 'n'] as const) {
+        expect(
+          () => messageHeader({ dh: bytes(32, 0), pn: 0, n: 0, [field]: value }),
+          `${field} ${value}`,
+        ).toThrow(expect.objectContaining({ code: 'bad-input' }));
+      }
     }
-    expect(toHex(messageHeader(Number.MAX_SAFE_INTEGER))).toBe('010110001fffffffffffff');
+    expect(toHex(messageHeader({ dh: bytes(32, 1), pn: 0xffff_ffff, n: 0xffff_ffff }))).toBe(
+      '020110' + '01'.repeat(32) + 'ffffffffffffffff',
+    );
   });
 });
 
@@ -219,12 +310,18 @@ describe('modern frames: properties', () => {
     }),
     fc.record({
       type: fc.constant('message' as const),
-      seq: fc.maxSafeNat(),
+      dh: b(32),
+      pn: fc.integer({ min: 0, max: 0xffff_ffff }),
+      n: fc.integer({ min: 0, max: 0xffff_ffff }),
       ciphertext: fc.constantFrom(32, 64, 128, 4096, 8192).chain((n) => b(n + 16)),
+      mac: b(16),
     }),
     fc.record({
       type: fc.constant('data' as const),
-      seq: fc.maxSafeNat(),
+      dh: b(32),
+      pn: fc.integer({ min: 0, max: 0xffff_ffff }),
+      n: fc.integer({ min: 0, max: 0xffff_ffff }),
+      mac: b(16),
       // Filled rather than random: large random arrays make the property slow and add nothing.
       ciphertext: fc
         .tuple(fc.constantFrom(32, 4096, 24576), fc.integer({ min: 0, max: 255 }))

@@ -1,14 +1,19 @@
 /**
  * No secret left behind (STYLE.md, rule 6: temporaries wiped). The crypto functions are wrapped
  * so that every secret they hand out (PRS, generator, scalar, K, ISK, mac key, the expected tag,
- * chain and message keys, padded plaintexts) is recorded; once the machine is done with it, each
- * must be all zeros. Only the chain keys handed to the ratchet leave the handshake alive.
+ * the Double Ratchet's first secrets, root, chain, header and message keys, DH private keys and
+ * outputs, padded plaintexts) is recorded; once the machine is done with it, each must be all
+ * zeros. Only the session keys handed to the ratchet leave the handshake alive, and a ratchet
+ * holds nothing alive that is not in its state (what a thief would copy), until it is destroyed.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex } from '../src/bytes.ts';
 import { decodeFrame, type HandshakeFrame } from '../src/crypto/modern-frame.ts';
+import { deriveSessionKeys, type SessionKeys } from '../src/crypto/modern-keys.ts';
+import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
+import { createDoubleRatchet, MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../src/session/double-ratchet.ts';
 import { createHandshake, type HandshakeStep } from '../src/session/handshake.ts';
-import { createRatchet } from '../src/session/ratchet.ts';
+import { ISK, messageFrame, outcome, SID } from './ratchet-pair.ts';
 
 const recorded = vi.hoisted(() => [] as { name: string; bytes: Uint8Array }[]);
 
@@ -48,13 +53,32 @@ vi.mock('../src/crypto/modern-keys.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/crypto/modern-keys.ts')>();
   return {
     ...real,
-    ratchetStep: (chain: Uint8Array) => {
-      const step = real.ratchetStep(chain);
+    deriveSessionKeys: (...args: Parameters<typeof real.deriveSessionKeys>) => {
+      const keys = real.deriveSessionKeys(...args);
+      for (const [name, bytes] of Object.entries(keys)) if (name !== 'role') recorded.push({ name, bytes });
+      return keys;
+    },
+    rootStep: (root: Uint8Array, dhOutput: Uint8Array) => {
+      const step = real.rootStep(root, dhOutput);
+      recorded.push(
+        { name: 'root key', bytes: step.root },
+        { name: 'chain key (new chain)', bytes: step.chain },
+        { name: 'next header key', bytes: step.nextHeader },
+      );
+      return step;
+    },
+    chainStep: (chain: Uint8Array) => {
+      const step = real.chainStep(chain);
       recorded.push(
         { name: 'message key', bytes: step.messageKey },
         { name: 'chain key', bytes: step.nextChain },
       );
       return step;
+    },
+    advanceChain: (chain: Uint8Array) => {
+      const next = real.advanceChain(chain);
+      recorded.push({ name: 'chain key (advanced)', bytes: next });
+      return next;
     },
   };
 });
@@ -117,12 +141,13 @@ function upToTag(passA = 'pass phrase', passB = passA) {
 }
 
 describe('secrets are wiped once used', () => {
-  it('a confirmed handshake leaves only the chain keys it hands over', () => {
+  it('a confirmed handshake leaves only the session keys it hands over', () => {
     const { a, b, shareB } = upToTag();
     const initiator = a.receive(shareB);
     const responder = b.receive(sent(initiator));
     expect(responder.effects).toEqual([{ type: 'ready', safetyCode: expect.any(Array) }]);
-    const keys = [initiator.keys!, responder.keys!].flatMap((k) => [k.send, k.receive]);
+    const keys = [initiator.keys!, responder.keys!].flatMap(secretsOf);
+    expect(keys).toHaveLength(12);
     // Tags in the order made: Tb (sent), the responder's expected Ta (secret until it arrives),
     // the initiator's check of Tb (equal to the public Tb), Ta (sent).
     const tags = recorded.filter((r) => r.name === 'tag').map((r) => r.bytes);
@@ -131,6 +156,7 @@ describe('secrets are wiped once used', () => {
     expect(recorded.map((r) => r.name).sort()).toEqual(
       [
         ...['PRS', 'generator', 'scalar', 'K', 'ISK', 'mac key'].flatMap((n) => [n, n]),
+        ...Object.keys(initiator.keys!).flatMap((n) => (n === 'role' ? [] : [n, n])),
         'tag',
         'tag',
         'tag',
@@ -162,24 +188,94 @@ describe('secrets are wiped once used', () => {
     expect(alive()).toEqual([]);
   });
 
-  it('the ratchet wipes every key and plaintext it made, skipped and forged frames included', async () => {
-    const keys = { send: randomBytes(32), receive: randomBytes(32) };
-    const peer = { send: keys.receive.slice(), receive: keys.send.slice() };
-    const alice = createRatchet(keys);
-    const bob = createRatchet(peer);
-    const first = await alice.seal('one');
-    expect(toHex(keys.send)).toBe('00'.repeat(32)); // the chain key passed in is consumed
-    expect(await bob.open(0, first.subarray(11))).toEqual([{ type: 'message', text: 'one' }]);
-    await alice.seal('dropped');
-    await alice.seal('dropped too');
-    const fourth = await alice.seal('after a gap');
-    expect(await bob.open(3, new Uint8Array(48))).toEqual([{ type: 'warning', code: 'tampered' }]);
-    expect(await bob.open(3, fourth.subarray(11))).toEqual([{ type: 'message', text: 'after a gap' }]);
-    const back = await bob.seal('reply');
-    expect(await alice.open(0, back.subarray(11))).toEqual([{ type: 'message', text: 'reply' }]);
-    expect(toHex(keys.receive)).toBe('00'.repeat(32));
-    alice.destroy();
-    bob.destroy();
+  it('the Double Ratchet wipes every key, DH secret and plaintext once used: skipped, forged, late and out-of-reach frames, turn changes both ways', async () => {
+    const keysA = deriveSessionKeys(ISK, SID, 'initiator');
+    const keysB = deriveSessionKeys(ISK, SID, 'responder');
+    const a = await createDoubleRatchet(keysA, recordingX25519());
+    const b = await createDoubleRatchet(keysB, recordingX25519());
+    // The session keys are consumed: taken over by the state or wiped (checked below).
+    let now = 0;
+    const seal = async (from: typeof a, text: string) => messageFrame(await from.seal(text, now));
+    const heldOnlyByState = () => {
+      const held = new Set([...hexesIn(a.snapshot()), ...hexesIn(b.snapshot())]);
+      return recorded
+        .filter(({ bytes }) => bytes.some((byte) => byte !== 0) && !held.has(toHex(bytes)))
+        .map(({ name }) => name);
+    };
+
+    // The initiator speaks first; one frame is lost, one late, and a forged one comes in between.
+    const first = await seal(a, 'one');
+    const late = await seal(a, 'late');
+    await seal(a, 'lost');
+    const fourth = await seal(a, 'after a gap');
+    expect(outcome(await b.open(first, now))).toBe('message one');
+    expect(outcome(await b.open({ ...fourth, mac: new Uint8Array(16) }, now))).toBe('tampered');
+    expect(outcome(await b.open(fourth, now))).toBe('message after a gap');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // A turn change each way: the responder's DH step, then the initiator's.
+    expect(outcome(await a.open(await seal(b, 'reply'), now))).toBe('message reply');
+    expect(outcome(await b.open(await seal(a, 'and back'), now))).toBe('message and back');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // The late frame opens from its retired chain's stored key; the lost one's key expires.
+    expect(outcome(await b.open(late, now))).toBe('message late');
+    now += SKIPPED_KEY_TTL_MS;
+    // More than MAX_SKIP frames of one chain lost: the next one moves the chain on, keeping no key.
+    for (let i = 0; i <= MAX_SKIP; i++) await a.seal('lost on a bad link', now);
+    expect(await b.open(await seal(a, 'out of reach'), now)).toEqual([]);
+    expect(outcome(await b.open(await seal(a, 'back in reach'), now))).toBe('message back in reach');
+    expect(outcome(await a.open(await seal(b, 'heard you'), now))).toBe('message heard you');
+    expect(heldOnlyByState()).toEqual([]);
+
+    a.destroy();
+    b.destroy();
+    for (const keys of [keysA, keysB]) expect(secretsOf(keys).map(toHex)).toEqual(secretsOf(keys).map(zero));
     expect(alive()).toEqual([]);
+    // Everything a session makes was seen: DH private keys and outputs, root and header keys.
+    const names = new Set(recorded.map((r) => r.name));
+    for (const name of ['DH private key', 'DH output', 'root key', 'next header key', 'chain key (advanced)'])
+      expect(names).toContain(name);
   });
 });
+
+/** The six secrets of the session keys (all but the role). */
+function secretsOf(keys: SessionKeys): Uint8Array[] {
+  const { role: _role, ...secrets } = keys;
+  return Object.values(secrets);
+}
+
+const zero = (bytes: Uint8Array) => '00'.repeat(bytes.length);
+
+/** @noble/curves X25519 whose private keys and DH outputs are recorded. */
+function recordingX25519(): X25519 {
+  const real = nobleX25519(randomBytes);
+  return {
+    name: real.name,
+    async generate() {
+      const pair = await real.generate();
+      recorded.push({ name: 'DH private key', bytes: pair.privateKey as Uint8Array });
+      return pair;
+    },
+    async fromSecret(secret) {
+      const pair = await real.fromSecret(secret);
+      recorded.push({ name: 'DH private key', bytes: pair.privateKey as Uint8Array });
+      return pair;
+    },
+    async sharedSecret(own, theirs) {
+      const shared = await real.sharedSecret(own, theirs);
+      recorded.push({ name: 'DH output', bytes: shared });
+      return shared;
+    },
+  };
+}
+
+/** The hex of every byte array in a value (a ratchet's state). */
+function hexesIn(value: unknown, out: string[] = []): string[] {
+  if (value instanceof Uint8Array) out.push(toHex(value));
+  else if (value instanceof Map) for (const item of value.values()) hexesIn(item, out);
+  else if (Array.isArray(value)) for (const item of value) hexesIn(item, out);
+  else if (value !== null && typeof value === 'object')
+    for (const item of Object.values(value)) hexesIn(item, out);
+  return out;
+}

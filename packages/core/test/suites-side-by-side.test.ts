@@ -23,8 +23,8 @@ describe('a bit flipped in flight: des versus modern', () => {
     const relay = MemoryRelay.pair('pass');
     await relay.start();
     expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
-    // Flip one bit of the ciphertext, just past the 11-byte authenticated header.
-    relay.tap = (_from, frame) => flipBit(frame, 11 * 8 + BIT);
+    // Flip one bit of the ciphertext, just past the 43-byte authenticated header.
+    relay.tap = (_from, frame) => flipBit(frame, 43 * 8 + BIT);
     await relay.send('a', ORIGINAL);
     expect(relay.of('b', 'message')).toEqual([]);
     expect(relay.of('b', 'warning')).toEqual([{ type: 'warning', code: 'tampered' }]);

@@ -14,7 +14,7 @@
  *   - renders every notice as nothing: the client would take any byte for ciphertext.
  */
 import type { Socket } from 'node:net';
-import type { ServerMessage } from '@duet/core/protocol/control';
+import { SUITE_VERSIONS, type ServerMessage } from '@duet/core/protocol/control';
 import type { Link, LinkEvents } from '../relay/link.ts';
 
 /** Frames held for a client with no partner; later ones are dropped (and counted). */
@@ -72,7 +72,9 @@ export class SeedLink implements Link {
       events.closed(1000);
     });
     events.message(
-      Buffer.from(JSON.stringify({ type: 'join', room: this.#options.room, suite: 'des' })),
+      Buffer.from(
+        JSON.stringify({ type: 'join', room: this.#options.room, suite: 'des', version: SUITE_VERSIONS.des }),
+      ),
       false,
     );
   }

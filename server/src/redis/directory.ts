@@ -70,7 +70,7 @@ export class RedisRoomDirectory implements RoomDirectory {
     return typeof answer === 'string' ? JSON.parse(answer) : answer;
   }
 
-  async join(room: string, suite: SuiteId, at: Location, token: string): Promise<DirectoryJoin> {
+  async join(room: string, suite: SuiteId, at: Location, token: string, version = 1): Promise<DirectoryJoin> {
     const answer = (await this.#run(
       JOIN,
       room,
@@ -80,10 +80,12 @@ export class RedisRoomDirectory implements RoomDirectory {
       hashToken(token),
       newToken(),
       this.options.maxRooms,
+      version,
     )) as
-      | { e: 'room-full' | 'suite-mismatch' | 'server-busy'; o?: Wire }
+      | { e: 'room-full' | 'suite-mismatch' | 'server-busy'; o?: Wire; v?: 0 | 1 }
       | { i: SeatIndex; id: string; p?: WireView; again?: 1; rp?: Wire };
-    if ('e' in answer) return { ok: false, code: answer.e, occupant: location(answer.o) };
+    if ('e' in answer)
+      return { ok: false, code: answer.e, occupant: location(answer.o), otherVersion: answer.v === 1 };
     return {
       ok: true,
       seat: { room, suite, index: answer.i, id: answer.id },

@@ -80,32 +80,39 @@ end
 `;
 
 /**
- * ARGV: code, suite, node, conn, token hash, seat id, maxRooms → {e, o?} | {i, id, p?: {away, n, c}, again?, rp?}
+ * ARGV: code, suite, node, conn, token hash, seat id, maxRooms, version
+ * → {e, o?, v?} | {i, id, p?: {away, n, c}, again?, rp?}   (o: the occupant, told of a
+ * suite-mismatch; v = 1: the suite matched, not its version). A room without a version field
+ * (made by a node from before versions) is version 1.
  * A seat that has the token hash already is this client's (its `joined` was lost): it is given
  * back (`again`; rp: the connection that still sat there) instead of taking the other seat.
  */
 export const JOIN = `${PRELUDE}${TAKE}
 local code, suite, node, conn, th, id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local version = ARGV[8]
 local r = 'duet:room:' .. code
+local function mismatch(i)
+  local sameSuite = redis.call('HGET', r, 'suite') == suite
+  if sameSuite and (redis.call('HGET', r, 'version') or '1') == version then return nil end
+  return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - i)), v = sameSuite and 1 or 0 })
+end
 if redis.call('EXISTS', r) == 1 then
   local k, own = find(r, th, th)
   if own then
-    if redis.call('HGET', r, 'suite') ~= suite then
-      return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - k)) })
-    end
+    local refused = mismatch(k)
+    if refused then return refused end
     local replaced = take(code, k, own, node, conn)
     return cjson.encode({ i = k, id = own.id, again = 1, p = view(seat(r, 1 - k)), rp = replaced })
   end
 else
   if redis.call('SCARD', 'duet:rooms') >= tonumber(ARGV[7]) then return cjson.encode({ e = 'server-busy' }) end
-  redis.call('HSET', r, 'suite', suite)
+  redis.call('HSET', r, 'suite', suite, 'version', version)
   redis.call('SADD', 'duet:rooms', code)
 end
 local i
 if not seat(r, 0) then i = 0 elseif not seat(r, 1) then i = 1 else return cjson.encode({ e = 'room-full' }) end
-if redis.call('HGET', r, 'suite') ~= suite then
-  return cjson.encode({ e = 'suite-mismatch', o = loc(seat(r, 1 - i)) })
-end
+local refused = mismatch(i)
+if refused then return refused end
 put(r, i, { th = th, id = id, n = node, c = conn, h = 0, pad = '' })
 redis.call('SADD', 'duet:node:' .. node .. ':seats', member(code, i, id))
 return cjson.encode({ i = i, id = id, p = view(seat(r, 1 - i)) })

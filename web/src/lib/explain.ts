@@ -5,7 +5,7 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
   'room-full':
     'This room already has two people in it. Check the link or code, or leave and start a conversation of your own.',
   'suite-mismatch':
-    'Your partner joined this room with the other encryption suite. Both of you must pick the same one.',
+    'Your partner’s page uses the other encryption suite, or another version of Duet. If you both picked the same suite, one page is out of date: both of you reload the page, then join again.',
   'decrypt-failed':
     'A message could not be decrypted. Your partner may be using another passphrase (or salt): check that you typed the same one.',
   'passphrase-mismatch':

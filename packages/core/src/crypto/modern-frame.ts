@@ -1,41 +1,52 @@
 /**
  * The `modern` suite's binary frames: pure encode/decode, nothing else.
  *
- * Every frame starts with the same 3-byte header: version (1), suite (1 = modern), type. Integers
+ * Every frame starts with the same 3-byte header: version (2), suite (1 = modern), type. Integers
  * are big-endian. Lengths are exact: a frame whose length does not match its type is malformed.
  *
- * | type | name    | body after the header                                              | size      |
- * |------|---------|--------------------------------------------------------------------|-----------|
- * | 0x01 | hello   | attempt u32 ‖ client nonce (16)                                    | 23        |
- * | 0x02 | cpace-a | attempt u32 ‖ Ya (32) ‖ len u8 ‖ ADa (len ≤ 64)                    | 40 + len  |
- * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len |
- * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71        |
- * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8         |
- * | 0x10 | message | seq u64 ‖ AES-256-GCM(padded text) ‖ tag (16)                      | 11 + b + 16 |
- * | 0x11 | data    | seq u64 ‖ AES-256-GCM(padded bytes) ‖ tag (16)                     | 11 + b + 16 |
+ * | type | name    | body after the header                                              | size        |
+ * |------|---------|--------------------------------------------------------------------|-------------|
+ * | 0x01 | hello   | attempt u32 ‖ client nonce (16)                                    | 23          |
+ * | 0x02 | cpace-a | attempt u32 ‖ Ya (32) ‖ len u8 ‖ ADa (len ≤ 64)                    | 40 + len    |
+ * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len   |
+ * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71          |
+ * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8           |
+ * | 0x10 | message | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded text) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
+ * | 0x11 | data    | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded bytes) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
  *
- * For `message` and `data`, b is one of the padding buckets (crypto/padding.ts: up to 20 KiB for
- * a text, 60 KiB for a binary payload such as a file chunk) and the 11-byte header (version,
- * suite, type, seq) is the AEAD's associated data, so a payload cannot pass for a text. Both
- * types share one sequence of numbers per direction. Decoding anything malformed, unknown
- * or oversized throws DuetError('bad-frame'); nothing else is ever thrown.
+ * For `message` and `data` (the Double Ratchet's payload frames, session/double-ratchet.ts): dh
+ * is the sender's ratchet public key, pn the length of its previous sending chain, n the frame's
+ * number in this one; b is one of the padding buckets (crypto/padding.ts: up to 20 KiB for a
+ * text, 60 KiB for a binary payload such as a file chunk). The 43-byte header (version, suite,
+ * type, dh, pn, n) is the AEAD's associated data, and the MAC covers every byte before it: the
+ * type byte is authenticated, so a payload cannot pass for a text. Both types share one chain.
+ * Decoding anything malformed, unknown or oversized throws DuetError('bad-frame'); nothing else
+ * is thrown.
  */
 import { concatBytes } from '../bytes.ts';
 import { duetError } from '../errors.ts';
+import { SUITE_VERSIONS } from '../protocol/control.ts';
 import { isPaddedLength, MAX_DATA_PADDED_BYTES, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
 
-export const FRAME_VERSION = 1;
+/** The `modern` version (2: the Double Ratchet; 1 was a symmetric ratchet). */
+export const FRAME_VERSION = SUITE_VERSIONS.modern;
 export const SUITE_BYTE_MODERN = 1;
 export const NONCE_BYTES = 16;
 export const SHARE_BYTES = 32;
 export const TAG_BYTES = 64;
 export const MAX_AD_BYTES = 64;
 export const AEAD_TAG_BYTES = 16;
-/** version, suite, type, seq u64: the associated data of a message or data frame. */
-export const MESSAGE_HEADER_BYTES = 11;
+export const RATCHET_KEY_BYTES = 32;
+export const MESSAGE_MAC_BYTES = 16;
+/** version, suite, type, dh, pn u32, n u32: the associated data of a message or data frame. */
+export const MESSAGE_HEADER_BYTES = 3 + RATCHET_KEY_BYTES + 4 + 4;
 export const MAX_ATTEMPT = 0xffff_ffff;
-/** The largest frame: a data frame with the largest bucket (61,467 bytes). */
-export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_DATA_PADDED_BYTES + AEAD_TAG_BYTES;
+/** The largest message number and previous-chain length a header can carry. */
+export const MAX_MESSAGE_NUMBER = 0xffff_ffff;
+/** Header, tag and MAC: what a payload frame adds to its padded body. */
+export const PAYLOAD_OVERHEAD_BYTES = MESSAGE_HEADER_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
+/** The largest frame: a data frame with the largest bucket (61,515 bytes). */
+export const MAX_FRAME_BYTES = PAYLOAD_OVERHEAD_BYTES + MAX_DATA_PADDED_BYTES;
 
 const TYPE_BYTES = {
   hello: 0x01,
@@ -56,14 +67,25 @@ export type ModernFrame =
   | { type: 'cpace-b'; attempt: number; share: Uint8Array; ad: Uint8Array; tag: Uint8Array }
   | { type: 'confirm'; attempt: number; tag: Uint8Array }
   | { type: 'abort'; attempt: number; reason: AbortReason }
-  | { type: 'message'; seq: number; ciphertext: Uint8Array }
-  | { type: 'data'; seq: number; ciphertext: Uint8Array };
+  | ({ type: 'message' } & PayloadFields)
+  | ({ type: 'data' } & PayloadFields);
+
+/** What a payload frame carries after its type. */
+interface PayloadFields {
+  dh: Uint8Array;
+  pn: number;
+  n: number;
+  ciphertext: Uint8Array;
+  mac: Uint8Array;
+}
 
 export type ModernFrameType = ModernFrame['type'];
-/** The frames that carry a sealed payload: a text (`message`) or bytes (`data`). */
-export type PayloadFrame = Extract<ModernFrame, { type: 'message' | 'data' }>;
-export type PayloadType = PayloadFrame['type'];
-export type HandshakeFrame = Exclude<ModernFrame, PayloadFrame>;
+/** The Double Ratchet's frames: a text (`message`) or a binary payload (`data`). */
+export type MessageFrame = Extract<ModernFrame, { type: 'message' | 'data' }>;
+export type PayloadType = MessageFrame['type'];
+export type HandshakeFrame = Exclude<ModernFrame, MessageFrame>;
+/** What the header says: the frame's type, the sender's ratchet public key, pn and n. */
+export type MessageHeader = Pick<MessageFrame, 'dh' | 'pn' | 'n'> & { type?: PayloadType };
 
 /** The largest padded body of each payload type. */
 const MAX_BODY: Record<PayloadType, number> = { message: MAX_PADDED_BYTES, data: MAX_DATA_PADDED_BYTES };
@@ -91,30 +113,37 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
         Uint8Array.of(ABORT_REASONS.indexOf(frame.reason) + 1),
       );
     case 'message':
-    case 'data': {
-      const body = frame.ciphertext.length - AEAD_TAG_BYTES;
-      if (!isPaddedLength(body, MAX_BODY[frame.type]))
-        throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
-      return concatBytes(payloadHeader(frame.type, frame.seq), frame.ciphertext);
-    }
+    case 'data':
+      return concatBytes(
+        messageHeader(frame),
+        checkedCiphertext(frame.ciphertext, MAX_BODY[frame.type]),
+        sized('MAC', frame.mac, MESSAGE_MAC_BYTES),
+      );
     // Stryker disable next-line all: unreachable: the switch is exhaustive (the type checker proves it)
     default:
       return unreachable(frame);
   }
 }
 
-/** The 11-byte header of a payload frame, which is also its AEAD associated data. */
-export function payloadHeader(type: PayloadType, seq: number): Uint8Array {
-  if (!Number.isSafeInteger(seq) || seq < 0) throw duetError('bad-input', 'seq must be a safe integer ≥ 0');
+/**
+ * The 43-byte header of a payload frame (a `message` unless `fields.type` says `data`), which is
+ * also its AEAD associated data.
+ */
+export function messageHeader(fields: MessageHeader): Uint8Array {
+  for (const [name, value] of [
+    ['pn', fields.pn],
+    ['n', fields.n],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > MAX_MESSAGE_NUMBER)
+      throw duetError('bad-input', `${name} must be an integer in [0, 2^32)`);
+  }
   const out = new Uint8Array(MESSAGE_HEADER_BYTES);
-  out.set(header(type));
-  new DataView(out.buffer).setBigUint64(3, BigInt(seq));
+  out.set(header(fields.type ?? 'message'));
+  out.set(sized('dh', fields.dh, RATCHET_KEY_BYTES), 3);
+  const view = new DataView(out.buffer);
+  view.setUint32(3 + RATCHET_KEY_BYTES, fields.pn);
+  view.setUint32(7 + RATCHET_KEY_BYTES, fields.n);
   return out;
-}
-
-/** The header of a `message` frame (a text). */
-export function messageHeader(seq: number): Uint8Array {
-  return payloadHeader('message', seq);
 }
 
 /** Decodes one frame; throws DuetError('bad-frame') for anything that is not exactly a frame. */
@@ -157,13 +186,19 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
     }
     case 'message':
     case 'data': {
-      if (bytes.length < MESSAGE_HEADER_BYTES + MIN_PADDED_BYTES + AEAD_TAG_BYTES)
-        throw duetError('bad-frame', 'message frame too short');
-      if (!isPaddedLength(bytes.length - MESSAGE_HEADER_BYTES - AEAD_TAG_BYTES, MAX_BODY[type]))
+      const overhead = PAYLOAD_OVERHEAD_BYTES;
+      if (bytes.length < overhead + MIN_PADDED_BYTES) throw duetError('bad-frame', 'message frame too short');
+      if (!isPaddedLength(bytes.length - overhead, MAX_BODY[type]))
         throw duetError('bad-frame', 'message body is not a padding bucket');
-      const seq = view.getBigUint64(3);
-      if (seq > BigInt(Number.MAX_SAFE_INTEGER)) throw duetError('bad-frame', 'seq out of range');
-      return { type, seq: Number(seq), ciphertext: bytes.slice(MESSAGE_HEADER_BYTES) };
+      const macAt = bytes.length - MESSAGE_MAC_BYTES;
+      return {
+        type,
+        dh: at(3, RATCHET_KEY_BYTES),
+        pn: view.getUint32(3 + RATCHET_KEY_BYTES),
+        n: view.getUint32(7 + RATCHET_KEY_BYTES),
+        ciphertext: bytes.slice(MESSAGE_HEADER_BYTES, macAt),
+        mac: bytes.slice(macAt),
+      };
     }
     // Stryker disable next-line all: unreachable: typeOf returns one of the types above or throws
     default:
@@ -171,11 +206,14 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
   }
 }
 
+const TYPES_BY_BYTE = new Map(
+  Object.entries(TYPE_BYTES).map(([name, byte]) => [byte as number, name as ModernFrameType]),
+);
+
 function typeOf(byte: number): ModernFrameType {
-  for (const [name, value] of Object.entries(TYPE_BYTES)) {
-    if (value === byte) return name as ModernFrameType;
-  }
-  throw duetError('bad-frame', 'unknown frame type');
+  const type = TYPES_BY_BYTE.get(byte);
+  if (type === undefined) throw duetError('bad-frame', 'unknown frame type');
+  return type;
 }
 
 function header(type: ModernFrameType): Uint8Array {
@@ -203,6 +241,12 @@ function share(point: Uint8Array, ad: Uint8Array): Uint8Array[] {
     throw duetError('bad-input', `AD must be at most ${MAX_AD_BYTES} bytes`);
   }
   return [sized('share', point, SHARE_BYTES), Uint8Array.of(ad.length), ad];
+}
+
+function checkedCiphertext(ciphertext: Uint8Array, maxBody: number): Uint8Array {
+  if (!(ciphertext instanceof Uint8Array) || !isPaddedLength(ciphertext.length - AEAD_TAG_BYTES, maxBody))
+    throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
+  return ciphertext;
 }
 
 function readAdLength(bytes: Uint8Array): number {

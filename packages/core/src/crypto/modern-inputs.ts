@@ -5,6 +5,7 @@
 import { sha512 } from '@noble/hashes/sha2.js';
 import { utf8Encode } from '../bytes.ts';
 import { duetError } from '../errors.ts';
+import { SUITE_VERSIONS } from '../protocol/control.ts';
 import { lvCat } from './cpace.ts';
 
 /** ADa and ADb: public and role-bound, so the two confirmation tags (§10.4) never coincide. */
@@ -25,11 +26,12 @@ export function checkPassphrase(passphrase: string): void {
 }
 
 /**
- * CI = lv_cat("duet/v1", "modern", room): binds the protocol version, the suite and the room, so
- * a handshake can never be replayed into another room or suite (§4.1, §10.1). CI is never sent.
+ * CI = lv_cat("duet/v2", "modern", room): binds the protocol version, the suite and the room, so
+ * a handshake can never be replayed into another room, suite or version (§4.1, §10.1). CI is
+ * never sent.
  */
 export function channelIdentifier(room: string): Uint8Array {
-  return lvCat(utf8Encode('duet/v1'), utf8Encode('modern'), utf8Encode(room));
+  return lvCat(utf8Encode(`duet/v${SUITE_VERSIONS.modern}`), utf8Encode('modern'), utf8Encode(room));
 }
 
 /**

@@ -12,6 +12,15 @@ export const MAX_CONTROL_BYTES = 1024;
 
 export { ROOM_PATTERN, SUITE_IDS, type SuiteId };
 
+/**
+ * The version of each suite's payloads. Two pages whose versions differ cannot understand each
+ * other, so they send it in `join` and the relay seats only equal versions together (it answers
+ * `suite-mismatch` otherwise). A `join` without it is version 1: pages from before versions.
+ * `modern` 2 is the Double Ratchet (1 was a symmetric ratchet); `des` 2 is the original design's
+ * wire, the text alone (1 carried Duet's envelope inside); docs/protocol.md, "Versions".
+ */
+export const SUITE_VERSIONS: Readonly<Record<SuiteId, number>> = { modern: 2, des: 2 };
+
 /** Room codes (names.ts): lowercase letters, digits and single hyphens, 3 to 64 characters. */
 export const roomCode = z
   .string()
@@ -25,6 +34,9 @@ export type Role = 'initiator' | 'responder';
 /** A seat token: 16 random bytes as hex. Whoever holds it can take the seat back after a drop. */
 export const seatToken = z.string().check(z.regex(/^[0-9a-f]{32}$/));
 
+/** The most a `version` can be; any integer from 1 up is passed on and compared, never interpreted. */
+export const MAX_SUITE_VERSION = 0xffff;
+
 /**
  * Takes a seat. `token`, chosen by the client, is the seat's token from then on; sent again
  * after a lost `joined`, it gets the same seat back (docs/protocol.md, "Lost answers"). Without
@@ -35,6 +47,8 @@ const join = z.strictObject({
   room: z.string(),
   suite: z.string(),
   token: z.optional(seatToken),
+  /** The suite's payload version (SUITE_VERSIONS); absent means 1. */
+  version: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_SUITE_VERSION))),
 });
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */

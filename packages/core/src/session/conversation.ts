@@ -22,6 +22,7 @@ import {
   type Role,
   type ServerMessage,
   type SuiteId,
+  SUITE_VERSIONS,
 } from '../protocol/control.ts';
 import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
@@ -284,14 +285,22 @@ export class Conversation {
 
   /**
    * `resume` with the last confirmed token, or `join`; either way with the token this client
-   * wants next, the same one again until an answer confirms it.
+   * wants next, the same one again until an answer confirms it. `join` carries the suite's
+   * payload version: the relay seats only pages that understand each other.
    */
   #takeSeat(): void {
     this.#pendingToken ??= toHex(this.#options.random(16));
     const { room, suite } = this.#options;
     if (this.#token)
       this.#sendControl({ type: 'resume', room, token: this.#token, next: this.#pendingToken });
-    else this.#sendControl({ type: 'join', room, suite, token: this.#pendingToken });
+    else
+      this.#sendControl({
+        type: 'join',
+        room,
+        suite,
+        token: this.#pendingToken,
+        version: SUITE_VERSIONS[suite],
+      });
   }
 
   #sendControl(message: ClientMessage): void {
@@ -407,6 +416,9 @@ export class Conversation {
       // A frame was dropped: hold back until the relay's bucket has refilled; the
       // retransmission timer sends what was lost.
       this.#pacer.pause(retryAfterMs ?? 1_000, this.#options.now());
+      this.#emit({ type: 'problem', code, fatal: false });
+    } else if (code === 'suite-mismatch' && this.#seated) {
+      // Someone with another version of Duet tried this room: we stay; one page must be reloaded.
       this.#emit({ type: 'problem', code, fatal: false });
     } else if (FATAL_RELAY_CODES.has(code)) {
       this.#end('fatal', code);

@@ -1,6 +1,7 @@
 /**
  * The `modern` suite's handshake machine: relay-granted attempts, CPace in the initiator/responder
- * setting (draft-irtf-cfrg-cpace-21 §7), explicit key confirmation (§10.4), then chain keys.
+ * setting (draft-irtf-cfrg-cpace-21 §7), explicit key confirmation (§10.4), then the Double
+ * Ratchet's first keys.
  * Pure: it takes events, returns effects, and never does I/O; randomness is passed in.
  *
  *   relay → both:   grant(attempt, relay nonce)
@@ -38,12 +39,11 @@ import {
   passwordRelatedString,
   sessionId,
 } from '../crypto/modern-inputs.ts';
-import { deriveChainKeys } from '../crypto/modern-keys.ts';
+import { deriveSessionKeys, type SessionKeys } from '../crypto/modern-keys.ts';
 import { deriveSafetyCode } from '../crypto/safety-code.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
 import type { Role } from '../protocol/control.ts';
 import type { ChannelEffect } from './channel.ts';
-import type { SessionKeys } from './ratchet.ts';
 
 type Phase =
   | { name: 'idle' }
@@ -56,7 +56,7 @@ type Phase =
 
 export type PhaseName = Phase['name'];
 
-/** What one event produced: effects for the app, and chain keys when the partner is confirmed. */
+/** What one event produced: effects for the app, and ratchet keys when the partner is confirmed. */
 export interface HandshakeStep {
   effects: ChannelEffect[];
   keys?: SessionKeys;
@@ -225,13 +225,12 @@ export function createHandshake(options: HandshakeOptions): Handshake {
     return { effects: [ready], keys };
   }
 
-  /** Chain keys exist only from here on, after the partner's tag verified. Wipes `isk`. */
+  /** Ratchet keys exist only from here on, after the partner's tag verified. Wipes `isk`. */
   function sessionKeys(isk: Uint8Array, sid: Uint8Array): SessionKeys {
-    const chains = deriveChainKeys(isk, sid);
+    if (role === undefined) throw duetError('bad-input', 'no role'); // unreachable: set by start
+    const keys = deriveSessionKeys(isk, sid, role);
     wipe(isk);
-    return role === 'initiator'
-      ? { send: chains.initiator, receive: chains.responder }
-      : { send: chains.responder, receive: chains.initiator };
+    return keys;
   }
 
   function onHello(frame: Frame<'hello'>): HandshakeStep {

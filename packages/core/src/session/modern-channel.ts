@@ -1,10 +1,10 @@
 /**
  * The `modern` suite as a SecureChannel: wires the handshake machine (session/handshake.ts) to
- * the message ratchet (session/ratchet.ts) and the wire format (crypto/modern-frame.ts).
+ * the Double Ratchet (session/double-ratchet.ts) and the wire format (crypto/modern-frame.ts).
  *
  * Invariant: message keys exist only while the handshake is `confirmed`. Whenever the handshake
  * leaves that phase (new grant, partner restart, abort, reset) the ratchet is destroyed and its
- * chain keys wiped. docs/security.md describes the whole design.
+ * keys wiped. docs/security.md describes the whole design.
  */
 import { randomBytes } from '../bytes.ts';
 import { decodeFrame } from '../crypto/modern-frame.ts';
@@ -12,8 +12,9 @@ import { MAX_DATA_BYTES } from '../crypto/padding.ts';
 import { duetError, isDuetError } from '../errors.ts';
 import { roomCode } from '../protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
+import { chooseX25519, type X25519 } from '../crypto/x25519.ts';
+import { createDoubleRatchet, type DoubleRatchet } from './double-ratchet.ts';
 import { createHandshake, type HandshakeStep } from './handshake.ts';
-import { createRatchet, type Ratchet } from './ratchet.ts';
 
 export interface ModernChannelOptions {
   /** The shared passphrase; NFKC-normalised before use. Never leaves this object. */
@@ -22,17 +23,20 @@ export interface ModernChannelOptions {
   room: string;
   /** A CSPRNG; defaults to WebCrypto. Tests may pass a seeded one. */
   random?: (length: number) => Uint8Array;
+  /** A monotonic clock in ms (skipped keys expire, work is budgeted); defaults to `performance.now`. */
+  now?: () => number;
+  /** Where DH ratchet steps come from; defaults to WebCrypto's X25519, else @noble/curves with `random`. */
+  x25519?: X25519;
 }
 
 /** Creates a `modern` channel. Throws DuetError('bad-input') for an empty passphrase or bad room. */
 export function createModernChannel(options: ModernChannelOptions): SecureChannel {
   if (!roomCode.safeParse(options.room).success) throw duetError('bad-input', 'room code is not valid');
-  const handshake = createHandshake({
-    passphrase: options.passphrase,
-    room: options.room,
-    random: options.random ?? randomBytes,
-  });
-  let ratchet: Ratchet | undefined;
+  const random = options.random ?? randomBytes;
+  const handshake = createHandshake({ passphrase: options.passphrase, room: options.room, random });
+  const now = options.now ?? (() => performance.now());
+  let x25519: Promise<X25519> | undefined = options.x25519 && Promise.resolve(options.x25519);
+  let ratchet: DoubleRatchet | undefined;
 
   function dropKeys(): void {
     ratchet?.destroy();
@@ -40,10 +44,10 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
   }
 
   /** Installs fresh keys, or erases the old ones once the handshake is no longer confirmed. */
-  function apply(step: HandshakeStep): ChannelEffect[] {
+  async function apply(step: HandshakeStep): Promise<ChannelEffect[]> {
     if (step.keys !== undefined) {
       dropKeys();
-      ratchet = createRatchet(step.keys);
+      ratchet = await createDoubleRatchet(step.keys, await (x25519 ??= chooseX25519(random)));
     } else if (handshake.phase !== 'confirmed') {
       dropKeys();
     }
@@ -61,7 +65,7 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
     // Before confirmation there is no key to try; on an ordered transport a genuine message
     // cannot arrive then, and in `failed` every input is absorbed.
     if (ratchet === undefined) return [];
-    const effects = await ratchet.open(frame.seq, frame.ciphertext, frame.type);
+    const effects = await ratchet.open(frame, now());
     if (effects.some((effect) => effect.type === 'message' || effect.type === 'data'))
       handshake.partnerProvedKeys();
     return effects;
@@ -91,7 +95,11 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
     },
     async send(payload) {
       if (ratchet === undefined) throw duetError('no-partner', 'the modern channel is not ready');
-      return [{ type: 'transmit', frame: await ratchet.seal(payload) }];
+      const frame =
+        typeof payload === 'string'
+          ? await ratchet.seal(payload, now())
+          : await ratchet.sealData(payload, now());
+      return [{ type: 'transmit', frame }];
     },
     reset() {
       dropKeys();

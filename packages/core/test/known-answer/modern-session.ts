@@ -1,7 +1,8 @@
 /**
  * A whole `modern` session with fixed randomness, recorded as a known-answer transcript: both
  * sides' random draws, every frame in order, every effect, and the values between them (sid,
- * ISK, the confirmation key and tags, the chain keys, the message keys).
+ * ISK, the confirmation key and tags, the Double Ratchet's first secrets, every DH ratchet step,
+ * and every message's chain, header and message keys).
  *
  * `npm run fixtures` writes it to test/fixtures/modern-session.json; known-answer.test.ts runs
  * it again and compares, byte for byte. The session runs through the real channels
@@ -31,9 +32,10 @@ import {
   passwordRelatedString,
   sessionId,
 } from '../../src/crypto/modern-inputs.ts';
-import { deriveChainKeys, ratchetStep } from '../../src/crypto/modern-keys.ts';
+import { chainStep, deriveSessionKeys, frameMac, rootStep } from '../../src/crypto/modern-keys.ts';
 import { deriveSafetyCode } from '../../src/crypto/safety-code.ts';
 import { unpad } from '../../src/crypto/padding.ts';
+import { nobleX25519, publicKeyOf } from '../../src/crypto/x25519.ts';
 import type { Role } from '../../src/protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from '../../src/session/channel.ts';
 import { createModernChannel } from '../../src/session/modern-channel.ts';
@@ -45,11 +47,21 @@ export const INPUTS = {
   room: 'k3mq-8vth-x2pe',
   attempt: 1,
   relayNonce: '000102030405060708090a0b0c0d0e0f',
-  messages: {
-    initiator: ['Hello from the initiator', 'a second message, longer than one 32-byte bucket'],
-    responder: ['Hi! from the responder', '\u00e9t\u00e9 \u2603'],
-  },
+  /** Who speaks, in order: each change of speaker is a DH ratchet step. */
+  turns: [
+    {
+      from: 'initiator',
+      texts: ['Hello from the initiator', 'a second message, longer than one 32-byte bucket'],
+    },
+    { from: 'responder', texts: ['Hi! from the responder', '\u00e9t\u00e9 \u2603'] },
+    { from: 'initiator', texts: ['a third turn: the initiator ratchets too'] },
+  ],
 } as const;
+
+/** The texts `from` sent, in order. */
+export function textsFrom(from: Role): string[] {
+  return INPUTS.turns.filter((turn) => turn.from === from).flatMap((turn) => [...turn.texts]);
+}
 
 export interface FrameRecord {
   from: Role;
@@ -57,12 +69,35 @@ export interface FrameRecord {
   hex: string;
 }
 
+/** A DH ratchet step (the sending half of `by`; its partner runs the receiving half on it). */
+export interface StepRecord {
+  by: Role;
+  /** The new key pair: the private key is one of `by`'s random draws. */
+  private: string;
+  public: string;
+  /** The partner's ratchet public key it is combined with. */
+  remote: string;
+  dhOutput: string;
+  rootBefore: string;
+  /** KDF_RK's three outputs. */
+  root: string;
+  chain: string;
+  nextHeader: string;
+}
+
 export interface MessageRecord {
   from: Role;
-  seq: number;
   /** Index of the frame in `frames`. */
   frame: number;
+  /** The header: the sender's ratchet public key, the previous chain's length, the number. */
+  dh: string;
+  pn: number;
+  n: number;
+  /** The chain key this message's step starts from, and the chain's header key. */
+  chainKey: string;
+  headerKey: string;
   messageKey: string;
+  mac: string;
   text: string;
 }
 
@@ -92,8 +127,18 @@ export interface ModernSessionFixture {
     ISK: string;
   };
   confirmation: { macKey: string; Ta: string; Tb: string };
-  /** docs/security.md "Key schedule": the first chain key of each direction, named by its sender. */
-  chains: { initiator: string; responder: string };
+  /** docs/security.md "Key schedule": the Double Ratchet's first secrets, from ISK and sid. */
+  sessionKeys: {
+    root: string;
+    initiatorChain: string;
+    initiatorHeader: string;
+    initiatorNext: string;
+    responderHeader: string;
+    initiatorRatchet: string;
+    initiatorRatchetPublic: string;
+  };
+  /** Every DH ratchet step, in the order of the frames that carried them. */
+  steps: StepRecord[];
   /** docs/security.md "Safety code": five word indices, shown on both pages. */
   safetyCode: number[];
   messages: MessageRecord[];
@@ -118,8 +163,19 @@ export function fixedRandom(side: Role): { random: (length: number) => Uint8Arra
 export async function modernSession(): Promise<ModernSessionFixture> {
   const sides = { initiator: fixedRandom('initiator'), responder: fixedRandom('responder') };
   const channels: Record<Role, SecureChannel> = {
-    initiator: createModernChannel({ ...INPUTS, random: sides.initiator.random }),
-    responder: createModernChannel({ ...INPUTS, random: sides.responder.random }),
+    // @noble/curves X25519 on the same fixed source: WebCrypto's would draw its own keys.
+    initiator: createModernChannel({
+      ...INPUTS,
+      random: sides.initiator.random,
+      x25519: nobleX25519(sides.initiator.random),
+      now: () => 0,
+    }),
+    responder: createModernChannel({
+      ...INPUTS,
+      random: sides.responder.random,
+      x25519: nobleX25519(sides.responder.random),
+      now: () => 0,
+    }),
   };
   const frames: FrameRecord[] = [];
   const effects: ModernSessionFixture['effects'] = { initiator: [], responder: [] };
@@ -149,25 +205,27 @@ export async function modernSession(): Promise<ModernSessionFixture> {
   record('initiator', await channels.initiator.grant(INPUTS.attempt, relayNonce));
   record('responder', await channels.responder.grant(INPUTS.attempt, relayNonce));
   await deliver();
-  for (const from of ['initiator', 'responder'] as const) {
-    for (const text of INPUTS.messages[from]) record(from, await channels[from].send(text));
+  for (const { from, texts } of INPUTS.turns) {
+    for (const text of texts) record(from, await channels[from].send(text));
     await deliver();
   }
 
-  const fixture: Omit<ModernSessionFixture, 'cpace' | 'confirmation' | 'chains' | 'safetyCode' | 'messages'> =
-    {
-      about:
-        'Generated by `npm run fixtures` (packages/core/test/known-answer/modern-session.ts); ' +
-        'checked by known-answer.test.ts. Do not edit: see test/fixtures/README.md.',
-      inputs: INPUTS,
-      random: { initiator: sides.initiator.draws, responder: sides.responder.draws },
-      frames,
-      effects,
-    };
+  const fixture: Omit<ModernSessionFixture, keyof Derived> = {
+    about:
+      'Generated by `npm run fixtures` (packages/core/test/known-answer/modern-session.ts); ' +
+      'checked by known-answer.test.ts. Do not edit: see test/fixtures/README.md.',
+    inputs: INPUTS,
+    random: { initiator: sides.initiator.draws, responder: sides.responder.draws },
+    frames,
+    effects,
+  };
   return { ...fixture, ...(await derive(fixture)) };
 }
 
-type Derived = Pick<ModernSessionFixture, 'cpace' | 'confirmation' | 'chains' | 'safetyCode' | 'messages'>;
+type Derived = Pick<
+  ModernSessionFixture,
+  'cpace' | 'confirmation' | 'sessionKeys' | 'steps' | 'safetyCode' | 'messages'
+>;
 
 async function derive(
   session: Pick<ModernSessionFixture, 'random' | 'frames' | 'effects'>,
@@ -211,7 +269,8 @@ async function derive(
   const tb = confirmationTag(macKey, Yb, AD_RESPONDER);
   check('Ta on the wire', confirm.tag, ta);
   check('Tb on the wire', shareB.tag, tb);
-  const chains = deriveChainKeys(isk, sid);
+  const keys = deriveSessionKeys(isk, sid, 'initiator');
+  const initiatorRatchetPublic = publicKeyOf(keys.initiatorRatchet);
   const safetyCode = [...deriveSafetyCode(isk, sid)];
   for (const role of ['initiator', 'responder'] as const) {
     const ready = session.effects[role].find((effect) => effect.type === 'ready');
@@ -219,27 +278,83 @@ async function derive(
       throw new Error(`the ${role}'s safety code disagrees with the derivation`);
   }
 
-  const messages: MessageRecord[] = [];
-  const chain: Record<Role, Uint8Array> = {
-    initiator: chains.initiator.slice(),
-    responder: chains.responder.slice(),
+  // The Double Ratchet, replayed from the first secrets: each side's sending chain, and its next
+  // header key (NHKs); the initiator starts on the chain both derived, the responder with none.
+  interface Chain {
+    dh: Uint8Array;
+    key: Uint8Array;
+    header: Uint8Array;
+    n: number;
+  }
+  const sending: Record<Role, Chain | undefined> = {
+    initiator: { dh: initiatorRatchetPublic, key: keys.initiatorChain, header: keys.initiatorHeader, n: 0 },
+    responder: undefined,
   };
+  const nextHeader: Record<Role, Uint8Array> = {
+    initiator: keys.initiatorNext,
+    responder: keys.responderHeader,
+  };
+  let root = keys.root;
+  const steps: StepRecord[] = [];
+  const messages: MessageRecord[] = [];
+  // DH keys come from the 32-byte draws of each side, in order.
+  const dhDraws = (role: Role) => session.random[role].filter((draw) => draw.length === 64);
   for (const [index, { from, frame }] of decoded.entries()) {
     if (frame.type !== 'message') continue;
-    const step = ratchetStep(chain[from]);
-    chain[from] = step.nextChain;
-    const padded = await openOnce(
-      step.messageKey.slice(),
-      frame.seq,
-      messageHeader(frame.seq),
-      frame.ciphertext,
-    );
-    const text = utf8DecodeStrict(unpad(padded));
-    messages.push({ from, seq: frame.seq, frame: index, messageKey: toHex(step.messageKey), text });
+    let chain = sending[from];
+    if (chain === undefined || toHex(chain.dh) !== toHex(frame.dh)) {
+      // A turn change: `from` made a new key pair and ratcheted on the partner's latest key.
+      const other = from === 'initiator' ? 'responder' : 'initiator';
+      const remote = sending[other]?.dh ?? initiatorRatchetPublic;
+      const secret = dhDraws(from)[steps.filter((step) => step.by === from).length];
+      if (secret === undefined) throw new Error(`no random draw left for a DH key of the ${from}`);
+      check(`the ${from}'s new ratchet key`, frame.dh, publicKeyOf(fromHex(secret)));
+      const dhOutput = await nobleX25519(() => fromHex(secret)).sharedSecret(
+        { publicKey: frame.dh, privateKey: fromHex(secret) },
+        remote,
+      );
+      const step = rootStep(root, dhOutput);
+      steps.push({
+        by: from,
+        private: secret,
+        public: toHex(frame.dh),
+        remote: toHex(remote),
+        dhOutput: toHex(dhOutput),
+        rootBefore: toHex(root),
+        root: toHex(step.root),
+        chain: toHex(step.chain),
+        nextHeader: toHex(step.nextHeader),
+      });
+      if (frame.pn !== (chain?.n ?? 0))
+        throw new Error(`pn of frame ${index} is not the previous chain's length`);
+      chain = { dh: frame.dh, key: step.chain, header: nextHeader[from], n: 0 };
+      nextHeader[from] = step.nextHeader;
+      root = step.root;
+      sending[from] = chain;
+    }
+    if (frame.n !== chain.n) throw new Error(`frame ${index} is not number ${chain.n} of its chain`);
+    const { messageKey, nextChain } = chainStep(chain.key);
+    const header = messageHeader(frame);
+    check(`the MAC of frame ${index}`, frame.mac, frameMac(chain.header, header, frame.ciphertext));
+    const padded = await openOnce(messageKey.slice(), frame.n, header, frame.ciphertext);
+    messages.push({
+      from,
+      frame: index,
+      dh: toHex(frame.dh),
+      pn: frame.pn,
+      n: frame.n,
+      chainKey: toHex(chain.key),
+      headerKey: toHex(chain.header),
+      messageKey: toHex(messageKey),
+      mac: toHex(frame.mac),
+      text: utf8DecodeStrict(unpad(padded)),
+    });
+    chain.key = nextChain;
+    chain.n += 1;
   }
   for (const from of ['initiator', 'responder'] as const) {
     const texts = messages.filter((m) => m.from === from).map((m) => m.text);
-    if (JSON.stringify(texts) !== JSON.stringify(INPUTS.messages[from])) {
+    if (JSON.stringify(texts) !== JSON.stringify(textsFrom(from))) {
       throw new Error(`the ${from}'s frames do not decrypt to what it sent`);
     }
   }
@@ -261,7 +376,16 @@ async function derive(
       ISK: toHex(isk),
     },
     confirmation: { macKey: toHex(macKey), Ta: toHex(ta), Tb: toHex(tb) },
-    chains: { initiator: toHex(chains.initiator), responder: toHex(chains.responder) },
+    sessionKeys: {
+      root: toHex(keys.root),
+      initiatorChain: toHex(keys.initiatorChain),
+      initiatorHeader: toHex(keys.initiatorHeader),
+      initiatorNext: toHex(keys.initiatorNext),
+      responderHeader: toHex(keys.responderHeader),
+      initiatorRatchet: toHex(keys.initiatorRatchet),
+      initiatorRatchetPublic: toHex(initiatorRatchetPublic),
+    },
+    steps,
     safetyCode,
     messages,
   };
