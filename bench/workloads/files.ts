@@ -74,7 +74,18 @@ class Peer {
   constructor(role: PeerRole, options: PeerOptions) {
     this.child = spawn(
       process.execPath,
-      ['--expose-gc', '--import', 'tsx', PEER_ENTRY, role, JSON.stringify(options)],
+      [
+        '--expose-gc',
+        // BENCH_CPU_PROF: each peer writes its profile to <dir>/peers/<role>/ too.
+        ...(process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, 'peers', role)]
+          : []),
+        '--import',
+        'tsx',
+        PEER_ENTRY,
+        role,
+        JSON.stringify(options),
+      ],
       {
         cwd: REPO_ROOT,
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -116,8 +127,18 @@ class Peer {
     if (this.child.connected) this.child.send(message);
   }
 
-  stop(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  /** Ends the peer: at once, or (profiling) by disconnecting, so that it writes its profile. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    if (process.env.BENCH_CPU_PROF && this.child.connected) {
+      const exited = new Promise((resolve) => this.child.once('exit', resolve));
+      this.child.disconnect();
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+      return;
+    }
+    this.child.kill('SIGKILL');
   }
 }
 
@@ -165,8 +186,7 @@ async function runOnce(
       receiverPeakMiB: mib(received.peakRss),
     };
   } finally {
-    sender.stop();
-    receiver.stop();
+    await Promise.all([sender.stop(), receiver.stop()]);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -93,3 +93,48 @@ describe('file I/O: SHA-256', () => {
     );
   });
 });
+
+describe('file I/O: Blob sink parts (bytes leave the heap in parts of about 1 MiB)', () => {
+  /** Every Blob the sink builds, by the sizes of its parts, while `body` runs. */
+  async function blobsBuilt(body: () => Promise<void>): Promise<number[]> {
+    const built: number[] = [];
+    const RealBlob = globalThis.Blob;
+    class CountingBlob extends RealBlob {
+      constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+        super(parts, options);
+        built.push(this.size);
+      }
+    }
+    globalThis.Blob = CountingBlob;
+    try {
+      await body();
+    } finally {
+      globalThis.Blob = RealBlob;
+    }
+    return built;
+  }
+
+  it('a part is handed to a Blob as soon as 1 MiB is gathered, not before, and never an empty one', async () => {
+    expect(BLOB_PART_BYTES).toBe(1024 * 1024);
+    const built = await blobsBuilt(async () => {
+      const sink = blobSink('');
+      await sink.write(pattern(BLOB_PART_BYTES - 2));
+      await sink.write(pattern(1));
+      await sink.write(pattern(1)); // exactly 1 MiB: sealed now
+      await sink.write(pattern(10));
+      await sink.write(pattern(BLOB_PART_BYTES)); // 1 MiB + 10: sealed
+      await sink.close(); // nothing pending: only the whole file
+    });
+    expect(built).toEqual([BLOB_PART_BYTES, BLOB_PART_BYTES + 10, 2 * BLOB_PART_BYTES + 10]);
+  });
+
+  it('below 1 MiB, the bytes become one part at close', async () => {
+    const built = await blobsBuilt(async () => {
+      const sink = blobSink('');
+      await sink.write(pattern(100));
+      await sink.write(pattern(200));
+      await sink.close();
+    });
+    expect(built).toEqual([300, 300]);
+  });
+});

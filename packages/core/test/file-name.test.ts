@@ -44,3 +44,29 @@ describe('safe file names', () => {
     );
   });
 });
+
+describe('safe file names: reserved names and shortening, exactly', () => {
+  it.each([
+    ['falcon.txt', 'falcon.txt'],
+    ['console.log', 'console.log'],
+    ['COM1', '_COM1'],
+    ['com9.txt', '_com9.txt'],
+    ['comx', 'comx'],
+  ])('reserved only as a whole name: %j becomes %j', (name, safe) => {
+    expect(safeFileName(name)).toBe(safe);
+  });
+
+  it('cuts to exactly 200 bytes, keeping whole characters and the extension', () => {
+    expect(safeFileName('a'.repeat(300))).toBe('a'.repeat(200));
+    expect(safeFileName(`${'a'.repeat(300)}b`)).toBe('a'.repeat(200));
+    expect(safeFileName(`${'é'.repeat(300)}.tar.gz`)).toBe(`${'é'.repeat(98)}.gz`);
+    expect(safeFileName(`${'a'.repeat(300)}.pdf`)).toBe(`${'a'.repeat(196)}.pdf`);
+  });
+
+  it('keeps an extension of up to 16 characters with its dot, drops a longer one', () => {
+    const fifteen = 'e'.repeat(15);
+    expect(safeFileName(`${'a'.repeat(300)}.${fifteen}`)).toBe(`${'a'.repeat(184)}.${fifteen}`);
+    const sixteen = 'e'.repeat(16);
+    expect(safeFileName(`${'a'.repeat(300)}.${sixteen}`)).toBe('a'.repeat(200));
+  });
+});

@@ -28,8 +28,10 @@ export function safeFileName(name: string): string {
 
 /** Cuts `text` to at most `max` UTF-8 bytes, keeping the extension and whole characters. */
 function truncateUtf8(text: string, max: number): string {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: an early exit; the loop below also keeps a name that fits
   if (utf8Encode(text).length <= max) return text;
   const dot = text.lastIndexOf('.');
+  // Stryker disable next-line EqualityOperator: dot is never 0 (safeFileName strips leading dots), so `>= 0` is the same test
   const extension = dot > 0 && text.length - dot <= 16 ? text.slice(dot) : '';
   let stem = [...text.slice(0, text.length - extension.length)];
   while (stem.length > 0 && utf8Encode(stem.join('') + extension).length > max) stem = stem.slice(0, -1);
