@@ -33,14 +33,8 @@ import {
   type MessageFrame,
   type PayloadType,
 } from '../crypto/modern-frame.ts';
-import {
-  advanceChain,
-  chainStep,
-  frameMac,
-  frameMacValid,
-  rootStep,
-  type SessionKeys,
-} from '../crypto/modern-keys.ts';
+import { frameMacMatches, frameMacOf } from '../crypto/frame-mac.ts';
+import { advanceChain, chainStep, rootStep, type SessionKeys } from '../crypto/modern-keys.ts';
 import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
 import type { X25519 } from '../crypto/x25519.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
@@ -172,9 +166,9 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     return step;
   }
 
-  function macValid(headerKey: Uint8Array, frame: Received): boolean {
+  function macValid(headerKey: Uint8Array, frame: Received): Promise<boolean> {
     work.macChecks += 1;
-    return frameMacValid(headerKey, frame.header, frame.ciphertext, frame.mac);
+    return frameMacMatches(headerKey, frame.header, frame.ciphertext, frame.mac);
   }
 
   /** Decrypts; undefined when the AEAD refuses. Consumes `messageKey`. */
@@ -195,7 +189,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
 
   /** A frame on a chain we know: a stored key, the next ones of the current chain, or a replay. */
   async function openKnown(chain: ReceivingChain, frame: Received, now: number) {
-    if (!macValid(chain.headerKey, frame)) return warn('tampered');
+    if (!(await macValid(chain.headerKey, frame))) return warn('tampered');
     const id = chain.id;
     const stored = state.skipped.get(id)?.get(frame.n);
     if (stored) {
@@ -258,7 +252,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     // The partner can only have ratcheted onto a key of ours it has seen in a frame.
     const self = state.self;
     if (state.sending === undefined || self === undefined) return warn('tampered');
-    if (!macValid(state.nextReceivingHeaderKey, frame)) return warn('tampered');
+    if (!(await macValid(state.nextReceivingHeaderKey, frame))) return warn('tampered');
     const current = state.receiving;
     // The rest of the current chain, up to pn: its keys are kept for late frames if in reach.
     const tail =
@@ -390,7 +384,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     const headerBytes = messageHeader(header);
     const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded);
     wipe(padded);
-    const mac = frameMac(sending.headerKey, headerBytes, ciphertext);
+    const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext);
     wipe(sending.chainKey);
     sending.chainKey = nextChain;
     sending.n += 1;
