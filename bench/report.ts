@@ -3,6 +3,7 @@ import { cpus, platform, release, totalmem } from 'node:os';
 import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
 import type { ConversationResult } from './workloads/conversation.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
+import type { BrowserRates } from './workloads/crypto-browser.ts';
 import type { FileResult } from './workloads/files.ts';
 import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
@@ -236,6 +237,27 @@ function pad(cells: string[], widths: number[]): string {
     .trimEnd();
 }
 
+/** A figure's median of its rounds, and their range. */
+function medianAndRange(values: number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 ? sorted[middle]! : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return `${integer(median)} (${integer(sorted[0] ?? 0)}–${integer(sorted.at(-1) ?? 0)})`;
+}
+
+/** The message rates measured in Chromium, median and range of the rounds, or why not. */
+function browserRateLines(rates: BrowserRates): string[] {
+  if ('skipped' in rates) return [`   in Chromium: skipped, ${rates.skipped}`];
+  const { symmetric, sameTurn, turnChange } = rates.rounds;
+  return [
+    `   in ${rates.browser}, 100 B send+receive msgs/s, median (range) of ${symmetric.length} rounds:`,
+    `     Double Ratchet, no turn change                    ${medianAndRange(sameTurn)}`,
+    `     turn change at every message                      ${medianAndRange(turnChange)}`,
+    `     symmetric ratchet (v1), same run                  ${medianAndRange(symmetric)}`,
+  ];
+}
+
 /** The whole printout: machine, one column per relay, the ratios, the crypto figures. */
 export function formatReport(results: BenchResults): string {
   const { machine, config } = results;
@@ -322,6 +344,7 @@ export function formatReport(results: BenchResults): string {
       `   1 MiB encrypt MiB/s             ${fixed(1)(crypto.des.encryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadSealMiBPerSecond)} (AEAD layer, aead.ts)`,
       `   1 MiB decrypt MiB/s             ${fixed(1)(crypto.des.decryptMiBPerSecond).padEnd(20)}${fixed(1)(crypto.modern.aeadOpenMiBPerSecond)} (AEAD layer, aead.ts)`,
     );
+    lines.push(...browserRateLines(crypto.modern.inBrowser));
   }
   if (results.cryptoError) lines.push(`!! crypto failed: ${results.cryptoError}`);
   const scale = results.scaleOut;
