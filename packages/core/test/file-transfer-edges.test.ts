@@ -418,3 +418,49 @@ describe('file transfer edges: wiring to a conversation', () => {
     expect(transfers.views().find((v) => v.direction === 'in')?.state).toBe('cancelled');
   });
 });
+
+describe('file transfer edges: the path', () => {
+  it('nothing goes out before the path is up; the offer leaves when it comes up', async () => {
+    const pair = new FilePair();
+    pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'x', mime: '' });
+    await pair.settle();
+    expect(pair.sent.a).toEqual([]);
+    pair.start();
+    await pair.settle();
+    expect(typesSent(pair, 'a')).toEqual(['offer']);
+  });
+
+  it('when the path comes back the receiver says at once where it is', async () => {
+    const pair = new FilePair().start();
+    const id = await started(pair, 16 * 30);
+    pair.transfers.b.accept(id);
+    for (let i = 0; i < 8; i++) await pair.deliver();
+    pair.cut();
+    const before = pair.sent.b.length;
+    pair.restore();
+    await pair.settle();
+    const stored = pair.view('b', id).bytes / 16;
+    expect(sentBy(pair, 'b').slice(before)).toEqual([
+      { type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: stored },
+    ]);
+  });
+
+  it('a cancelled transfer no longer takes a share of the window', async () => {
+    const pair = new FilePair({ b: { autoAccept: () => true } }).start();
+    const first = pair.transfers.a.send(memorySource(fileBytes(16 * 30)), { name: 'one', mime: '' });
+    await pair.settle();
+    await pair.deliver(); // offer
+    await pair.deliver(); // accept: A fills the window with the first file's chunks
+    const chunks = () => sentBy(pair, 'a').filter((e) => e.type === 'chunk').length;
+    expect(chunks()).toBe(8);
+    pair.queue = [];
+    pair.transfers.a.cancel(first);
+    const second = pair.transfers.a.send(memorySource(fileBytes(16 * 30)), { name: 'two', mime: '' });
+    await pair.settle();
+    await pair.deliver(); // the cancel
+    await pair.deliver(); // the offer of the second
+    await pair.deliver(); // its accept
+    expect(pair.view('a', second).state).toBe('transferring');
+    expect(chunks()).toBe(16);
+  });
+});
