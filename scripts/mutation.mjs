@@ -24,17 +24,8 @@ const FILE_TARGET = 90;
  * Files reported but not held to the break yet, and why. Take a file off this list as soon as
  * its tests bring it over the break.
  */
-const FILES_FIRST_RUN =
-  'new with issue 12 (files); its first run left it below the break. Its behaviour is tested by unit and property tests here and through a real relay and browsers (server/test/files.test.ts, e2e/files.e2e.test.ts), which mutation testing does not run; raising it to 85 % is follow-up work';
 /** @type {Record<string, string>} */
-const NOT_HELD = {
-  'session/file-transfer.ts': `${FILES_FIRST_RUN} (first run: 63.5 %)`,
-  'session/file-receiver.ts': `${FILES_FIRST_RUN} (first run: 66.4 %)`,
-  'session/file-name.ts': `${FILES_FIRST_RUN} (first run: 67.2 %)`,
-  'session/file-sender.ts': `${FILES_FIRST_RUN} (first run: 71.1 %)`,
-  'session/file-io.ts': `${FILES_FIRST_RUN} (first run: 77.1 %)`,
-  'session/throughput.ts': `${FILES_FIRST_RUN} (first run: 82.0 %)`,
-};
+const NOT_HELD = {};
 
 function node22() {
   if (Number(process.versions.node.split('.')[0]) >= NEEDED_MAJOR) return process.execPath;
