@@ -25,14 +25,7 @@ const FILE_TARGET = 90;
  * its tests bring it over the break.
  */
 /** @type {Record<string, string>} */
-const NOT_HELD = {
-  'crypto/x25519.ts': 'new with the Double Ratchet (#14); first full run 72.3 %, tests being completed',
-  'session/double-ratchet.ts':
-    'new with the Double Ratchet (#14); first full run 79.0 %, tests being completed',
-  'session/skipped-keys.ts':
-    'new with the Double Ratchet (#14); first full run 61.5 %, tests being completed',
-  'session/work-budget.ts': 'new with the Double Ratchet (#14); first full run 77.8 %, tests being completed',
-};
+const NOT_HELD = {};
 
 function node22() {
   if (Number(process.versions.node.split('.')[0]) >= NEEDED_MAJOR) return process.execPath;
