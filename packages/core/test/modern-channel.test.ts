@@ -447,6 +447,14 @@ describe('modern channel: binary payloads (file transfer)', () => {
     expect(await relay.b.receive(frame)).toEqual([{ type: 'data', bytes: largest }]);
   });
 
+  it('a data payload proves the partner holds the keys, like a message: an abort after it is refused', async () => {
+    const relay = await readyPair();
+    const frame = frameOf(await relay.b.send(Uint8Array.of(1, 2, 3)));
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'data', bytes: Uint8Array.of(1, 2, 3) }]);
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+  });
+
   it('refuses a payload above maxDataBytes as bad-input', async () => {
     const relay = await readyPair();
     await expect(relay.a.send(new Uint8Array(MAX_DATA_BYTES + 1))).rejects.toSatisfy((e) =>
