@@ -13,6 +13,7 @@ export const WORKLOAD_NAMES = [
   'crypto',
   'scale-out',
   'conversation',
+  'files',
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
@@ -49,6 +50,9 @@ export interface BenchConfig {
   cpuProfDir: string | undefined;
   /** Hard cap on the time any one workload may take, whatever happens. */
   workloadTimeoutMs: number;
+  /** Workload g: the file's size, and how many runs of each variant. */
+  fileMiB: number;
+  fileRuns: number;
   /** Runs of workloads a–c (the ratio workloads); with more than one, each ratio's median and range. */
   repeat: number;
 }
@@ -95,6 +99,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     conversationMessages: int(env, 'BENCH_CONVERSATION_MESSAGES', quick ? 200 : 2_000),
     cpuProfDir: env.BENCH_CPU_PROF?.trim() || undefined,
     workloadTimeoutMs: int(env, 'BENCH_WORKLOAD_TIMEOUT_MS', 60_000),
+    fileMiB: int(env, 'BENCH_FILE_MIB', quick ? 8 : 64),
+    fileRuns: int(env, 'BENCH_FILE_RUNS', quick ? 1 : 3),
     repeat: int(env, 'BENCH_REPEAT', 1),
   };
 }

@@ -20,8 +20,17 @@ export async function startDuetRelay(): Promise<BenchRelay> {
     host: '127.0.0.1',
     // Nothing is served over HTTP in the bench: an empty directory.
     staticDir: mkdtempSync(join(tmpdir(), 'duet-bench-static-')),
-    messageBurst: 1_000_000_000,
-    messagesPerSecond: 1_000_000_000,
+    // BENCH_DUET_DEFAULT_LIMITS=1 keeps the per-connection rates at their defaults (workload h).
+    ...(process.env.BENCH_DUET_DEFAULT_LIMITS === '1'
+      ? {}
+      : {
+          messageBurst: 1_000_000_000,
+          messagesPerSecond: 1_000_000_000,
+          byteBurst: 1_000_000_000_000,
+          bytesPerSecond: 1_000_000_000_000,
+          // A plain stream (workload h) has no end-to-end window: let its receiver fall behind.
+          maxBufferedBytes: 256 * 1024 * 1024,
+        }),
     maxConnections: 20_000,
     maxConnectionsPerIp: 20_000,
     maxRooms: 10_000,

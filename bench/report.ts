@@ -4,6 +4,7 @@ import type { BenchConfig, RelayName, WorkloadName } from './config.ts';
 import type { ConversationResult } from './workloads/conversation.ts';
 import type { CryptoResult } from './workloads/crypto.ts';
 import type { BrowserRates } from './workloads/crypto-browser.ts';
+import type { FileResult } from './workloads/files.ts';
 import type { ScaleOutResult } from './workloads/scale-out.ts';
 import type { IdleResult } from './workloads/idle.ts';
 import type { PingPongResult } from './workloads/pingpong.ts';
@@ -51,6 +52,9 @@ export interface BenchResults {
   scaleOutError?: string;
   conversation?: ConversationResult;
   conversationError?: string;
+
+  files?: FileResult;
+  filesError?: string;
 }
 
 export function describeMachine(): Machine {
@@ -76,7 +80,7 @@ function ratio(
 }
 
 /** The ratios the issue asks for (targets), then a few for information; only those measured. */
-export function computeRatios(relays: BenchResults['relays']): Ratio[] {
+export function computeRatios(relays: BenchResults['relays'], files?: FileResult): Ratio[] {
   const duet = relays.duet;
   const minimal = relays['minimal-ws'];
   const socketIo = relays['socket.io'];
@@ -137,6 +141,30 @@ export function computeRatios(relays: BenchResults['relays']): Ratio[] {
       socketIo?.streamB?.serverCpuMicrosPerMessage,
       duet?.streamB?.serverCpuMicrosPerMessage,
     ),
+    ratio(
+      'duet file / plain ws stream, minimal relay MiB/s (h)',
+      files?.summary.duet?.mibPerSecond.median,
+      files?.summary.plainMinimal?.mibPerSecond.median,
+      { text: '>= 0.5', met: (value) => value >= 0.5 },
+    ),
+    ratio(
+      'duet file / plain stream, duet relay MiB/s (h)',
+      files?.summary.duet?.mibPerSecond.median,
+      files?.summary.plainDuet?.mibPerSecond.median,
+    ),
+    ratio(
+      'duet file at default relay limits / plain stream, duet relay (h)',
+      files?.summary.duetDefault?.mibPerSecond.median,
+      files?.summary.plainDuet?.mibPerSecond.median,
+    ),
+    files?.summary.duet === undefined
+      ? undefined
+      : {
+          name: `duet file receiver RSS growth MiB (h, worst of ${files.summary.duet.runs})`,
+          value: files.summary.duet.receiverGrowthMiB.max,
+          target: '< 64',
+          met: files.summary.duet.receiverGrowthMiB.max < 64,
+        },
   ];
   return ratios.filter((item): item is Ratio => item !== undefined);
 }
@@ -346,6 +374,36 @@ export function formatReport(results: BenchResults): string {
     );
   }
   if (results.conversationError) lines.push(`!! conversation failed: ${results.conversationError}`);
+
+  if (results.files) lines.push('', ...formatFiles(results.files));
+  if (results.filesError) lines.push(`!! files failed: ${results.filesError}`);
   lines.push('', `took ${results.elapsedSeconds.toFixed(0)} s`);
   return lines.join('\n');
+}
+
+const FILE_LABELS = [
+  ['plainMinimal', 'plain ws stream, minimal relay'],
+  ['plainDuet', 'plain ws stream, duet relay'],
+  ['duet', 'duet file transfer, duet relay'],
+  ['duetDefault', 'duet file, relay default limits'],
+] as const;
+
+/** Workload h: per variant, MiB/s (median and range) and each side's RSS growth and peak. */
+function formatFiles(files: FileResult): string[] {
+  const lines = [
+    `h  a ${files.sizeMiB} MiB file, disk to disk   runs  MiB/s median (min-max)  RSS growth MiB send / receive (worst)  peak RSS MiB send / receive`,
+  ];
+  for (const [key, label] of FILE_LABELS) {
+    const s = files.summary[key];
+    if (!s) continue;
+    const speed = `${fixed(1)(s.mibPerSecond.median)} (${fixed(1)(s.mibPerSecond.min)}-${fixed(1)(s.mibPerSecond.max)})`;
+    const growth = `${fixed(1)(s.senderGrowthMiB.max)} / ${fixed(1)(s.receiverGrowthMiB.max)}`;
+    const peak = `${fixed(0)(s.senderPeakMiB)} / ${fixed(0)(s.receiverPeakMiB)}`;
+    lines.push(
+      `   ${label.padEnd(36)}${String(s.runs).padStart(4)}  ${speed.padEnd(22)}${growth.padEnd(39)}${peak}`,
+    );
+  }
+  for (const failure of files.failures)
+    lines.push(`!! files: a ${failure.variant} run failed: ${failure.error}`);
+  return lines;
 }

@@ -20,6 +20,7 @@ import {
 } from './report.ts';
 import { runConversation } from './workloads/conversation.ts';
 import { runCrypto } from './workloads/crypto.ts';
+import { runFiles } from './workloads/files.ts';
 import { runScaleOut } from './workloads/scale-out.ts';
 import { runIdle } from './workloads/idle.ts';
 
@@ -179,7 +180,17 @@ async function main(): Promise<void> {
     });
   }
 
-  results.ratios = computeRatios(relays);
+  if (config.workloads.includes('files')) {
+    await step(`h  a ${config.fileMiB} MiB file, ${config.fileRuns} runs each`, async () => {
+      try {
+        results.files = await runFiles(config);
+      } catch (error) {
+        results.filesError = error instanceof Error ? error.message : String(error);
+      }
+    });
+  }
+
+  results.ratios = computeRatios(relays, results.files);
   if (config.repeat > 1) results.ratioRuns = ratioRuns;
   results.elapsedSeconds = (performance.now() - started) / 1000;
   console.log(`\n${formatReport(results)}`);

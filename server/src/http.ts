@@ -35,12 +35,14 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
  * (CSP Level 3 §6.7.2.8; Chromium and Firefox do so) and `GET /config`, which is all the app
  * fetches. A WebRTC data channel is not a fetch: `connect-src` does not govern it, and no
  * browser implements a `webrtc` directive yet; "Always use the relay" is the user's switch.
+ * `img-src blob:` is for one thing only: previews of received images, which the app builds
+ * from the verified file's Blob (docs/security.md, Files).
  */
 export const CSP_DIRECTIVES = {
   defaultSrc: ["'self'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
-  imgSrc: ["'self'", 'data:'],
+  imgSrc: ["'self'", 'data:', 'blob:'],
   connectSrc: ["'self'"],
   objectSrc: ["'none'"],
   baseUri: ["'none'"],

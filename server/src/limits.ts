@@ -11,10 +11,21 @@ export const DEFAULT_LIMITS = {
   maxConnectionsPerIp: 256,
   /** Rooms with at least one seat taken; past it, `join` into a new room gets `server-busy`. */
   maxRooms: 10_000,
-  /** Frames a connection may send: a token bucket of this size... */
-  messageBurst: 100,
-  /** ...refilled at this many frames a second. */
-  messagesPerSecond: 50,
+  /**
+   * Frames a connection may send: a token bucket of this size, refilled at `messagesPerSecond`.
+   * Past it, frames are dropped and the client told `rate-limited`. The rate leaves room for a
+   * file at the full byte rate (8 MiB/s in 60 KiB chunks is about 137 frames a second) plus
+   * its acknowledgements and the chat.
+   */
+  messageBurst: 200,
+  messagesPerSecond: 200,
+  /**
+   * Bytes of binary frames a connection may send: a token bucket of this size, refilled at
+   * `bytesPerSecond` (8 MiB/s). Past it the relay stops reading that connection until it is
+   * back within its rate (TCP holds the sender back); nothing is dropped.
+   */
+  byteBurst: 1024 * 1024,
+  bytesPerSecond: 8 * 1024 * 1024,
   /** A partner whose unsent backlog grows past this is dropped (close 1013) instead of growing memory. */
   maxBufferedBytes: 1024 * 1024,
   /** Ping interval; a peer that has not answered the previous ping by the next one is dropped. */

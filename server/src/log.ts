@@ -23,5 +23,6 @@ export function logObserver(log: Logger): RelayObserver {
     dropped: (code) => log.debug({ event: 'connection-dropped', code }, 'dropped a connection'),
     internalError: (name) =>
       log.error({ event: 'internal-error', name }, 'internal error while handling a connection'),
+    throttled: () => log.trace({ event: 'throttled' }, 'paused a connection over its byte rate'),
   };
 }

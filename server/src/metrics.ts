@@ -68,6 +68,11 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
     labelNames: ['outcome'],
     registers: [registry],
   });
+  const throttled = new Counter({
+    name: 'duet_throttled_total',
+    help: 'Times a connection over its byte rate was paused (BYTES_PER_SECOND).',
+    registers: [registry],
+  });
   const dropped = new Counter({
     name: 'duet_connections_dropped_total',
     help: 'Connections the relay ended, by close code: 1013 slow reader, 1011 internal error, 1006 no pong.',
@@ -116,6 +121,7 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
       seat: (event) => seats.inc({ event }),
       handshake: (granted) => handshakes.inc({ outcome: granted ? 'granted' : 'rate-limited' }),
       internalError: () => internal.inc(),
+      throttled: () => throttled.inc(),
       dropped: (code) => dropped.inc({ code: String(code) }),
     },
     gateway: {

@@ -18,6 +18,8 @@ export interface RelayObserver {
   handshake(granted: boolean): void;
   /** A bug caught while handling one connection (its name only). */
   internalError(name: string): void;
+  /** A connection over its byte rate: the relay stopped reading it for a while. */
+  throttled(): void;
   /**
    * The relay ended a connection because of it: 1013 a slow reader (its backlog passed
    * MAX_BUFFERED_BYTES), 1011 an internal error, 1006 no answer to the heartbeat's ping.
@@ -32,6 +34,7 @@ export const silentObserver: RelayObserver = {
   seat: () => undefined,
   handshake: () => undefined,
   internalError: () => undefined,
+  throttled: () => undefined,
   dropped: () => undefined,
 };
 
@@ -44,6 +47,7 @@ export function fanOut(...observers: RelayObserver[]): RelayObserver {
     seat: (event) => observers.forEach((o) => o.seat(event)),
     handshake: (granted) => observers.forEach((o) => o.handshake(granted)),
     internalError: (name) => observers.forEach((o) => o.internalError(name)),
+    throttled: () => observers.forEach((o) => o.throttled()),
     dropped: (code) => observers.forEach((o) => o.dropped(code)),
   };
 }

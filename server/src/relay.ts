@@ -301,14 +301,37 @@ export function createRelay(options: RelayOptions): Relay {
     router.forward(peer.partner, data);
   }
 
+  /**
+   * The byte rate limit shapes rather than drops: a connection over its rate is not read from
+   * until it is back within it, so TCP holds the sender back and a file slows down instead of
+   * losing chunks. Other connections, and this one's partner, are not held up.
+   */
+  function shape(peer: Peer, length: number, at: number): void {
+    const waitMs = peer.bytes.charge(at, length);
+    if (waitMs === 0 || peer.throttled || !peer.link.pause || !peer.link.resume) return;
+    peer.throttled = true;
+    observer.throttled();
+    peer.link.pause();
+    const wake = () => {
+      // Frames already buffered when it paused were charged meanwhile: wait for those too.
+      const left = peer.bytes.charge(now(), 0);
+      if (left > 0 && peer.link.open) return void setTimeout(wake, left).unref();
+      peer.throttled = false;
+      peer.link.resume?.();
+    };
+    setTimeout(wake, waitMs).unref();
+  }
+
   function onMessage(peer: Peer, bytes: Buffer, isBinary: boolean): void {
     if (!peer.link.open) return; // closing: nothing more is acted on
+    const at = now();
     if (isBinary) {
       peer.binaryFrames += 1; // acks number every frame read, in order, whatever becomes of it
       scheduleAck(peer);
+      shape(peer, bytes.length, at);
     }
-    if (!peer.frames.take(now())) {
-      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: peer.frames.waitMs(now()) }));
+    if (!peer.frames.take(at)) {
+      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: peer.frames.waitMs(at) }));
     }
     // Everything after the rate limit waits its turn, so answers keep the order of the frames.
     enqueue(peer, () => {
@@ -337,6 +360,7 @@ export function createRelay(options: RelayOptions): Relay {
       link,
       address,
       new TokenBucket(options.messageBurst, 1000 / options.messagesPerSecond, now()),
+      new TokenBucket(options.byteBurst, 1000 / options.bytesPerSecond, now()),
       errors,
     );
     return {

@@ -14,6 +14,7 @@ import {
   type SeedGateway,
 } from './gateway/seed-gateway.ts';
 import type { Logger } from 'pino';
+import { MAX_FRAME_BYTES as LARGEST_CLIENT_FRAME_BYTES } from '@duet/core/crypto/modern-frame';
 import { createLogger, logObserver } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { fanOut } from './observer.ts';
@@ -54,6 +55,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const { staticDir = DEFAULT_STATIC_DIR, now, errorNoticeMs, logger, ...settings } = options;
   const config = resolveConfig(settings);
   const log = logger ?? createLogger(config.logLevel);
+  if (config.maxFrameBytes < LARGEST_CLIENT_FRAME_BYTES) {
+    // The relay never reads payloads, but a file chunk larger than this closes its sender's
+    // connection (1009) every time it is sent again: say so once, at start.
+    log.warn(
+      { event: 'small-frames', maxFrameBytes: config.maxFrameBytes, needed: LARGEST_CLIENT_FRAME_BYTES },
+      `MAX_FRAME_BYTES is below ${LARGEST_CLIENT_FRAME_BYTES}: file transfers will fail`,
+    );
+  }
   let ready = false;
   // The relay is created first; the metrics read its counts lazily, at scrape time.
   let stats: () => RelayStats = () => ({ connections: 0, rooms: 0 });

@@ -26,6 +26,16 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `amount` tokens whether or not they are there (the bucket may go into debt: the frame
+   * has been read already); returns the milliseconds until the debt is paid, 0 if there is none.
+   */
+  charge(now: number, amount: number): number {
+    this.#refill(now);
+    this.#tokens -= amount;
+    return this.#tokens >= 0 ? 0 : Math.ceil(-this.#tokens * this.refillMs);
+  }
+
   /** Milliseconds until the next token, 0 if one is there now. */
   waitMs(now: number): number {
     this.#refill(now);

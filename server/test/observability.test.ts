@@ -81,4 +81,22 @@ describe('logs', () => {
     }
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
   });
+
+  it('warn at start when MAX_FRAME_BYTES is too small for a file chunk, and only then', async () => {
+    for (const maxFrameBytes of [32 * 1024, 65536]) {
+      const { lines, stream } = captureLogs();
+      const server = await startServer({
+        port: 0,
+        host: '127.0.0.1',
+        staticDir: '/nonexistent',
+        maxFrameBytes,
+        logger: createLogger('info', stream),
+      });
+      servers.push(server);
+      const warnings = lines
+        .map((line) => JSON.parse(line) as { event?: string })
+        .filter((l) => l.event === 'small-frames');
+      expect(warnings).toHaveLength(maxFrameBytes < 61515 ? 1 : 0);
+    }
+  });
 });

@@ -44,7 +44,7 @@ describe('relay: held seats and resume', () => {
       partner: true,
       partnerAway: false,
       token: TOKEN,
-      rate: { burst: 100, perSecond: 50 },
+      rate: { burst: 200, perSecond: 200 },
     });
     expect(resumed).not.toMatchObject({ token: tokenA }); // a fresh token every time
     expect(await b.control()).toEqual({ type: 'partner-back' });

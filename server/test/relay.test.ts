@@ -24,7 +24,7 @@ describe('relay: rooms of two', () => {
       partner: false,
       partnerAway: false,
       token: TOKEN,
-      rate: { burst: 100_000, perSecond: 50 }, // the relay's frame rate for this connection
+      rate: { burst: 100_000, perSecond: 200 }, // the relay's frame rate for this connection
     });
     expect(await b.join(room, 'des')).toEqual({
       type: 'joined',
@@ -34,7 +34,7 @@ describe('relay: rooms of two', () => {
       partner: true,
       partnerAway: false,
       token: TOKEN,
-      rate: { burst: 100_000, perSecond: 50 }, // the relay's frame rate for this connection
+      rate: { burst: 100_000, perSecond: 200 }, // the relay's frame rate for this connection
     });
     expect(await a.control()).toEqual({ type: 'partner-joined' });
     a.close();

@@ -43,4 +43,14 @@ describe('TokenBucket (injected clock)', () => {
     expect(() => new TokenBucket(0, 10, 0)).toThrow(RangeError);
     expect(() => new TokenBucket(1, 0, 0)).toThrow(RangeError);
   });
+
+  it('charge takes what a frame cost, going into debt, and says how long until the debt is paid', () => {
+    const bucket = new TokenBucket(100, 10, 0); // 100 bytes at once, then 100 a second
+    expect(bucket.charge(0, 60)).toBe(0);
+    expect(bucket.charge(0, 60)).toBe(200); // 20 in debt: 20 × 10 ms
+    expect(bucket.charge(100, 0)).toBe(100);
+    expect(bucket.charge(200, 0)).toBe(0);
+    expect(bucket.take(200)).toBe(false); // paid, but nothing left over
+    expect(bucket.take(210)).toBe(true);
+  });
 });

@@ -9,17 +9,37 @@ import { CliError, EXIT } from './exit-codes.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 export const DEFAULT_TIMEOUT_SECONDS = 120;
+/** 2 GiB, as in the web app: the largest file sent or accepted unless --max-file-size says. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3;
 
 export interface App {
   origin: string;
   pathname: string;
 }
 
+/** How a chat handles files its partner offers (`modern` only). */
+export interface FileOptions {
+  /** The folder received files are saved in. */
+  saveTo: string;
+  /** Accept every offer at once, or ask (`/accept N`). */
+  acceptAll: boolean;
+  maxFileBytes: number;
+}
+
 export type Command =
-  | { kind: 'help'; topic: 'duet' | 'start' | 'join' | 'send' }
-  | { kind: 'start'; app: App; suite: SuiteId; saltHex: string }
-  | { kind: 'join'; app: App; invitation: Invitation }
-  | { kind: 'send'; app: App; invitation: Invitation; timeoutMs: number; verbose: boolean; texts: string[] };
+  | { kind: 'help'; topic: 'duet' | 'start' | 'join' | 'send' | 'send-file' }
+  | { kind: 'start'; app: App; suite: SuiteId; saltHex: string; files: FileOptions }
+  | { kind: 'join'; app: App; invitation: Invitation; files: FileOptions }
+  | { kind: 'send'; app: App; invitation: Invitation; timeoutMs: number; verbose: boolean; texts: string[] }
+  | {
+      kind: 'send-file';
+      app: App;
+      invitation: Invitation;
+      timeoutMs: number;
+      verbose: boolean;
+      paths: string[];
+      maxFileBytes: number;
+    };
 
 const EXIT_CODES = `Exit codes:
   0    done (${'`send`'}: every message delivered, or sent for des)
@@ -39,11 +59,13 @@ Usage:
   duet start [--url URL] [--suite modern|des] [--salt HEX]
   duet join <share link>
   duet send <share link> [--timeout SECONDS] [--verbose] [TEXT...]
+  duet send-file <share link> [--timeout SECONDS] [--verbose] FILE...
 
 Commands:
-  start   create a room, print its share link and a passphrase, and chat
-  join    join the room of a share link and chat
-  send    send lines (stdin, or TEXT), wait until they are delivered, and exit
+  start      create a room, print its share link and a passphrase, and chat
+  join       join the room of a share link and chat
+  send       send lines (stdin, or TEXT), wait until they are delivered, and exit
+  send-file  send files, wait until your partner has each one, verified, and exit
 
 Run "duet <command> --help" for a command's options.
 
@@ -59,6 +81,9 @@ Options:
   --suite SUITE    modern (default) or des, the original design's weak suite
   --salt HEX       des only: the PBKDF2 salt, in hex (default: derived from the room code);
                    the original's is 123456789abcdefa1122334455667788
+  --save-to DIR    where files your partner sends are saved (default: the current folder)
+  --accept-files   accept every file your partner offers, without asking
+  --max-file-size SIZE  refuse files larger than SIZE (bytes, or with K, M or G; default 2G)
   -h, --help       this help
 
 Environment:
@@ -66,6 +91,11 @@ Environment:
 
 In the chat, every line you type is a message. /status shows the state, /quit leaves
 (so does Ctrl-D). Lines: "< " your partner, "> #N " yours, "* " status, "! " problems.
+
+Files (modern only): your partner's files are saved in the current folder (--save-to DIR),
+never over a file that is there, and only once their SHA-256 matched. You are asked for each
+one (/accept N, /decline N) unless you gave --accept-files. /send FILE offers a file,
+/cancel N stops a transfer, /files lists them.
 
 ${EXIT_CODES}
 `,
@@ -77,6 +107,9 @@ without echoing it, or reads DUET_PASSPHRASE.
 Options:
   --suite SUITE    for a link that does not say: modern (default) or des
   --salt HEX       for a des link that does not say: the PBKDF2 salt, in hex
+  --save-to DIR    where files your partner sends are saved (default: the current folder)
+  --accept-files   accept every file your partner offers, without asking
+  --max-file-size SIZE  refuse files larger than SIZE (bytes, or with K, M or G; default 2G)
   -h, --help       this help
 
 Environment:
@@ -84,6 +117,11 @@ Environment:
 
 In the chat, every line you type is a message. /status shows the state, /quit leaves
 (so does Ctrl-D). Lines: "< " your partner, "> #N " yours, "* " status, "! " problems.
+
+Files (modern only): your partner's files are saved in the current folder (--save-to DIR),
+never over a file that is there, and only once their SHA-256 matched. You are asked for each
+one (/accept N, /decline N) unless you gave --accept-files. /send FILE offers a file,
+/cancel N stops a transfer, /files lists them.
 
 ${EXIT_CODES}
 `,
@@ -99,6 +137,25 @@ Options:
   --suite SUITE      for a link that does not say: modern (default) or des
   --salt HEX         for a des link that does not say: the PBKDF2 salt, in hex
   -h, --help         this help
+
+Environment:
+  DUET_PASSPHRASE    the passphrase, for scripts (else you are asked on the terminal)
+
+${EXIT_CODES}
+`,
+  'send-file': `Usage: duet send-file <share link> [--timeout SECONDS] [--verbose] FILE...
+
+Joins the room (modern only: des carries no files), offers each FILE to your partner, and
+waits until your partner has each one whole (its SHA-256 checked on their side), then leaves
+and exits 0. A file your partner declines or cancels, or that fails, makes it exit 1. Files
+are read from disk a slice at a time, and a link that drops resumes where it stopped.
+Example: duet send-file 'http://127.0.0.1:8080/#k3mq-8vth-x2pe' report.pdf photo.jpg
+
+Options:
+  --timeout SECONDS     give up (exit 6) after this long without progress (default ${DEFAULT_TIMEOUT_SECONDS})
+  --verbose             print the conversation's lines, and each file's progress, on stderr
+  --max-file-size SIZE  refuse to send files larger than SIZE (default 2G)
+  -h, --help            this help
 
 Environment:
   DUET_PASSPHRASE    the passphrase, for scripts (else you are asked on the terminal)
@@ -122,6 +179,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
       return parseStart(rest, env);
     case 'join':
     case 'send':
+    case 'send-file':
       return parseJoinOrSend(name, rest);
     default:
       throw usage(`unknown command "${name}"`);
@@ -139,12 +197,17 @@ function safely<T>(parse: () => T): T {
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
 const SUITE_OPTIONS = { suite: { type: 'string' }, salt: { type: 'string' } } as const;
+const FILE_OPTIONS = {
+  'save-to': { type: 'string' },
+  'accept-files': { type: 'boolean' },
+  'max-file-size': { type: 'string' },
+} as const;
 
 function parseStart(args: readonly string[], env: NodeJS.ProcessEnv): Command {
   const { values, positionals } = safely(() =>
     parseArgs({
       args: [...args],
-      options: { ...HELP_OPTION, ...SUITE_OPTIONS, url: { type: 'string' } },
+      options: { ...HELP_OPTION, ...SUITE_OPTIONS, ...FILE_OPTIONS, url: { type: 'string' } },
       allowPositionals: true,
     }),
   );
@@ -156,16 +219,18 @@ function parseStart(args: readonly string[], env: NodeJS.ProcessEnv): Command {
     app: appOf(values.url ?? env.DUET_URL ?? DEFAULT_URL),
     suite,
     saltHex: saltOf(values.salt, suite),
+    files: fileOptionsOf(values),
   };
 }
 
-function parseJoinOrSend(name: 'join' | 'send', args: readonly string[]): Command {
+function parseJoinOrSend(name: 'join' | 'send' | 'send-file', args: readonly string[]): Command {
   const { values, positionals } = safely(() =>
     parseArgs({
       args: [...args],
       options: {
         ...HELP_OPTION,
         ...SUITE_OPTIONS,
+        ...FILE_OPTIONS,
         timeout: { type: 'string' },
         verbose: { type: 'boolean' },
       },
@@ -175,6 +240,12 @@ function parseJoinOrSend(name: 'join' | 'send', args: readonly string[]): Comman
   if (values.help) return { kind: 'help', topic: name };
   if (name === 'join' && (values.timeout !== undefined || values.verbose !== undefined))
     throw usage(`--${values.timeout !== undefined ? 'timeout' : 'verbose'} is for duet send`);
+  if (name !== 'join' && (values['save-to'] !== undefined || values['accept-files'] !== undefined))
+    throw usage(
+      `--${values['save-to'] !== undefined ? 'save-to' : 'accept-files'} is for duet join and start`,
+    );
+  if (name === 'send' && values['max-file-size'] !== undefined)
+    throw usage('--max-file-size is for duet join, start and send-file');
   const [link, ...texts] = positionals;
   if (link === undefined) throw usage('a share link is needed');
   if (name === 'join' && texts.length > 0) throw usage(`unexpected argument "${texts[0]}"`);
@@ -187,7 +258,20 @@ function parseJoinOrSend(name: 'join' | 'send', args: readonly string[]): Comman
     values.suite as string | undefined,
     values.salt as string | undefined,
   );
-  if (name === 'join') return { kind: 'join', app: parsed.app, invitation };
+  if (name === 'join') return { kind: 'join', app: parsed.app, invitation, files: fileOptionsOf(values) };
+  if (name === 'send-file') {
+    if (invitation.suite === 'des') throw usage('des carries no files (no integrity): use a modern room');
+    if (texts.length === 0) throw usage('a FILE to send is needed');
+    return {
+      kind: 'send-file',
+      app: parsed.app,
+      invitation,
+      timeoutMs: timeoutOf(values.timeout),
+      verbose: values.verbose === true,
+      paths: texts,
+      maxFileBytes: sizeOf(values['max-file-size']),
+    };
+  }
   return {
     kind: 'send',
     app: parsed.app,
@@ -239,6 +323,32 @@ function appOf(value: string): App {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage('--url must be http:// or https://');
   return { origin: url.origin, pathname: url.pathname };
+}
+
+function fileOptionsOf(values: {
+  'save-to'?: string;
+  'accept-files'?: boolean;
+  'max-file-size'?: string;
+}): FileOptions {
+  const saveTo = values['save-to'] ?? '.';
+  if (saveTo === '') throw usage('--save-to needs a folder');
+  return {
+    saveTo,
+    acceptAll: values['accept-files'] === true,
+    maxFileBytes: sizeOf(values['max-file-size']),
+  };
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `--max-file-size`: bytes, or a number with K, M or G (KiB, MiB, GiB). */
+function sizeOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_FILE_BYTES;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?$/i.exec(value.trim());
+  const bytes = match ? Math.floor(Number(match[1]) * (SIZE_UNITS[match[2]!.toLowerCase()] ?? 1)) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0)
+    throw usage('--max-file-size must be a size: bytes, or a number with K, M or G (500M, 2G)');
+  return bytes;
 }
 
 function timeoutOf(value: string | undefined): number {

@@ -4,7 +4,9 @@
  */
 import { generatePassphrase, generateRoomCode } from '@duet/core/protocol/codes';
 import { shareLink, type Invitation } from '@duet/core/protocol/share-link';
-import { HELP, parseCommand, type App, type Command } from './args.ts';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { HELP, parseCommand, type App, type Command, type FileOptions } from './args.ts';
 import { CliError, EXIT, type ExitCode } from './exit-codes.ts';
 import { PASSPHRASE_VARIABLE, passphraseFrom } from './passphrase.ts';
 import { runSession, type Io } from './session.ts';
@@ -36,10 +38,11 @@ async function runCommand(command: Command, io: Io): Promise<ExitCode> {
       return start(
         command.app,
         { room: generateRoomCode(), suite: command.suite, saltHex: command.saltHex },
+        command.files,
         io,
       );
     case 'join':
-      return chat(command.app, command.invitation, await passphraseFrom(io.env, io), io);
+      return chat(command.app, command.invitation, await passphraseFrom(io.env, io), command.files, io);
     case 'send': {
       const texts = command.texts.length > 0 ? command.texts : await stdinLines(io.stdin);
       if (texts.length === 0) throw new CliError(EXIT.usage, 'nothing to send: give a TEXT or pipe lines in');
@@ -54,6 +57,21 @@ async function runCommand(command: Command, io: Io): Promise<ExitCode> {
         timeoutMs: command.timeoutMs,
       });
     }
+    case 'send-file': {
+      await checkFiles(command.paths, command.maxFileBytes);
+      const passphrase = await passphraseFrom(io.env, io);
+      return runSession({
+        app: command.app,
+        invitation: command.invitation,
+        passphrase,
+        io,
+        input: [],
+        output: command.verbose ? io.stderr : undefined,
+        timeoutMs: command.timeoutMs,
+        files: { saveTo: '.', acceptAll: false, maxFileBytes: command.maxFileBytes },
+        sendFiles: command.paths,
+      });
+    }
     default: {
       const never: never = command;
       throw new Error(`unhandled command ${String(never)}`);
@@ -62,7 +80,7 @@ async function runCommand(command: Command, io: Io): Promise<ExitCode> {
 }
 
 /** A new room: print what the partner needs, then chat as its first person. */
-async function start(app: App, invitation: Invitation, io: Io): Promise<ExitCode> {
+async function start(app: App, invitation: Invitation, files: FileOptions, io: Io): Promise<ExitCode> {
   const fromEnv = io.env[PASSPHRASE_VARIABLE];
   const passphrase = fromEnv ? fromEnv : generatePassphrase();
   io.stdout.write(
@@ -74,10 +92,17 @@ async function start(app: App, invitation: Invitation, io: Io): Promise<ExitCode
       '',
     ].join('\n'),
   );
-  return chat(app, invitation, passphrase, io);
+  return chat(app, invitation, passphrase, files, io);
 }
 
-function chat(app: App, invitation: Invitation, passphrase: string, io: Io): Promise<ExitCode> {
+async function chat(
+  app: App,
+  invitation: Invitation,
+  passphrase: string,
+  files: FileOptions,
+  io: Io,
+): Promise<ExitCode> {
+  await checkFolder(files.saveTo);
   return runSession({
     app,
     invitation,
@@ -86,7 +111,35 @@ function chat(app: App, invitation: Invitation, passphrase: string, io: Io): Pro
     input: 'stdin',
     output: io.stdout,
     timeoutMs: 120_000,
+    files,
   });
+}
+
+/** Before connecting: every file to send exists, is a file, and is not over the limit. */
+async function checkFiles(paths: readonly string[], maxFileBytes: number): Promise<void> {
+  for (const path of paths) {
+    let size: number;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw new CliError(EXIT.usage, `${path}: not a file`);
+      size = info.size;
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(EXIT.usage, `${path}: no such file, or it cannot be read`);
+    }
+    if (size > maxFileBytes)
+      throw new CliError(EXIT.usage, `${path}: too large (${size} bytes; the limit is ${maxFileBytes})`);
+  }
+}
+
+/** The folder received files go to must exist and be writable. */
+async function checkFolder(dir: string): Promise<void> {
+  try {
+    await access(dir, constants.W_OK);
+    if (!(await stat(dir)).isDirectory()) throw new Error('not a folder');
+  } catch {
+    throw new CliError(EXIT.usage, `--save-to ${dir}: not a folder this user can write to`);
+  }
 }
 
 /** Every non-empty line of stdin, once it ends. */

@@ -11,7 +11,9 @@ import {
   type ConversationEvent,
   type ConversationOptions,
 } from '@duet/core/session/conversation';
+import { attachFileTransfers, type FileTransfers, type FileView } from '@duet/core/session/file-transfer';
 import { createChannel } from '@duet/core/session/suites';
+import { diskSink, nodeSha256 } from './node-files.ts';
 
 /** Opens one `ws` socket to the relay at `url` (ws://host:port/ws) per call. */
 export function nodeConnect(url: string, sockets?: Set<WebSocket>): Connect {
@@ -36,6 +38,9 @@ export function nodeConnect(url: string, sockets?: Set<WebSocket>): Connect {
         if (socket.readyState === WebSocket.OPEN) socket.send(bytes, { binary: true });
       },
       close: (code, reason) => socket.close(code, reason),
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
     };
   };
 }
@@ -54,11 +59,25 @@ export interface NodeClientOptions {
   onEvent?: (event: ConversationEvent) => void;
   reconnectDelaysMs?: ConversationOptions['reconnectDelaysMs'];
   maxReconnectAttempts?: number;
+  /** Receive files into this folder (and send files); without it, files are not handled. */
+  files?: {
+    dir: string;
+    /**
+     * Which offers are accepted without asking: `all` (scripts, tests), `none` (the user accepts
+     * each), or `images` (the app's rule: small raster images; the default).
+     */
+    accept?: 'all' | 'none' | 'images';
+    maxFileBytes?: number;
+    onChange?: (view: FileView<string>) => void;
+  };
 }
 
 /** A started conversation, plus what it has seen, for tests and tools. */
 export interface NodeClient {
   conversation: Conversation;
+  /** With the `files` option: the transfers, and their latest views by id. */
+  files?: FileTransfers<string>;
+  fileViews: Map<string, FileView<string>>;
   /** Texts shown from the partner, in order. */
   received: string[];
   events: ConversationEvent[];
@@ -80,6 +99,7 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
     received: [],
     events: [],
     closed: (graceMs = 2_000) => allClosed(sockets, graceMs),
+    fileViews: new Map(),
   };
   client.conversation = new Conversation({
     room: options.room,
@@ -95,6 +115,20 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
       options.onEvent?.(event);
     },
   });
+  if (options.files) {
+    const { dir, accept = 'images', maxFileBytes, onChange } = options.files;
+    client.files = attachFileTransfers<string>(client.conversation, {
+      timers: nodeTimers,
+      openSink: (meta) => diskSink(dir, meta),
+      hash: nodeSha256,
+      ...(maxFileBytes ? { maxFileBytes } : {}),
+      ...(accept === 'images' ? {} : { autoAccept: () => accept === 'all' }),
+      onChange: (view) => {
+        client.fileViews.set(view.id, view);
+        onChange?.(view);
+      },
+    });
+  }
   client.conversation.start();
   return client;
 }

@@ -14,6 +14,8 @@ import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
 import type { ConversationEvent, ConversationStatus } from '@duet/core/session/conversation';
 import { safetyCodeWords } from '@duet/core/protocol/words';
+import { formatBytes } from '@duet/core/format';
+import type { FileView } from '@duet/core/session/file-transfer';
 
 // C0 controls but tab, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates.
 // eslint-disable-next-line no-control-regex
@@ -60,6 +62,11 @@ const PROBLEMS: Partial<Record<ErrorCode, string>> = {
   'handshake-failed': 'the secure handshake failed',
   'too-large': 'that message is too large',
   'bad-input': 'that input is not valid (a message may be too long)',
+  'files-unsupported': 'des carries no files',
+  'transfer-lost': 'your partner no longer has this transfer (their page or client restarted)',
+  'transfer-failed': 'your partner could not read, store or take the file',
+  'file-read-failed': 'the file could not be read (was it changed or removed?)',
+  'file-write-failed': 'the file could not be saved (is the disk full or the folder read-only?)',
 };
 
 /** A sentence for an error code, for the terminal. */
@@ -97,6 +104,42 @@ export function renderEvent(event: ConversationEvent, suite: SuiteId): string | 
     default: {
       const never: never = event;
       return `* ${String((never as { type: string }).type)}`;
+    }
+  }
+}
+
+/** How far a transfer is: `45 % of 20.0 MiB, 3.10 MiB/s, 4 s left`. */
+export function renderProgress(view: FileView<string>, number: number): string {
+  const percent = view.size === 0 ? 100 : Math.floor((100 * view.bytes) / view.size);
+  const speed = view.bytesPerSecond === undefined ? '' : `, ${formatBytes(view.bytesPerSecond)}/s`;
+  const left = view.secondsLeft === undefined ? '' : `, ${Math.ceil(view.secondsLeft)} s left`;
+  return `* file #${number} ${percent} % of ${formatBytes(view.size)}${speed}${left}`;
+}
+
+/** The line for a transfer that has just reached `view.state`; `number` is its short number. */
+export function renderFileState(view: FileView<string>, number: number): string {
+  const name = `"${escapeText(view.name)}" (${formatBytes(view.size)}${view.mime ? `, ${escapeText(view.mime)}` : ''})`;
+  const incoming = view.direction === 'in';
+  switch (view.state) {
+    case 'offered':
+      return incoming
+        ? `* file #${number} offered by your partner: ${name}; /accept ${number} or /decline ${number}`
+        : `* file #${number} offered: ${name}; waiting for your partner to accept`;
+    case 'transferring':
+      return `* file #${number} ${incoming ? 'receiving' : 'sending'} ${name}`;
+    case 'done':
+      return incoming
+        ? `* file #${number} saved as ${escapeText(view.result ?? '')} (SHA-256 checked)`
+        : `* file #${number} delivered: your partner has it, checked`;
+    case 'cancelled':
+      if (view.cancelledBy === 'partner')
+        return `* file #${number} ${view.declined ? 'declined' : 'cancelled'} by your partner`;
+      return `* file #${number} ${view.declined ? 'declined' : 'cancelled'}`;
+    case 'failed':
+      return `${describeProblem(view.code ?? 'transfer-failed')} (file #${number})`;
+    default: {
+      const never: never = view.state;
+      return `* file #${number} ${String(never)}`;
     }
   }
 }

@@ -7,16 +7,22 @@
  * Settled means what the suite can promise: `delivered` with `modern`, `sent` with `des`
  * (which has no receipts), or `failed`.
  */
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { createInterface, clearLine, cursorTo, moveCursor, type Interface } from 'node:readline';
 import type { ErrorCode } from '@duet/core/errors';
 import type { SuiteId } from '@duet/core/protocol/control';
 import { relayUrlOf, type Invitation } from '@duet/core/protocol/share-link';
 import type { ConversationEvent } from '@duet/core/session/conversation';
-import type { App } from './args.ts';
+import { isDuetError } from '@duet/core/errors';
+import type { FileState, FileView } from '@duet/core/session/file-transfer';
+import type { App, FileOptions } from './args.ts';
 import { CliError, EXIT, exitCodeFor, type ExitCode } from './exit-codes.ts';
+import { mimeOf } from './mime.ts';
 import { startNodeClient, type NodeClient } from './node-client.ts';
+import { diskSource } from './node-files.ts';
 import { passphraseFrom } from './passphrase.ts';
-import { describeProblem, renderEvent } from './render.ts';
+import { describeProblem, renderEvent, renderFileState, renderProgress } from './render.ts';
 
 export interface Io {
   stdin: NodeJS.ReadStream;
@@ -41,9 +47,21 @@ export interface SessionOptions {
   timeoutMs: number;
   /** Reconnection delays, for tests. */
   reconnectDelaysMs?: readonly number[];
+  /** Files the partner sends: where they go and whether to ask (`modern`; `des` has none). */
+  files?: FileOptions;
+  /** `duet send-file`: offer these files (no messages); settled once each is done. */
+  sendFiles?: string[];
 }
 
-const COMMANDS_HELP = '* /status shows the state, /retry asks for the passphrase again, /quit leaves';
+const COMMANDS_HELP =
+  '* /status shows the state, /retry asks for the passphrase again, /quit leaves; files: /send FILE, /files, /accept N, /decline N, /cancel N';
+/** Progress lines for one transfer, at most this often. */
+const PROGRESS_EVERY_MS = 1_000;
+/** How long leaving waits for what is queued (a last acknowledgement) to go out. */
+const SETTLE_BEFORE_LEAVING_MS = 2_000;
+const FINISHED: ReadonlySet<FileState> = new Set(['done', 'failed', 'cancelled']);
+/** The file commands (other lines starting with / are messages, as before). */
+const FILE_COMMAND = /^\/(send|accept|decline|cancel)(\s|$)/;
 
 /** Runs the conversation to its end; resolves with the exit code. */
 export function runSession(options: SessionOptions): Promise<ExitCode> {
@@ -68,6 +86,13 @@ class Session {
   #passphrase: string;
   #everSeated = false;
   #done = false;
+  /** Transfers by short number (1, 2, …) as the user types them, and what was last shown. */
+  readonly #fileNumbers = new Map<string, number>();
+  readonly #fileIds: string[] = [];
+  readonly #fileShown = new Map<string, { state: FileState; at: number }>();
+  /** `send-file`: the files not yet settled; sources to close at the end. */
+  readonly #unsettledFiles = new Set<string>();
+  readonly #sources: { close(): Promise<void> }[] = [];
 
   constructor(options: SessionOptions, resolve: (code: ExitCode) => void) {
     this.#options = options;
@@ -89,12 +114,29 @@ class Session {
         passphrase: this.#passphrase,
         onEvent: (event) => this.#onEvent(event),
         ...(this.#options.reconnectDelaysMs ? { reconnectDelaysMs: this.#options.reconnectDelaysMs } : {}),
+        ...(this.#options.files && invitation.suite === 'modern'
+          ? {
+              files: {
+                dir: this.#options.files.saveTo,
+                accept: this.#options.files.acceptAll ? ('all' as const) : ('none' as const),
+                maxFileBytes: this.#options.files.maxFileBytes,
+                onChange: (view: FileView<string>) => this.#onFile(view),
+              },
+            }
+          : {}),
       });
     } catch {
       this.#finish(EXIT.usage, describeProblem('bad-input'));
       return;
     }
-    if (Array.isArray(this.#options.input)) {
+    if (this.#options.sendFiles) {
+      for (const path of this.#options.sendFiles) {
+        const id = await this.#sendFile(path);
+        if (id === undefined) return; // #sendFile finished the session
+        this.#unsettledFiles.add(id);
+      }
+      this.#endOfInput();
+    } else if (Array.isArray(this.#options.input)) {
       for (const text of this.#options.input) this.#client.conversation.send(text);
       this.#endOfInput();
     } else {
@@ -131,9 +173,91 @@ class Session {
         return this.#print(COMMANDS_HELP);
       case '/retry':
         return this.#retry();
+      case '/files':
+        return this.#listFiles();
       default:
+        if (FILE_COMMAND.test(line.trim())) return this.#fileCommand(line.trim());
         this.#forgetTypedLine(line);
         conversation.send(line); // shown again as "> #N …", with its number
+    }
+  }
+
+  /** `/send FILE`, `/accept N`, `/decline N`, `/cancel N`. */
+  async #fileCommand(line: string): Promise<void> {
+    const [command = '', ...rest] = line.split(/\s+/);
+    const argument = line.slice(command.length).trim();
+    const files = this.#client?.files;
+    if (!files) return this.#print(`${describeProblem('files-unsupported')}`);
+    if (command === '/send') {
+      if (!argument) return this.#print('* /send needs a file: /send path/to/file');
+      await this.#sendFile(argument);
+      return;
+    }
+    const id = this.#fileIds[Number(rest[0]) - 1];
+    if (id === undefined) return this.#print(`* no file #${rest[0] ?? ''}; /files lists them`);
+    if (command === '/accept') files.accept(id);
+    else files.cancel(id); // declining an offer is cancelling it
+  }
+
+  /** Offers one file; returns its id, or undefined if it could not be offered (said why). */
+  async #sendFile(path: string): Promise<string | undefined> {
+    const files = this.#client?.files;
+    const oneShot = this.#options.sendFiles !== undefined;
+    const refuse = (message: string) => {
+      if (oneShot) this.#finish(EXIT.usage, message);
+      else this.#print(message);
+      return undefined;
+    };
+    if (!files) return refuse(describeProblem('files-unsupported'));
+    let source;
+    try {
+      if (!(await stat(path)).isFile()) return refuse(`! ${path}: not a file`);
+      source = await diskSource(path);
+    } catch {
+      return refuse(`! ${path}: cannot be read`);
+    }
+    this.#sources.push(source);
+    try {
+      return files.send(source, { name: basename(path), mime: mimeOf(path) });
+    } catch (error) {
+      const code = isDuetError(error) ? error.code : 'bad-input';
+      return refuse(describeProblem(code));
+    }
+  }
+
+  #listFiles(): void {
+    if (this.#fileIds.length === 0) return this.#print('* no files yet');
+    for (const id of this.#fileIds) {
+      const view = this.#client?.fileViews.get(id);
+      if (view) this.#print(renderFileState(view, this.#fileNumbers.get(id) ?? 0));
+    }
+  }
+
+  /** A transfer changed: a line when its state changes, a progress line at most once a second. */
+  #onFile(view: FileView<string>): void {
+    if (this.#done) return;
+    let number = this.#fileNumbers.get(view.id);
+    if (number === undefined) {
+      this.#fileIds.push(view.id);
+      number = this.#fileIds.length;
+      this.#fileNumbers.set(view.id, number);
+    }
+    const shown = this.#fileShown.get(view.id);
+    const now = Date.now();
+    if (shown?.state !== view.state) {
+      this.#fileShown.set(view.id, { state: view.state, at: now });
+      const line = renderFileState(view, number);
+      this.#print(line);
+      if (view.state === 'failed' && this.#options.output === undefined)
+        this.#options.io.stderr.write(`${line}\n`);
+    } else if (view.state === 'transferring' && now - shown.at >= PROGRESS_EVERY_MS) {
+      shown.at = now;
+      this.#print(renderProgress(view, number));
+      this.#extendDeadline(); // a file still moving is no time-out
+    }
+    if (FINISHED.has(view.state) && this.#unsettledFiles.delete(view.id)) {
+      if (view.state !== 'done') this.#failed += 1;
+      queueMicrotask(() => this.#maybeDone());
     }
   }
 
@@ -201,9 +325,17 @@ class Session {
     this.#maybeDone();
   }
 
+  #extendDeadline(): void {
+    if (!this.#deadline) return;
+    clearTimeout(this.#deadline);
+    this.#deadline = setTimeout(() => this.#onTimeout(), this.#options.timeoutMs);
+  }
+
   #maybeDone(): void {
-    if (!this.#inputEnded || this.#unsettled.size > 0 || !this.#client) return;
-    if (this.#failed > 0) this.#finish(EXIT.error, `! ${this.#failed} message(s) could not be sent`);
+    if (!this.#inputEnded || this.#unsettled.size > 0 || this.#unsettledFiles.size > 0 || !this.#client)
+      return;
+    const what = this.#options.sendFiles ? 'file(s) were not delivered' : 'message(s) could not be sent';
+    if (this.#failed > 0) this.#finish(EXIT.error, `! ${this.#failed} ${what}`);
     else this.#finish(EXIT.ok);
   }
 
@@ -218,7 +350,9 @@ class Session {
           ? 'the secure channel (does your partner have the same passphrase?)'
           : status === 'reconnecting'
             ? 'the connection to come back'
-            : `${this.#unsettled.size} message(s) to be ${this.#suite === 'des' ? 'sent' : 'delivered'}`;
+            : this.#unsettledFiles.size > 0
+              ? `${this.#unsettledFiles.size} file(s) to be delivered`
+              : `${this.#unsettled.size} message(s) to be ${this.#suite === 'des' ? 'sent' : 'delivered'}`;
     this.#finish(EXIT.timeout, `! timed out waiting for ${waitingFor}`);
   }
 
@@ -233,9 +367,24 @@ class Session {
     const lines = this.#lines;
     this.#lines = undefined;
     lines?.close();
-    // Leaving frees the seat at once; what is not settled yet is marked failed (not printed).
-    this.#client?.conversation.leave();
-    void (this.#client?.closed() ?? Promise.resolve()).then(() => this.#resolve(code));
+    void this.#leave().then(() => this.#resolve(code));
+  }
+
+  /**
+   * Lets what is queued go out first (the last acknowledgement of a file, say), then leaves:
+   * the seat is freed at once, what is not settled is marked failed (not printed), and a file
+   * still being received is thrown away, `.part` file and all.
+   */
+  async #leave(): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SETTLE_BEFORE_LEAVING_MS)));
+    await Promise.race([client.conversation.settled(), grace]).finally(() => clearTimeout(timer));
+    client.conversation.leave();
+    await client.files?.settled();
+    await Promise.all(this.#sources.map((source) => source.close().catch(() => undefined)));
+    await client.closed();
   }
 
   /** On a terminal, the line the user just typed gives way to the numbered one. */

@@ -44,6 +44,12 @@ export const ERROR_CODES = [
   'bad-input',
   // Transport.
   'connection-lost',
+  // File transfer (session/file-transfer.ts).
+  'files-unsupported',
+  'transfer-lost',
+  'transfer-failed',
+  'file-read-failed',
+  'file-write-failed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

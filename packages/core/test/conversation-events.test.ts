@@ -15,6 +15,7 @@ function setup(onStart: ChannelEffect[], onGrant: ChannelEffect[] = []) {
   let handlers: LinkHandlers | undefined;
   const channel: SecureChannel = {
     suite: 'modern',
+    maxDataBytes: 0,
     start: async () => onStart,
     grant: async () => onGrant,
     retry: async () => [],

@@ -70,11 +70,14 @@ class ScriptedRelay {
 function seeThroughChannel(): SecureChannel {
   return {
     suite: 'modern',
+    maxDataBytes: 0,
     start: async () => [{ type: 'ready' }],
     grant: async () => [],
     retry: async () => [{ type: 'ready' }],
     receive: async (frame) => [{ type: 'message', text: utf8DecodeStrict(frame) }],
-    send: async (text) => [{ type: 'transmit', frame: utf8Encode(text) }],
+    send: async (payload) => [
+      { type: 'transmit', frame: typeof payload === 'string' ? utf8Encode(payload) : payload },
+    ],
     reset: () => undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { roomSalt } from '../src/crypto/des-suite.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
+import { isDuetError } from '../src/errors.ts';
 import { createDesChannel, REMEMBERED_IVS } from '../src/session/des-channel.ts';
 
 function frameOf(effects: ChannelEffect[]): Uint8Array {
@@ -124,5 +125,14 @@ describe('des channel', () => {
     forged[15] = (forged[15] ?? 0) ^ 0xff;
     expect(await bob.receive(forged)).toEqual([{ type: 'warning', code: 'decrypt-failed' }]);
     expect(await bob.receive(genuine)).toEqual([{ type: 'message', text: 'the real one' }]);
+  });
+});
+
+describe('des channel: texts only', () => {
+  it('carries no binary payloads: maxDataBytes is 0 and send refuses bytes', async () => {
+    const channel = createDesChannel({ passphrase: 'pw', salt: new Uint8Array(16) });
+    await channel.start('initiator');
+    expect(channel.maxDataBytes).toBe(0);
+    await expect(channel.send(new Uint8Array(4))).rejects.toSatisfy((e) => isDuetError(e, 'bad-input'));
   });
 });

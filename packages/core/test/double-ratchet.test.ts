@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
-import { encodeFrame, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
+import { decodeFrame, encodeFrame, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
+import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
 import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
 import {
   MAX_PREVIOUS_CHAINS,
@@ -353,5 +354,69 @@ describe('double ratchet: the state', () => {
     const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
     expect(await open(b, messageFrame(encodeFrame(frame)))).toBe('bad-frame');
     expect(await open(b, frame)).toBe('replayed');
+  });
+});
+
+describe('double ratchet: data frames (file chunks)', () => {
+  function dataFrame(bytes: Uint8Array): MessageFrame {
+    const frame = decodeFrame(bytes);
+    if (frame.type !== 'data') throw new Error('expected a data frame');
+    return frame;
+  }
+
+  it('data and texts share the chains: interleaved across turn changes, each opens as what it is', async () => {
+    const { a, b } = await ratchetPair();
+    const chunk = (fill: number) => new Uint8Array(MAX_DATA_BYTES).fill(fill);
+    const first = dataFrame(await a.sealData(chunk(1), T0));
+    const text = await send(a, 'between chunks');
+    const second = dataFrame(await a.sealData(chunk(2), T0));
+    expect([first.n, text.n, second.n]).toEqual([0, 1, 2]);
+    expect(await b.open(first, T0)).toEqual([{ type: 'data', bytes: chunk(1) }]);
+    expect(await open(b, text)).toBe('message between chunks');
+    expect(await b.open(second, T0)).toEqual([{ type: 'data', bytes: chunk(2) }]);
+    // A reply (a receipt) changes the turn: the next chunk rides a new DH chain.
+    expect(await open(a, await send(b, 'ack'))).toBe('message ack');
+    const third = dataFrame(await a.sealData(Uint8Array.of(3), T0));
+    expect(toHex(third.dh)).not.toBe(toHex(first.dh));
+    expect(third.pn).toBe(3);
+    expect(await b.open(third, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(3) }]);
+  });
+
+  it('a delayed data frame opens once from its skipped key, a replay of it is refused', async () => {
+    const { a, b } = await ratchetPair();
+    const late = dataFrame(await a.sealData(Uint8Array.of(1, 2, 3), T0));
+    const next = dataFrame(await a.sealData(Uint8Array.of(4), T0));
+    expect(await b.open(next, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(4) }]);
+    expect(await b.open(late, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(1, 2, 3) }]);
+    expect(outcome(await b.open(late, T0))).toBe('replayed');
+  });
+
+  it('a data frame relabelled as a message (or back) is refused after one MAC check, and nothing moves', async () => {
+    const { a, b } = await ratchetPair();
+    const data = dataFrame(await a.sealData(Uint8Array.of(9), T0));
+    const before = b.snapshot();
+    const work = await workOf(b, async () => {
+      expect(outcome(await b.open({ ...data, type: 'message' }, T0))).toBe('tampered');
+    });
+    expect(work).toEqual({ ...NO_WORK, macChecks: 1 });
+    expect(b.snapshot()).toEqual(before);
+    const text = await send(a, 'hi');
+    expect(outcome(await b.open({ ...text, type: 'data' }, T0))).toBe('tampered');
+    expect(await b.open(data, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(9) }]);
+    expect(await open(b, text)).toBe('message hi');
+  });
+
+  it('refuses a payload above MAX_DATA_BYTES, and after destroy, before touching the chain', async () => {
+    const { a, b } = await ratchetPair();
+    const before = a.snapshot();
+    await expect(a.sealData(new Uint8Array(MAX_DATA_BYTES + 1), T0)).rejects.toMatchObject({
+      code: 'bad-input',
+    });
+    expect(a.snapshot()).toEqual(before);
+    const frame = dataFrame(await a.sealData(new Uint8Array(0), T0));
+    expect(frame.n).toBe(0);
+    expect(await b.open(frame, T0)).toEqual([{ type: 'data', bytes: new Uint8Array(0) }]);
+    a.destroy();
+    await expect(a.sealData(Uint8Array.of(1), T0)).rejects.toMatchObject({ code: 'no-partner' });
   });
 });

@@ -46,7 +46,7 @@ function sent(step: HandshakeStep): HandshakeFrame {
   if (frames.length !== 1 || effect?.type !== 'transmit')
     throw new Error(`expected one frame: ${names(step)}`);
   const frame = decodeFrame(effect.frame);
-  if (frame.type === 'message') throw new Error('not a handshake frame');
+  if (frame.type === 'message' || frame.type === 'data') throw new Error('not a handshake frame');
   return frame;
 }
 

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8Encode } from '../src/bytes.ts';
-import { decodeFrame, encodeFrame, type ModernFrame } from '../src/crypto/modern-frame.ts';
+import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type ModernFrame } from '../src/crypto/modern-frame.ts';
+import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
 import { isDuetError } from '../src/errors.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
 import { createModernChannel } from '../src/session/modern-channel.ts';
@@ -119,7 +120,7 @@ describe('modern channel: handshake', () => {
     const relay = MemoryRelay.pair('pass phrase');
     relay.tap = (from, frame) => {
       const decoded = decodeFrame(frame);
-      if (decoded.type === 'message' || decoded.type === 'abort') return frame;
+      if (decoded.type === 'message' || decoded.type === 'data' || decoded.type === 'abort') return frame;
       return encodeFrame({ ...decoded, attempt: decoded.attempt + offset } as ModernFrame);
     };
     await relay.start();
@@ -264,7 +265,7 @@ describe('modern channel: messages', () => {
     expect(relay.of('b', 'warning')).toEqual([]);
   });
 
-  it('a single bit flip anywhere in a message frame is refused (bad-frame in the type bytes, else tampered) and the genuine frame still arrives', async () => {
+  it('a single bit flip anywhere in a message frame is refused (bad-frame in the version and suite bytes, else tampered) and the genuine frame still arrives', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.string({ maxLength: 80 }),
@@ -275,10 +276,11 @@ describe('modern channel: messages', () => {
           for (let i = 0; i < warmUps; i++) await relay.send('a', `warm-up ${i}`);
           const frame = frameOf(await relay.a.send(text));
           const bit = bitSeed % (frame.length * 8);
-          // The version, suite and type bytes make it no message frame at all; any other bit is
-          // caught by the frame MAC.
-          const expected = bit < 24 ? 'bad-frame' : 'tampered';
-          expect(await relay.b.receive(flipBit(frame, bit))).toEqual([{ type: 'warning', code: expected }]);
+          // The version, suite and type bytes make it no message frame at all, except 0x10 → 0x11:
+          // a data frame, whose MAC (the type is in the header) refuses it like any other bit.
+          const altered = flipBit(frame, bit);
+          const expected = bit < 24 && altered[2] !== 0x11 ? 'bad-frame' : 'tampered';
+          expect(await relay.b.receive(altered)).toEqual([{ type: 'warning', code: expected }]);
           expect(await relay.b.receive(frame)).toEqual([{ type: 'message', text }]);
         },
       ),
@@ -417,5 +419,79 @@ describe('modern channel: states', () => {
     expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
     await relay.send('b', 'same attempt number, new session');
     expect(relay.of('a', 'message').map((m) => m.text)).toEqual(['same attempt number, new session']);
+  });
+});
+
+describe('modern channel: binary payloads (file transfer)', () => {
+  it('any payload up to maxDataBytes round-trips as a data effect, interleaved with texts', async () => {
+    const relay = await readyPair();
+    expect(relay.a.maxDataBytes).toBe(MAX_DATA_BYTES);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 3000 }),
+        fc.string({ maxLength: 20 }),
+        async (bytes, text) => {
+          const before = relay.of('b', 'data').length;
+          await relay.send('a', text);
+          const frame = frameOf(await relay.a.send(bytes));
+          expect(decodeFrame(frame).type).toBe('data');
+          expect(await relay.b.receive(frame)).toEqual([{ type: 'data', bytes }]);
+          expect(relay.of('b', 'data')).toHaveLength(before);
+        },
+      ),
+      { numRuns: 50 },
+    );
+    const largest = new Uint8Array(MAX_DATA_BYTES).fill(7);
+    const frame = frameOf(await relay.a.send(largest));
+    expect(frame.length).toBe(MAX_FRAME_BYTES);
+    expect(await relay.b.receive(frame)).toEqual([{ type: 'data', bytes: largest }]);
+  });
+
+  it('a data payload proves the partner holds the keys, like a message: an abort after it is refused', async () => {
+    const relay = await readyPair();
+    const frame = frameOf(await relay.b.send(Uint8Array.of(1, 2, 3)));
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'data', bytes: Uint8Array.of(1, 2, 3) }]);
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+  });
+
+  it('refuses a payload above maxDataBytes as bad-input', async () => {
+    const relay = await readyPair();
+    await expect(relay.a.send(new Uint8Array(MAX_DATA_BYTES + 1))).rejects.toSatisfy((e) =>
+      isDuetError(e, 'bad-input'),
+    );
+  });
+
+  it('a data frame cannot pass for a text, nor a text for data: the type is authenticated', async () => {
+    const relay = await readyPair();
+    const data = frameOf(await relay.a.send(utf8Encode('m:0000000000000000:1:hi')));
+    const asMessage = data.slice();
+    asMessage[2] = 0x10;
+    expect(await relay.b.receive(asMessage)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    const text = frameOf(await relay.a.send('hello'));
+    const asData = text.slice();
+    asData[2] = 0x11;
+    expect(await relay.b.receive(asData)).toEqual([{ type: 'warning', code: 'tampered' }]);
+    // Neither forgery moved the receiving chain: the genuine frames still open.
+    expect(await relay.b.receive(data)).toEqual([
+      { type: 'data', bytes: utf8Encode('m:0000000000000000:1:hi') },
+    ]);
+    expect(await relay.b.receive(text)).toEqual([{ type: 'message', text: 'hello' }]);
+  });
+
+  it('a single bit flip anywhere in a data frame is refused and no data comes out', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 5000 }), fc.nat(), async (bytes, bitSeed) => {
+        const relay = await readyPair();
+        const frame = frameOf(await relay.a.send(bytes));
+        const altered = await relay.b.receive(flipBit(frame, bitSeed % (frame.length * 8)));
+        expect(altered).toHaveLength(1);
+        expect(['tampered', 'bad-frame', 'replayed']).toContain(
+          altered[0]?.type === 'warning' && altered[0].code,
+        );
+        expect(await relay.b.receive(frame)).toEqual([{ type: 'data', bytes }]);
+      }),
+      RUNS,
+    );
   });
 });

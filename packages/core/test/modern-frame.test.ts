@@ -61,6 +61,18 @@ describe('modern frames: exact bytes', () => {
       },
       '030110' + '66'.repeat(32) + '00000007' + '00000005' + '55'.repeat(48) + '77'.repeat(16),
     ],
+    [
+      'data',
+      {
+        type: 'data',
+        dh: bytes(32, 0x67),
+        pn: 0,
+        n: 6,
+        ciphertext: bytes(48, 0x66),
+        mac: bytes(16, 0x78),
+      },
+      '020111' + '67'.repeat(32) + '00000000' + '00000006' + '66'.repeat(48) + '78'.repeat(16),
+    ],
   ];
 
   for (const [name, frame, hex] of cases) {
@@ -76,7 +88,7 @@ describe('modern frames: exact bytes', () => {
     );
   });
 
-  it('the largest message frame is MAX_FRAME_BYTES long and decodes', () => {
+  it('the largest message frame (a text, 20 KiB bucket) is 20,555 bytes long and decodes', () => {
     const frame: ModernFrame = {
       type: 'message',
       dh: bytes(32, 1),
@@ -86,8 +98,7 @@ describe('modern frames: exact bytes', () => {
       mac: bytes(16, 3),
     };
     const encoded = encodeFrame(frame);
-    expect(encoded.length).toBe(MAX_FRAME_BYTES);
-    expect(MAX_FRAME_BYTES).toBe(20_555);
+    expect(encoded.length).toBe(20_555);
     expect(decodeFrame(encoded)).toEqual(frame);
   });
 });
@@ -149,11 +160,11 @@ describe('modern frames: rejection', () => {
       dh: bytes(32, 0x66),
       pn: 0,
       n: 1,
-      ciphertext: bytes(MAX_FRAME_BYTES - 43 - 16, 0x66),
+      ciphertext: bytes(20_480 + 16, 0x66),
       mac: bytes(16, 0x77),
     } as const;
-    expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
-    expect(MAX_FRAME_BYTES).toBe(20_555);
+    // The largest message (a text): its bucket is 20 KiB; only data frames go up to MAX_FRAME_BYTES.
+    expect(encodeFrame(largest).length).toBe(20_555);
     expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
   });
 
@@ -169,6 +180,31 @@ describe('modern frames: rejection', () => {
       attempt: 3,
       reason: 'handshake-failed',
     });
+  });
+
+  it('a data frame may use buckets up to 60 KiB; a message frame only up to 20 KiB', () => {
+    expect(MAX_FRAME_BYTES).toBe(43 + 61440 + 16 + 16);
+    const fields = { dh: bytes(32, 1), pn: 0, n: 1, mac: bytes(16, 2) };
+    const body = new Uint8Array(24576 + 16);
+    expect(decodeFrame(encodeFrame({ type: 'data', ...fields, ciphertext: body })).type).toBe('data');
+    expect(() => encodeFrame({ type: 'message', ...fields, ciphertext: body })).toThrow(/bucket/);
+    const asMessage = encodeFrame({ type: 'data', ...fields, ciphertext: body });
+    asMessage[2] = 0x10;
+    expect(codeOf(asMessage)).toBe('bad-frame');
+    // The largest data frame is MAX_FRAME_BYTES long and decodes; one bucket more does not encode.
+    const largest = { type: 'data', ...fields, ciphertext: new Uint8Array(61440 + 16) } as const;
+    expect(encodeFrame(largest).length).toBe(MAX_FRAME_BYTES);
+    expect(decodeFrame(encodeFrame(largest))).toEqual(largest);
+    expect(() => encodeFrame({ ...largest, ciphertext: new Uint8Array(61440 + 4096 + 16) })).toThrow(
+      /bucket/,
+    );
+  });
+
+  it('the header names the payload type: data (0x11) or message (0x10, the default)', () => {
+    const fields = { dh: bytes(32, 1), pn: 2, n: 3 };
+    expect(messageHeader(fields)[2]).toBe(0x10);
+    expect(messageHeader({ ...fields, type: 'message' })[2]).toBe(0x10);
+    expect(messageHeader({ ...fields, type: 'data' })[2]).toBe(0x11);
   });
 
   it('refuses oversized input before reading it', () => {
@@ -219,10 +255,7 @@ describe('modern frames: rejection', () => {
     ['a pn of 2^32', { ...MESSAGE, pn: 2 ** 32 }],
     ['a dh that is not bytes', { ...MESSAGE, dh: 'dh' as unknown as Uint8Array }],
     ['a MAC of 15 bytes', { ...MESSAGE, mac: bytes(15, 0) }],
-    [
-      'a message body above the largest bucket',
-      { ...MESSAGE, ciphertext: bytes(MAX_FRAME_BYTES - 59 + 4096, 0) },
-    ],
+    ['a message body above the largest bucket', { ...MESSAGE, ciphertext: bytes(20_480 + 4096 + 16, 0) }],
   ])('refuses to encode %s as bad-input', (_name, frame) => {
     expect(() => encodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-input' }));
   });
@@ -284,6 +317,17 @@ describe('modern frames: properties', () => {
       ciphertext: fc.constantFrom(32, 64, 128, 4096, 8192).chain((n) => b(n + 16)),
       mac: b(16),
     }),
+    fc.record({
+      type: fc.constant('data' as const),
+      dh: b(32),
+      pn: fc.integer({ min: 0, max: 0xffff_ffff }),
+      n: fc.integer({ min: 0, max: 0xffff_ffff }),
+      mac: b(16),
+      // Filled rather than random: large random arrays make the property slow and add nothing.
+      ciphertext: fc
+        .tuple(fc.constantFrom(32, 4096, 24576), fc.integer({ min: 0, max: 255 }))
+        .map(([n, fill]) => new Uint8Array(n + 16).fill(fill)),
+    }),
   );
 
   it('every frame round-trips through encode and decode', () => {
@@ -297,7 +341,7 @@ describe('modern frames: properties', () => {
 
   it('decoding random bytes throws nothing but DuetError bad-frame', () => {
     const prefixed = fc
-      .tuple(fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x11 }))
+      .tuple(fc.constantFrom(0, 1, 2), fc.constantFrom(0, 1, 2), fc.integer({ min: 0, max: 0x12 }))
       .chain(([v, s, t]) => fc.uint8Array({ maxLength: 200 }).map((rest) => Uint8Array.of(v, s, t, ...rest)));
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), prefixed), (input) => {

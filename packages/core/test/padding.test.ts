@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../src/bytes.ts';
 import {
   isPaddedLength,
+  MAX_DATA_BYTES,
+  MAX_DATA_PADDED_BYTES,
   MAX_PADDED_BYTES,
   MAX_TEXT_BYTES,
   pad,
@@ -37,6 +39,25 @@ describe('padding: buckets', () => {
 
   it('uses 0x80 then zeros', () => {
     expect(toHex(pad(fromHex('6869')))).toBe('686980' + '00'.repeat(29));
+  });
+});
+
+describe('padding: binary payloads', () => {
+  it('pads up to 60 KiB with the data limit, and refuses more as bad-input', () => {
+    expect(MAX_DATA_PADDED_BYTES).toBe(61440);
+    expect(pad(new Uint8Array(MAX_DATA_BYTES), MAX_DATA_BYTES).length).toBe(61440);
+    expect(pad(new Uint8Array(MAX_TEXT_BYTES + 1), MAX_DATA_BYTES).length).toBe(20480);
+    expect(() => pad(new Uint8Array(MAX_DATA_BYTES + 1), MAX_DATA_BYTES)).toThrow(
+      expect.objectContaining({ code: 'bad-input' }),
+    );
+  });
+
+  it('a text is never unpadded from a data-sized bucket', () => {
+    const padded = pad(new Uint8Array(30000), MAX_DATA_BYTES);
+    expect(unpad(padded, MAX_DATA_BYTES).length).toBe(30000);
+    expect(() => unpad(padded)).toThrow(expect.objectContaining({ code: 'bad-frame' }));
+    expect(isPaddedLength(padded.length)).toBe(false);
+    expect(isPaddedLength(padded.length, MAX_DATA_PADDED_BYTES)).toBe(true);
   });
 });
 

@@ -27,6 +27,12 @@ export interface Link {
    */
   cork?(): void;
   uncork?(): void;
+  /**
+   * Stops reading from the connection (and resumes): how the byte rate limit holds a fast
+   * sender back. Absent when the transport cannot; its connection is then not shaped.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** What a transport tells the relay about its connection (returned by `Relay.attach`). */

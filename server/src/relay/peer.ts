@@ -13,6 +13,10 @@ export interface Peer {
   /** Renewed for every seating: a frame meant for a seat it has left never reaches its next one. */
   at: Location;
   readonly frames: TokenBucket;
+  /** Bytes of binary frames, for the byte rate limit. */
+  readonly bytes: TokenBucket;
+  /** Not read from until its byte debt is paid. */
+  throttled: boolean;
   seat?: SeatRef | undefined;
   /** The partner's connection while it is connected, kept up to date by the partner notices. */
   partner?: Location | undefined;
@@ -35,13 +39,15 @@ export class Peers {
   constructor(private readonly node: string) {}
 
   /** A new connection's state, registered under a fresh id. */
-  add(link: Link, address: string, frames: TokenBucket, errors: ErrorNotices): Peer {
+  add(link: Link, address: string, frames: TokenBucket, bytes: TokenBucket, errors: ErrorNotices): Peer {
     const at = this.#location();
     const peer: Peer = {
       link,
       client: { address, connection: `${at.node}/${at.conn}` },
       at,
       frames,
+      bytes,
+      throttled: false,
       work: new WorkQueue(),
       alive: true,
       errors,

@@ -34,6 +34,8 @@ function wsLink(socket: WebSocket): Link {
     close: (code, reason) => socket.close(code, reason),
     terminate: () => socket.terminate(),
     ping: () => socket.ping(),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
     ...(corkable ? { cork: () => rawSocket(socket)?.cork(), uncork: () => rawSocket(socket)?.uncork() } : {}),
   };
 }

@@ -4,3 +4,4 @@ export { createChannel, preloadSuite } from '@duet/core/session/suites';
 export { loadClientConfig } from './client-config.ts';
 export { browserConnectDirect } from './direct-link.ts';
 export { browserConnect } from './transport.ts';
+export { FileShelf } from './files.svelte.ts';

@@ -138,6 +138,9 @@ export function browserConnectDirect(
       close() {
         if (!closed) shut();
       },
+      get bufferedAmount() {
+        return closed ? 0 : queuedBytes + channel.bufferedAmount;
+      },
     };
   };
 }

@@ -31,3 +31,20 @@ const SENTENCES: Partial<Record<ErrorCode, string>> = {
 export function explain(code: ErrorCode): string {
   return SENTENCES[code] ?? `Something went wrong (${code}).`;
 }
+
+/** Why a file failed, said about the file (the codes mean something else for a message). */
+const FILE_SENTENCES: Partial<Record<ErrorCode, string>> = {
+  tampered:
+    'What arrived does not match the file’s checksum (SHA-256), so it was thrown away. Try sending it again.',
+  'too-large': 'It is larger than the other side accepts.',
+  'transfer-lost': 'Your partner no longer has this transfer (their page was reloaded). Send it again.',
+  'transfer-failed': 'Your partner could not read, receive or store it.',
+  'file-read-failed': 'The file could not be read. Was it moved or changed? Pick it again.',
+  'file-write-failed': 'The file could not be stored on this device.',
+  'connection-lost': 'The connection was lost for good before it was complete.',
+  'files-unsupported': 'Files need the modern suite.',
+};
+
+export function explainFile(code: ErrorCode): string {
+  return FILE_SENTENCES[code] ?? explain(code);
+}

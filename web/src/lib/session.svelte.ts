@@ -14,6 +14,7 @@ import type {
 import type { DeliveryStatus } from '@duet/core/session/outbox';
 import type { PathName } from '@duet/core/session/path-switch';
 import type { ChannelSettings } from '@duet/core/session/suites';
+import type { FileShelf } from './files.svelte.ts';
 import { loadConversationCode, loadWords } from './lazy.ts';
 import { readAlwaysRelay, writeAlwaysRelay } from './privacy.ts';
 
@@ -44,7 +45,19 @@ export interface SystemLine {
   time: number;
 }
 
-export type TimelineItem = ChatMessage | SystemLine;
+/** A file, in or out: its state lives in the conversation's FileShelf. */
+export interface FileItem {
+  kind: 'file';
+  key: string;
+  /** The transfer's id in `shelf`. */
+  id: string;
+  direction: 'in' | 'out';
+  time: number;
+  /** The files of the conversation it belongs to (a rejoin starts another). */
+  shelf: FileShelf;
+}
+
+export type TimelineItem = ChatMessage | SystemLine | FileItem;
 
 export interface Banner {
   code: ErrorCode;
@@ -94,6 +107,8 @@ export class ChatSession {
   refusedSuite = $state<SuiteId | null>(null);
   /** Incoming messages so far (the view counts the unseen ones). */
   incomingCount = $state(0);
+  /** The current conversation's files (`modern`); null for `des`, which carries none. */
+  files = $state<FileShelf | null>(null);
 
   /** The path our frames take once the channel is ready: `direct` (WebRTC) or `relay`. */
   path = $state<PathName | undefined>(undefined);
@@ -104,7 +119,7 @@ export class ChatSession {
     (this.status === 'failed' && CHANNEL_FAILURES.has(this.banner?.code ?? 'bad-input')) ||
       (this.suite === 'des' && this.banner?.code === 'decrypt-failed'),
   );
-  messageCount = $derived(this.timeline.filter((item) => item.kind === 'message').length);
+  messageCount = $derived(this.timeline.filter((item) => item.kind !== 'system').length);
 
   #conversation: Conversation | undefined;
   /** What `passphrase` shows while waiting, for whoever started. */
@@ -113,6 +128,8 @@ export class ChatSession {
   #request: JoinRequest | undefined;
   #incoming = 0;
   #lines = 0;
+  /** Every conversation's files since the last leave: their URLs go when the user leaves. */
+  #shelves: FileShelf[] = [];
   /** Counts safety codes asked for and cleared, so that a late word list never shows an old one. */
   #codeSession = 0;
   /** Counts joins and leaves, so that a join still loading its code never outlives a leave. */
@@ -150,7 +167,14 @@ export class ChatSession {
       this.banner = { code: 'connection-lost', fatal: true };
       return;
     }
-    const { Conversation, browserConnect, browserConnectDirect, createChannel, loadClientConfig } = code;
+    const {
+      Conversation,
+      browserConnect,
+      browserConnectDirect,
+      createChannel,
+      loadClientConfig,
+      FileShelf: Shelf,
+    } = code;
     let channel;
     try {
       channel = await createChannel(request);
@@ -180,7 +204,25 @@ export class ChatSession {
       },
     });
     this.#conversation = conversation;
+    this.files = request.suite === 'modern' ? this.#shelf(conversation, Shelf) : null;
     conversation.start();
+  }
+
+  /** Sends files picked, dropped or pasted (`modern` only). */
+  sendFiles(files: Iterable<File>): void {
+    this.files?.send(files);
+  }
+
+  #shelf(conversation: Conversation, Shelf: typeof FileShelf): FileShelf {
+    const shelf: FileShelf = new Shelf(conversation, {
+      onAdded: (id, direction) => {
+        if (this.#conversation !== conversation) return;
+        this.timeline.push({ kind: 'file', key: `file-${id}`, id, direction, time: Date.now(), shelf });
+        if (direction === 'in') this.incomingCount += 1;
+      },
+    });
+    this.#shelves.push(shelf);
+    return shelf;
   }
 
   send(text: string): void {
@@ -228,6 +270,8 @@ export class ChatSession {
     this.#joins += 1;
     this.#conversation?.leave();
     this.#conversation = undefined;
+    for (const shelf of this.#shelves.splice(0)) shelf.destroy();
+    this.files = null;
     this.#request = undefined;
     this.passphrase = this.#own = '';
     this.#clearSafetyCode();

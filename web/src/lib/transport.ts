@@ -28,6 +28,10 @@ export function browserConnect(url: string): Connect {
         if (socket.readyState === WebSocket.OPEN) socket.send(bytes);
       },
       close: (code, reason) => socket.close(code, reason),
+      // What the socket still has to send: a file waits while it is high (chat goes first).
+      get bufferedAmount() {
+        return socket.bufferedAmount;
+      },
     };
   };
 }

@@ -11,18 +11,22 @@
  * | 0x03 | cpace-b | attempt u32 ‖ Yb (32) ‖ len u8 ‖ ADb (len ≤ 64) ‖ Tb (64)          | 104 + len   |
  * | 0x04 | confirm | attempt u32 ‖ Ta (64)                                              | 71          |
  * | 0x05 | abort   | attempt u32 ‖ reason u8 (1 passphrase-mismatch, 2 handshake-failed) | 8           |
- * | 0x10 | message | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
+ * | 0x10 | message | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded text) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
+ * | 0x11 | data    | dh (32) ‖ pn u32 ‖ n u32 ‖ AES-256-GCM(padded bytes) ‖ tag (16) ‖ MAC (16) | 43 + b + 32 |
  *
- * For `message` (the Double Ratchet's, session/double-ratchet.ts): dh is the sender's ratchet
- * public key, pn the length of its previous sending chain, n the message's number in this one; b
- * is one of the padding buckets (crypto/padding.ts). The 43-byte header (version, suite, type,
- * dh, pn, n) is the AEAD's associated data, and the MAC covers every byte before it. Decoding
- * anything malformed, unknown or oversized throws DuetError('bad-frame'); nothing else is thrown.
+ * For `message` and `data` (the Double Ratchet's payload frames, session/double-ratchet.ts): dh
+ * is the sender's ratchet public key, pn the length of its previous sending chain, n the frame's
+ * number in this one; b is one of the padding buckets (crypto/padding.ts: up to 20 KiB for a
+ * text, 60 KiB for a binary payload such as a file chunk). The 43-byte header (version, suite,
+ * type, dh, pn, n) is the AEAD's associated data, and the MAC covers every byte before it: the
+ * type byte is authenticated, so a payload cannot pass for a text. Both types share one chain.
+ * Decoding anything malformed, unknown or oversized throws DuetError('bad-frame'); nothing else
+ * is thrown.
  */
 import { concatBytes } from '../bytes.ts';
 import { duetError } from '../errors.ts';
 import { SUITE_VERSIONS } from '../protocol/control.ts';
-import { isPaddedLength, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
+import { isPaddedLength, MAX_DATA_PADDED_BYTES, MAX_PADDED_BYTES, MIN_PADDED_BYTES } from './padding.ts';
 
 /** The `modern` version (3: the Double Ratchet with the direct path; 2 had no direct path; 1 was a symmetric ratchet). */
 export const FRAME_VERSION = SUITE_VERSIONS.modern;
@@ -34,12 +38,15 @@ export const MAX_AD_BYTES = 64;
 export const AEAD_TAG_BYTES = 16;
 export const RATCHET_KEY_BYTES = 32;
 export const MESSAGE_MAC_BYTES = 16;
-/** version, suite, type, dh, pn u32, n u32: the associated data of a message frame. */
+/** version, suite, type, dh, pn u32, n u32: the associated data of a message or data frame. */
 export const MESSAGE_HEADER_BYTES = 3 + RATCHET_KEY_BYTES + 4 + 4;
 export const MAX_ATTEMPT = 0xffff_ffff;
 /** The largest message number and previous-chain length a header can carry. */
 export const MAX_MESSAGE_NUMBER = 0xffff_ffff;
-export const MAX_FRAME_BYTES = MESSAGE_HEADER_BYTES + MAX_PADDED_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
+/** Header, tag and MAC: what a payload frame adds to its padded body. */
+export const PAYLOAD_OVERHEAD_BYTES = MESSAGE_HEADER_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
+/** The largest frame: a data frame with the largest bucket (61,515 bytes). */
+export const MAX_FRAME_BYTES = PAYLOAD_OVERHEAD_BYTES + MAX_DATA_PADDED_BYTES;
 
 const TYPE_BYTES = {
   hello: 0x01,
@@ -48,6 +55,7 @@ const TYPE_BYTES = {
   confirm: 0x04,
   abort: 0x05,
   message: 0x10,
+  data: 0x11,
 } as const;
 
 export type AbortReason = 'passphrase-mismatch' | 'handshake-failed';
@@ -59,13 +67,28 @@ export type ModernFrame =
   | { type: 'cpace-b'; attempt: number; share: Uint8Array; ad: Uint8Array; tag: Uint8Array }
   | { type: 'confirm'; attempt: number; tag: Uint8Array }
   | { type: 'abort'; attempt: number; reason: AbortReason }
-  | { type: 'message'; dh: Uint8Array; pn: number; n: number; ciphertext: Uint8Array; mac: Uint8Array };
+  | ({ type: 'message' } & PayloadFields)
+  | ({ type: 'data' } & PayloadFields);
+
+/** What a payload frame carries after its type. */
+interface PayloadFields {
+  dh: Uint8Array;
+  pn: number;
+  n: number;
+  ciphertext: Uint8Array;
+  mac: Uint8Array;
+}
 
 export type ModernFrameType = ModernFrame['type'];
-export type HandshakeFrame = Exclude<ModernFrame, { type: 'message' }>;
-export type MessageFrame = Extract<ModernFrame, { type: 'message' }>;
-/** What the message header says: the sender's ratchet public key, pn and n. */
-export type MessageHeader = Pick<MessageFrame, 'dh' | 'pn' | 'n'>;
+/** The Double Ratchet's frames: a text (`message`) or a binary payload (`data`). */
+export type MessageFrame = Extract<ModernFrame, { type: 'message' | 'data' }>;
+export type PayloadType = MessageFrame['type'];
+export type HandshakeFrame = Exclude<ModernFrame, MessageFrame>;
+/** What the header says: the frame's type, the sender's ratchet public key, pn and n. */
+export type MessageHeader = Pick<MessageFrame, 'dh' | 'pn' | 'n'> & { type?: PayloadType };
+
+/** The largest padded body of each payload type. */
+const MAX_BODY: Record<PayloadType, number> = { message: MAX_PADDED_BYTES, data: MAX_DATA_PADDED_BYTES };
 
 /** Encodes one frame; throws DuetError('bad-input') if a field has the wrong size or range. */
 export function encodeFrame(frame: ModernFrame): Uint8Array {
@@ -90,9 +113,10 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
         Uint8Array.of(ABORT_REASONS.indexOf(frame.reason) + 1),
       );
     case 'message':
+    case 'data':
       return concatBytes(
         messageHeader(frame),
-        checkedCiphertext(frame.ciphertext),
+        checkedCiphertext(frame.ciphertext, MAX_BODY[frame.type]),
         sized('MAC', frame.mac, MESSAGE_MAC_BYTES),
       );
     // Stryker disable next-line all: unreachable: the switch is exhaustive (the type checker proves it)
@@ -101,7 +125,10 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
   }
 }
 
-/** The 43-byte header of a message frame, which is also its AEAD associated data. */
+/**
+ * The 43-byte header of a payload frame (a `message` unless `fields.type` says `data`), which is
+ * also its AEAD associated data.
+ */
 export function messageHeader(fields: MessageHeader): Uint8Array {
   for (const [name, value] of [
     ['pn', fields.pn],
@@ -111,7 +138,7 @@ export function messageHeader(fields: MessageHeader): Uint8Array {
       throw duetError('bad-input', `${name} must be an integer in [0, 2^32)`);
   }
   const out = new Uint8Array(MESSAGE_HEADER_BYTES);
-  out.set(header('message'));
+  out.set(header(fields.type ?? 'message'));
   out.set(sized('dh', fields.dh, RATCHET_KEY_BYTES), 3);
   const view = new DataView(out.buffer);
   view.setUint32(3 + RATCHET_KEY_BYTES, fields.pn);
@@ -157,10 +184,11 @@ export function decodeFrame(bytes: Uint8Array): ModernFrame {
       if (reason === undefined) throw duetError('bad-frame', 'unknown abort reason');
       return { type, attempt: view.getUint32(3), reason };
     }
-    case 'message': {
-      const overhead = MESSAGE_HEADER_BYTES + AEAD_TAG_BYTES + MESSAGE_MAC_BYTES;
+    case 'message':
+    case 'data': {
+      const overhead = PAYLOAD_OVERHEAD_BYTES;
       if (bytes.length < overhead + MIN_PADDED_BYTES) throw duetError('bad-frame', 'message frame too short');
-      if (!isPaddedLength(bytes.length - overhead))
+      if (!isPaddedLength(bytes.length - overhead, MAX_BODY[type]))
         throw duetError('bad-frame', 'message body is not a padding bucket');
       const macAt = bytes.length - MESSAGE_MAC_BYTES;
       return {
@@ -215,8 +243,8 @@ function share(point: Uint8Array, ad: Uint8Array): Uint8Array[] {
   return [sized('share', point, SHARE_BYTES), Uint8Array.of(ad.length), ad];
 }
 
-function checkedCiphertext(ciphertext: Uint8Array): Uint8Array {
-  if (!(ciphertext instanceof Uint8Array) || !isPaddedLength(ciphertext.length - AEAD_TAG_BYTES))
+function checkedCiphertext(ciphertext: Uint8Array, maxBody: number): Uint8Array {
+  if (!(ciphertext instanceof Uint8Array) || !isPaddedLength(ciphertext.length - AEAD_TAG_BYTES, maxBody))
     throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
   return ciphertext;
 }

@@ -1,11 +1,12 @@
 /**
  * Length-hiding padding for the `modern` suite: the network sees a bucket, not the exact length.
  *
- * Buckets: 32, 64, 128, 256, 512, 1024, 2048, 4096 bytes, then every multiple of 4096 up to
- * MAX_PADDED_BYTES. Scheme (ISO/IEC 7816-4, "0x80 then zeros"): the UTF-8 text, one 0x80 byte,
- * then zeros up to the smallest bucket that holds text + 1. Unambiguous: the text ends right
- * before the last non-zero byte, which must be 0x80. Unpadding runs only on authenticated
- * plaintext, so its timing and errors are no padding oracle.
+ * Buckets: 32, 64, 128, 256, 512, 1024, 2048, 4096 bytes, then every multiple of 4096, up to
+ * MAX_PADDED_BYTES for texts and MAX_DATA_PADDED_BYTES for binary payloads (file transfer).
+ * Scheme (ISO/IEC 7816-4, "0x80 then zeros"): the plaintext, one 0x80 byte, then zeros up to the
+ * smallest bucket that holds plaintext + 1. Unambiguous: the plaintext ends right before the
+ * last non-zero byte, which must be 0x80. Unpadding runs only on authenticated plaintext, so its
+ * timing and errors are no padding oracle.
  */
 import { duetError } from '../errors.ts';
 
@@ -17,16 +18,23 @@ const PAGE_BYTES = 4096;
 const SMALL_BUCKETS = [MIN_PADDED_BYTES, 64, 128, 256, 512, 1024, 2048, PAGE_BYTES];
 /** The bucket that holds MAX_TEXT_BYTES + 1: 20 KiB. */
 export const MAX_PADDED_BYTES = paddedLength(MAX_TEXT_BYTES + 1);
+/**
+ * The largest padded binary payload: 60 KiB, so that a frame (header, body, tag) stays well
+ * inside the relay's default MAX_FRAME_BYTES (64 KiB) with room for a longer header.
+ */
+export const MAX_DATA_PADDED_BYTES = 60 * 1024;
+/** The largest binary payload, in bytes: one less than its bucket, for the 0x80 marker. */
+export const MAX_DATA_BYTES = MAX_DATA_PADDED_BYTES - 1;
 
-/** The bucket for `length` bytes (text + the 0x80 marker). */
+/** The bucket for `length` bytes (plaintext + the 0x80 marker). */
 export function paddedLength(length: number): number {
   return SMALL_BUCKETS.find((bucket) => bucket >= length) ?? Math.ceil(length / PAGE_BYTES) * PAGE_BYTES;
 }
 
-/** True if `length` is a bucket size that padding can produce. */
-export function isPaddedLength(length: number): boolean {
+/** True if `length` is a bucket size that padding can produce, up to `maxPadded`. */
+export function isPaddedLength(length: number, maxPadded = MAX_PADDED_BYTES): boolean {
   return (
-    length <= MAX_PADDED_BYTES &&
+    length <= maxPadded &&
     paddedLength(length) === length &&
     // Implied by the line above (every bucket is a whole number from 32 up; NaN equals nothing),
     // and kept in case paddedLength ever changes.
@@ -36,26 +44,28 @@ export function isPaddedLength(length: number): boolean {
   );
 }
 
-/** Pads `text` (UTF-8 bytes); throws DuetError('bad-input') above MAX_TEXT_BYTES. */
-export function pad(text: Uint8Array): Uint8Array {
-  if (text.length > MAX_TEXT_BYTES)
-    throw duetError('bad-input', `message longer than ${MAX_TEXT_BYTES} bytes`);
-  const out = new Uint8Array(paddedLength(text.length + 1));
-  out.set(text);
-  out[text.length] = 0x80;
+/**
+ * Pads `plaintext` (UTF-8 text, or a binary payload with `maxBytes` = MAX_DATA_BYTES); throws
+ * DuetError('bad-input') above `maxBytes`.
+ */
+export function pad(plaintext: Uint8Array, maxBytes = MAX_TEXT_BYTES): Uint8Array {
+  if (plaintext.length > maxBytes) throw duetError('bad-input', `plaintext longer than ${maxBytes} bytes`);
+  const out = new Uint8Array(paddedLength(plaintext.length + 1));
+  out.set(plaintext);
+  out[plaintext.length] = 0x80;
   return out;
 }
 
-/** Removes the padding; throws DuetError('bad-frame') if `padded` was not made by `pad`. */
-export function unpad(padded: Uint8Array): Uint8Array {
-  // The text ends right before the last non-zero byte. All zeros: the scan stops at -1, where
-  // padded[-1] is undefined, which is no marker either.
+/** Removes the padding; throws DuetError('bad-frame') if `padded` was not made by `pad` with `maxBytes`. */
+export function unpad(padded: Uint8Array, maxBytes = MAX_TEXT_BYTES): Uint8Array {
+  // The plaintext ends right before the last non-zero byte. All zeros: the scan stops at -1,
+  // where padded[-1] is undefined, which is no marker either.
   let end = padded.length - 1;
   while (padded[end] === 0) end--;
   if (padded[end] !== 0x80) throw duetError('bad-frame', 'padding has no 0x80 marker');
-  // A sender always picks the smallest bucket that holds the text, and the text is at most
-  // MAX_TEXT_BYTES: anything else, a length that is no bucket at all included, was not made by `pad`.
-  if (end > MAX_TEXT_BYTES || paddedLength(end + 1) !== padded.length)
+  // A sender always picks the smallest bucket that holds the plaintext, and the plaintext is at
+  // most `maxBytes`: anything else, a length that is no bucket at all included, was not made by `pad`.
+  if (end > maxBytes || paddedLength(end + 1) !== padded.length)
     throw duetError('bad-frame', 'padding is not canonical');
   return padded.subarray(0, end);
 }

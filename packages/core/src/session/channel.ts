@@ -25,6 +25,8 @@ export type ChannelEffect =
   | { type: 'partner-retried' }
   /** A message from the partner, decrypted and checked. */
   | { type: 'message'; text: string }
+  /** A binary payload from the partner (a file transfer envelope), decrypted and checked. */
+  | { type: 'data'; bytes: Uint8Array }
   /** A frame was refused; the channel goes on (for example `decrypt-failed`, `tampered`, `replayed`). */
   | { type: 'warning'; code: ErrorCode }
   /** The channel cannot go on with this passphrase (for example `passphrase-mismatch`). */
@@ -32,6 +34,8 @@ export type ChannelEffect =
 
 export interface SecureChannel {
   readonly suite: SuiteId;
+  /** The largest binary payload `send` seals; 0 if the suite carries texts only (`des`). */
+  readonly maxDataBytes: number;
   /** The partner is present; `role` comes from the relay. */
   start(role: Role): Promise<ChannelEffect[]>;
   /** The relay granted handshake attempt `attempt` with its `nonce` (`modern`; `des` ignores it). */
@@ -40,8 +44,12 @@ export interface SecureChannel {
   retry(passphrase: string): Promise<ChannelEffect[]>;
   /** One binary frame from the partner. Never throws for bad input: bad frames become effects. */
   receive(frame: Uint8Array): Promise<ChannelEffect[]>;
-  /** Encrypts one message; throws a DuetError if the channel is not ready. */
-  send(text: string): Promise<ChannelEffect[]>;
+  /**
+   * Encrypts one message (a text) or one binary payload (at most `maxDataBytes`); the partner's
+   * channel gives it back as a `message` or a `data` effect. Throws a DuetError if the channel
+   * is not ready, or the payload is too large or not allowed.
+   */
+  send(payload: string | Uint8Array): Promise<ChannelEffect[]>;
   /** The partner left: forget every per-session secret; `start` begins again. */
   reset(): void;
 }

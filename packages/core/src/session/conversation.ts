@@ -42,13 +42,18 @@ import {
   type PathSwitchEffect,
   type PathSwitchOptions,
 } from './path-switch.ts';
+import type { PayloadHandler, PayloadPort } from './payloads.ts';
 import { DEFAULT_FRAME_RATE, Pacer } from './pacer.ts';
+
+export type { PayloadHandler, PayloadPort } from './payloads.ts';
 
 /** One connection to the relay, as the conversation sees it. */
 export interface Link {
   sendText(text: string): void;
   sendBinary(bytes: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Bytes handed to the socket and not yet sent (WebSocket `bufferedAmount`), if it can tell. */
+  readonly bufferedAmount?: number;
 }
 
 export interface LinkHandlers {
@@ -182,6 +187,9 @@ export class Conversation {
   readonly #deliveries: Uint8Array[] = [];
   #delivering = false;
   readonly #pathTimers = new Map<string, unknown>();
+  #payloads: PayloadHandler | undefined;
+  /** Whether the payload handler was last told the path is up. */
+  #pathUp = false;
 
   constructor(options: ConversationOptions) {
     this.#options = {
@@ -229,6 +237,32 @@ export class Conversation {
     return message.id;
   }
 
+  /** Attaches the machine that owns binary payloads (one at most); returns its way out. */
+  attachPayloads(handler: PayloadHandler): PayloadPort {
+    this.#payloads = handler;
+    const backlog = () => this.#payloadBacklog();
+    return {
+      maxBytes: this.#channel.maxDataBytes,
+      get backlog() {
+        return backlog();
+      },
+      send: (bytes) => this.#sendPayload(bytes),
+    };
+  }
+
+  /**
+   * Bytes waiting on the path payloads take now, or Infinity while they must hold back: the
+   * path switch's window is full, or (on the relay) its frame rate would make a message wait
+   * (pacer.ts), so a file never spends the frames that chat and receipts need, and never meets
+   * `rate-limited`.
+   */
+  #payloadBacklog(): number {
+    if (!this.#canSendMessages()) return Number.POSITIVE_INFINITY;
+    if (this.#paths.path === 'direct') return this.#directLink?.bufferedAmount ?? 0;
+    if (this.#pacer.waitMs(this.#options.now()) > 0) return Number.POSITIVE_INFINITY;
+    return this.#link?.bufferedAmount ?? 0;
+  }
+
   /** After `passphrase-mismatch`: try another passphrase on the same connection. */
   retry(passphrase: string): void {
     this.#channelFailed = false;
@@ -258,6 +292,7 @@ export class Conversation {
     this.#link = undefined;
     this.#channel.reset();
     for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#payloads?.ended('left');
     this.#update();
   }
 
@@ -459,7 +494,7 @@ export class Conversation {
 
   /** The partner is connected: carry on where we were, or start the channel. */
   #partnerConnected(): void {
-    if (this.#channelReady) this.#linkUp();
+    if (this.#channelReady) this.#pathComplete();
     else if (!this.#channelFailed) this.#startChannel();
   }
 
@@ -485,10 +520,13 @@ export class Conversation {
 
   // --- The channel -----------------------------------------------------------------------
 
-  /** Runs channel work one step at a time, in arrival order, and carries out its effects. */
-  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[] | void>): void {
+  /**
+   * Runs channel work one step at a time, in arrival order, and carries out its effects.
+   * `skipped` is called instead of the step if the conversation has ended by its turn.
+   */
+  #run(step: (channel: SecureChannel) => Promise<ChannelEffect[] | void>, skipped?: () => void): void {
     this.#queue = this.#queue.then(async () => {
-      if (this.#ended) return;
+      if (this.#ended) return skipped?.();
       try {
         const effects = await step(this.#channel);
         if (effects) for (const effect of effects) this.#apply(effect);
@@ -522,13 +560,17 @@ export class Conversation {
         this.#endDirect();
         this.#setPath(this.#paths.path);
         if (this.#dialer && this.#role) this.#applyDialer(this.#dialer.start(this.#role));
-        this.#linkUp();
+        this.#pathComplete();
         break;
       case 'partner-retried':
         this.#emit({ type: 'partner-retried' });
         break;
       case 'message':
         this.#onPlaintext(effect.text);
+        break;
+      case 'data':
+        if (this.#payloads) this.#payloads.receive(effect.bytes);
+        else this.#emit({ type: 'problem', code: 'bad-frame', fatal: false });
         break;
       case 'warning':
         this.#emit({ type: 'problem', code: effect.code, fatal: false });
@@ -617,9 +659,41 @@ export class Conversation {
   }
 
   /** The path to the partner is (again) complete: everything unconfirmed goes out once more. */
+  #pathComplete(): void {
+    this.#linkUp();
+    this.#payloadsUp();
+  }
+
+  /** Payloads (files) go out again from the receiver's confirmed point, if a path carries them. */
+  #payloadsUp(): void {
+    if (!this.#canSendControl()) return;
+    this.#pathUp = true;
+    this.#payloads?.pathUp();
+  }
+
+  /** Messages not yet confirmed go out once more (also when no receipt came for a while). */
   #linkUp(): void {
     this.#linkEpoch += 1;
     this.#run(() => this.#flush());
+  }
+
+  /** One payload through the channel, in turn with the messages (PayloadPort.send). */
+  #sendPayload(bytes: Uint8Array): Promise<boolean> {
+    return new Promise((resolve) => {
+      const step = async (channel: SecureChannel) => {
+        let sent = false;
+        try {
+          if (!this.#canSendMessages()) return;
+          for (const effect of await channel.send(bytes)) {
+            if (effect.type === 'transmit') sent = this.#route(effect.frame, { kind: 'data' });
+            else this.#apply(effect);
+          }
+        } finally {
+          resolve(sent);
+        }
+      };
+      this.#run(step, () => resolve(false));
+    });
   }
 
   /** If messages wait for a receipt, sends them again after the current delay unless one comes. */
@@ -669,18 +743,26 @@ export class Conversation {
 
   // --- The paths: relay or direct -----------------------------------------------------------
 
-  /** Sends one sealed frame (of message `id`, if it is one) on the path the switch picks. */
-  #route(frame: Uint8Array, tag: FrameTag, id?: number): void {
+  /**
+   * Sends one sealed frame (of message `id`, if it is one) on the path the switch picks; true if
+   * a path took it.
+   */
+  #route(frame: Uint8Array, tag: FrameTag, id?: number): boolean {
+    let sent = false;
     for (const effect of this.#paths.send(frame, tag)) {
       if (effect.type === 'relay') {
         const number = this.#transmit(effect.frame);
+        sent = number !== undefined;
         if (number !== undefined && id !== undefined) this.#delivery.transmitted(id, number, effect.frame);
       } else if (effect.type === 'direct') {
-        this.#directLink?.send(effect.frame);
+        const link = this.#directLink;
+        link?.send(effect.frame);
+        sent = link !== undefined;
         // On the direct link, `sent` means handed to it: no relay will acknowledge it.
         if (id !== undefined) for (const change of this.#delivery.handedOver(id)) this.#applyDelivery(change);
       } else this.#applyPaths([effect]);
     }
+    return sent;
   }
 
   /** One frame of the partner's, from either path, in arrival order. */
@@ -741,6 +823,7 @@ export class Conversation {
           break;
         case 'resend':
           this.#linkUp();
+          this.#payloadsUp();
           break;
         case 'flush':
           this.#run(() => this.#flush());
@@ -881,6 +964,7 @@ export class Conversation {
     this.#link = undefined;
     this.#linkOpen = false;
     for (const id of this.#delivery.failAll()) this.#emit({ type: 'delivery', id, status: 'failed' });
+    this.#payloads?.ended(code);
     this.#emit({ type: 'problem', code, fatal: true });
     this.#update();
   }
@@ -896,6 +980,10 @@ export class Conversation {
 
   #update(): void {
     this.#syncRelay();
+    if (this.#pathUp && !this.#canSendControl()) {
+      this.#pathUp = false;
+      this.#payloads?.pathDown();
+    }
     const status = this.#computeStatus();
     if (status === this.#status) return;
     this.#status = status;

@@ -46,6 +46,7 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
 
   return {
     suite: 'des',
+    maxDataBytes: 0,
     async start() {
       paired = true;
       return ready();
@@ -72,9 +73,11 @@ export function createDesChannel(options: DesChannelOptions): SecureChannel {
         throw error;
       }
     },
-    async send(text) {
+    async send(payload) {
+      // The original design carries texts and nothing else, with no integrity: no files.
+      if (typeof payload !== 'string') throw duetError('bad-input', 'des carries texts only');
       if (key === undefined || !paired) throw duetError('no-partner', 'the des channel is not ready');
-      const frame = desEncrypt(key, text);
+      const frame = desEncrypt(key, payload);
       sentIvs.add(ivOf(frame));
       return [{ type: 'transmit', frame }];
     },

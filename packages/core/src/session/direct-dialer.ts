@@ -46,6 +46,8 @@ export interface DirectLink {
   /** Sends one frame (the link buffers and paces; it closes itself when it cannot). */
   send(frame: Uint8Array): void;
   close(): void;
+  /** Bytes handed to the link and not yet sent, if it can tell: bulk holds back while high. */
+  readonly bufferedAmount?: number;
 }
 
 export type ConnectDirect = (options: { initiator: boolean }, handlers: DirectLinkHandlers) => DirectLink;

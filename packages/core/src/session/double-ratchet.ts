@@ -17,6 +17,8 @@
  * - Keys of frames stepped over are kept, within bounds (session/skipped-keys.ts), so that frames
  *   delayed or reordered within that window still open, once. An authentic frame too far ahead
  *   moves its chain forward without being opened, so that a long loss never wedges a chain.
+ * - Texts travel in `message` frames, binary payloads (file chunks) in `data` frames: the same
+ *   header, chain and MAC; the type byte is in the associated data, so neither passes for the other.
  * - Nothing changes until a frame authenticated (its MAC, then its AEAD; for a frame out of
  *   reach, its MAC): every step is computed on candidates and committed at once on success.
  *
@@ -24,16 +26,16 @@
  */
 import { equalBytes, toHex, utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
 import { openOnce, sealOnce } from '../crypto/aead.ts';
-import { encodeFrame, MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../crypto/modern-frame.ts';
 import {
-  advanceChain,
-  chainStep,
-  frameMac,
-  frameMacValid,
-  rootStep,
-  type SessionKeys,
-} from '../crypto/modern-keys.ts';
-import { pad, unpad } from '../crypto/padding.ts';
+  encodeFrame,
+  MAX_MESSAGE_NUMBER,
+  messageHeader,
+  type MessageFrame,
+  type PayloadType,
+} from '../crypto/modern-frame.ts';
+import { frameMacMatches, frameMacOf } from '../crypto/frame-mac.ts';
+import { advanceChain, chainStep, rootStep, type SessionKeys } from '../crypto/modern-keys.ts';
+import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
 import type { X25519 } from '../crypto/x25519.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
 import type { ChannelEffect } from './channel.ts';
@@ -74,7 +76,7 @@ const BOUNDS: SkippedBounds = {
   ttlMs: SKIPPED_KEY_TTL_MS,
 };
 
-/** A message frame being opened, with its header's bytes (the AEAD's associated data). */
+/** A message or data frame being opened, with its header's bytes (the AEAD's associated data). */
 type Received = MessageFrame & { header: Uint8Array };
 
 /** What the ratchet has computed so far, for tests that bound the work a frame can cost. */
@@ -88,7 +90,15 @@ export interface RatchetWork {
 export interface DoubleRatchet {
   /** Pads and encrypts one message at time `now` (ms); returns the whole frame. Throws `bad-input`. */
   seal(text: string, now: number): Promise<Uint8Array>;
-  /** Opens one decoded message frame at time `now`; never throws: refusals are `warning` effects. */
+  /**
+   * Pads and encrypts one binary payload (at most MAX_DATA_BYTES) at time `now` as a `data` frame;
+   * the partner's ratchet gives it back as a `data` effect. Throws `bad-input`.
+   */
+  sealData(bytes: Uint8Array, now: number): Promise<Uint8Array>;
+  /**
+   * Opens one decoded message or data frame at time `now`; never throws: refusals are `warning`
+   * effects.
+   */
   open(frame: MessageFrame, now: number): Promise<ChannelEffect[]>;
   /** A deep copy of the whole state. */
   snapshot(): RatchetState;
@@ -156,9 +166,9 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     return step;
   }
 
-  function macValid(headerKey: Uint8Array, frame: Received): boolean {
+  function macValid(headerKey: Uint8Array, frame: Received): Promise<boolean> {
     work.macChecks += 1;
-    return frameMacValid(headerKey, frame.header, frame.ciphertext, frame.mac);
+    return frameMacMatches(headerKey, frame.header, frame.ciphertext, frame.mac);
   }
 
   /** Decrypts; undefined when the AEAD refuses. Consumes `messageKey`. */
@@ -179,7 +189,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
 
   /** A frame on a chain we know: a stored key, the next ones of the current chain, or a replay. */
   async function openKnown(chain: ReceivingChain, frame: Received, now: number) {
-    if (!macValid(chain.headerKey, frame)) return warn('tampered');
+    if (!(await macValid(chain.headerKey, frame))) return warn('tampered');
     const id = chain.id;
     const stored = state.skipped.get(id)?.get(frame.n);
     if (stored) {
@@ -187,7 +197,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       if (plain === undefined) return warn('tampered'); // the key stays, with its time
       const key = takeSkipped(state.skipped, id, frame.n);
       if (key) wipe(key);
-      return deliver(plain);
+      return deliver(plain, frame.type);
     }
     // Already opened, given up on, or past the end of a retired chain: each opens once at most.
     if (chain !== state.receiving || chain.chainKey === undefined || frame.n < chain.next)
@@ -207,7 +217,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     chain.chainKey = nextChain;
     chain.next = frame.n + 1;
     storeSkipped(state.skipped, id, walked.skipped, now, BOUNDS);
-    return deliver(plain);
+    return deliver(plain, frame.type);
   }
 
   /** Steps `chainKey` (not modified) `count` times, keeping no message key. */
@@ -242,7 +252,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     // The partner can only have ratcheted onto a key of ours it has seen in a frame.
     const self = state.self;
     if (state.sending === undefined || self === undefined) return warn('tampered');
-    if (!macValid(state.nextReceivingHeaderKey, frame)) return warn('tampered');
+    if (!(await macValid(state.nextReceivingHeaderKey, frame))) return warn('tampered');
     const current = state.receiving;
     // The rest of the current chain, up to pn: its keys are kept for late frames if in reach.
     const tail =
@@ -281,7 +291,7 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       return warn('tampered');
     }
     turn({ frame, step, chainKey: nextChain, next: frame.n + 1, retired, skipped: walked.skipped, now });
-    return deliver(plain);
+    return deliver(plain, frame.type);
   }
 
   /**
@@ -356,9 +366,35 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     return sending;
   }
 
-  function deliver(padded: Uint8Array): ChannelEffect[] {
+  /** Seals one padded payload (consumed) on the sending chain, its half of a DH step first if due. */
+  async function sealPadded(type: PayloadType, padded: Uint8Array, now: number): Promise<Uint8Array> {
+    expire(now);
+    const remote = state.remote;
+    let sending = state.sending;
+    if (sending === undefined) {
+      if (remote === undefined) throw duetError('no-partner', 'no ratchet key to send to');
+      sending = await sendingHalf(remote);
+    }
+    const self = state.self;
+    if (self === undefined) throw duetError('no-partner', 'no ratchet key pair');
+    if (sending.n > MAX_MESSAGE_NUMBER) throw duetError('bad-input', 'sending chain exhausted');
+    const header = { type, dh: self.publicKey, pn: sending.pn, n: sending.n };
+    work.chainSteps += 1;
+    const { messageKey, nextChain } = chainStep(sending.chainKey);
+    const headerBytes = messageHeader(header);
+    const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded);
+    wipe(padded);
+    const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext);
+    wipe(sending.chainKey);
+    sending.chainKey = nextChain;
+    sending.n += 1;
+    return encodeFrame({ ...header, ciphertext, mac });
+  }
+
+  function deliver(padded: Uint8Array, type: PayloadType): ChannelEffect[] {
     try {
-      return [{ type: 'message', text: utf8DecodeStrict(unpad(padded)) }];
+      if (type === 'data') return [{ type: 'data', bytes: unpad(padded, MAX_DATA_BYTES).slice() }];
+      return [{ type: 'message', text: utf8DecodeStrict(unpad(padded, MAX_TEXT_BYTES)) }];
     } catch {
       // Authentic, so the partner really sent it: its keys are spent either way.
       return [{ type: 'warning', code: 'bad-frame' }];
@@ -374,28 +410,12 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
       if (destroyed) throw duetError('no-partner', 'the session keys were erased');
       // TextEncoder would silently turn a lone surrogate into U+FFFD: refuse instead.
       if (/\p{Cs}/u.test(text)) throw duetError('bad-input', 'text is not well-formed Unicode');
-      const padded = pad(utf8Encode(text));
-      expire(now);
-      const remote = state.remote;
-      let sending = state.sending;
-      if (sending === undefined) {
-        if (remote === undefined) throw duetError('no-partner', 'no ratchet key to send to');
-        sending = await sendingHalf(remote);
-      }
-      const self = state.self;
-      if (self === undefined) throw duetError('no-partner', 'no ratchet key pair');
-      if (sending.n > MAX_MESSAGE_NUMBER) throw duetError('bad-input', 'sending chain exhausted');
-      const header = { dh: self.publicKey, pn: sending.pn, n: sending.n };
-      work.chainSteps += 1;
-      const { messageKey, nextChain } = chainStep(sending.chainKey);
-      const headerBytes = messageHeader(header);
-      const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded);
-      wipe(padded);
-      const mac = frameMac(sending.headerKey, headerBytes, ciphertext);
-      wipe(sending.chainKey);
-      sending.chainKey = nextChain;
-      sending.n += 1;
-      return encodeFrame({ type: 'message', ...header, ciphertext, mac });
+      return sealPadded('message', pad(utf8Encode(text)), now);
+    },
+
+    async sealData(bytes, now) {
+      if (destroyed) throw duetError('no-partner', 'the session keys were erased');
+      return sealPadded('data', pad(bytes, MAX_DATA_BYTES), now);
     },
 
     async open(message, now) {

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from '../bytes.ts';
 import { decodeFrame } from '../crypto/modern-frame.ts';
+import { MAX_DATA_BYTES } from '../crypto/padding.ts';
 import { duetError, isDuetError } from '../errors.ts';
 import { roomCode } from '../protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
@@ -60,17 +61,19 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
     } catch {
       return handshake.phase === 'failed' ? [] : [{ type: 'warning', code: 'bad-frame' }];
     }
-    if (frame.type !== 'message') return apply(handshake.receive(frame));
+    if (frame.type !== 'message' && frame.type !== 'data') return apply(handshake.receive(frame));
     // Before confirmation there is no key to try; on an ordered transport a genuine message
     // cannot arrive then, and in `failed` every input is absorbed.
     if (ratchet === undefined) return [];
     const effects = await ratchet.open(frame, now());
-    if (effects.some((effect) => effect.type === 'message')) handshake.partnerProvedKeys();
+    if (effects.some((effect) => effect.type === 'message' || effect.type === 'data'))
+      handshake.partnerProvedKeys();
     return effects;
   }
 
   return {
     suite: 'modern',
+    maxDataBytes: MAX_DATA_BYTES,
     async start(role) {
       dropKeys();
       return apply(handshake.start(role));
@@ -90,9 +93,13 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
         return [{ type: 'warning', code: isDuetError(error) ? error.code : 'bad-frame' }];
       }
     },
-    async send(text) {
+    async send(payload) {
       if (ratchet === undefined) throw duetError('no-partner', 'the modern channel is not ready');
-      return [{ type: 'transmit', frame: await ratchet.seal(text, now()) }];
+      const frame =
+        typeof payload === 'string'
+          ? await ratchet.seal(payload, now())
+          : await ratchet.sealData(payload, now());
+      return [{ type: 'transmit', frame }];
     },
     reset() {
       dropKeys();

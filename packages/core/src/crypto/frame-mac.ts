@@ -1,0 +1,50 @@
+/**
+ * The frame MAC of crypto/modern-keys.ts (`frameMac`: HMAC-SHA-256 under the chain's header key,
+ * over header ‖ ciphertext, first 16 bytes), computed where it is fastest. The bytes are the same
+ * either way, so this is invisible on the wire and to the known-answer tests:
+ * - a large frame (a file chunk) goes to WebCrypto's native HMAC, about ten times faster than
+ *   @noble/hashes on 60 KiB (docs/benchmarks.md, workload h);
+ * - a small frame (a text, a receipt) stays with @noble/hashes: the hop to WebCrypto costs more
+ *   than hashing a few hundred bytes.
+ * As in crypto/aead.ts, the key is imported non-extractable for one use and its copy wiped.
+ */
+import { concatBytes, equalBytes, wipe } from '../bytes.ts';
+import { FRAME_MAC_BYTES, frameMac, KEY_BYTES } from './modern-keys.ts';
+import { duetError } from '../errors.ts';
+
+/** Header and ciphertext of at least this many bytes are MACed by WebCrypto. */
+export const NATIVE_MAC_MIN_BYTES = 4096;
+
+/** `frameMac`, natively for a large frame. */
+export async function frameMacOf(
+  headerKey: Uint8Array,
+  header: Uint8Array,
+  ciphertext: Uint8Array,
+): Promise<Uint8Array> {
+  // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: which implementation runs is invisible in the bytes (frame-mac.test.ts compares them at every size); only the speed differs
+  if (header.length + ciphertext.length < NATIVE_MAC_MIN_BYTES)
+    return frameMac(headerKey, header, ciphertext);
+  if (!(headerKey instanceof Uint8Array) || headerKey.length !== KEY_BYTES)
+    throw duetError('bad-input', `header key must be ${KEY_BYTES} bytes`);
+  const raw = headerKey.slice();
+  let key: CryptoKey;
+  try {
+    key = await globalThis.crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
+  } finally {
+    wipe(raw);
+  }
+  const tag = await globalThis.crypto.subtle.sign('HMAC', key, concatBytes(header, ciphertext));
+  return new Uint8Array(tag, 0, FRAME_MAC_BYTES).slice();
+}
+
+/** Checks a frame MAC in constant time (`frameMacValid`), natively for a large frame. */
+export async function frameMacMatches(
+  headerKey: Uint8Array,
+  header: Uint8Array,
+  ciphertext: Uint8Array,
+  mac: Uint8Array,
+): Promise<boolean> {
+  return equalBytes(await frameMacOf(headerKey, header, ciphertext), mac);
+}
