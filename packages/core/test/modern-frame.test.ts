@@ -71,7 +71,7 @@ describe('modern frames: exact bytes', () => {
         ciphertext: bytes(48, 0x66),
         mac: bytes(16, 0x78),
       },
-      '020111' + '67'.repeat(32) + '00000000' + '00000006' + '66'.repeat(48) + '78'.repeat(16),
+      '030111' + '67'.repeat(32) + '00000000' + '00000006' + '66'.repeat(48) + '78'.repeat(16),
     ],
   ];
 
