@@ -3,6 +3,7 @@
  * WebRTC with host candidates only (Chrome's mDNS names), no STUN. Each page records every
  * RTCPeerConnection and data channel it creates, so that a test can count them or cut one.
  */
+import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +20,7 @@ import {
   waitForState,
   type OpenedPage,
 } from './harness.ts';
+import { download, fileCard, MiB, onDisk, sha256, waitForFileState } from './file-helpers.ts';
 
 const harness = useHarness();
 
@@ -170,6 +172,29 @@ describe('the direct path', () => {
     expect(await messageTexts(bob.page, 'in')).toEqual(['into the void']);
     expect(await messageTexts(alice.page, 'in')).toEqual(['still here']);
     expectNoSignalling(alice, bob);
+    expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
+  });
+
+  it('a file goes direct, and when the data channel is cut mid-transfer the relay carries the rest: byte for byte', async () => {
+    const [alice, bob] = await pair();
+    await Promise.all([waitForPath(alice.page, 'direct'), waitForPath(bob.page, 'direct')]);
+    const before = await relayedFrames();
+    const content = randomBytes(6 * MiB);
+    await alice.page.getByTestId('file-input').setInputFiles(onDisk('both-ways.bin', content));
+    await fileCard(bob.page, 'in', 'both-ways.bin').getByTestId('file-accept').click();
+    await bob.page.waitForFunction(() => {
+      const bar = document.querySelector('[data-testid="file"][data-direction="in"] progress');
+      return bar instanceof HTMLProgressElement && bar.value > 2 * 1024 * 1024;
+    });
+    // Two megabytes and the offer, the accept and their acknowledgements: none by the relay.
+    expect(await relayedFrames()).toBe(before);
+    await alice.page.evaluate(() => {
+      for (const channel of (window as unknown as { __duet: Recorded }).__duet.channels) channel.close();
+    });
+    await waitForFileState(bob.page, 'in', 'both-ways.bin', 'done');
+    await waitForFileState(alice.page, 'out', 'both-ways.bin', 'done');
+    expect(await relayedFrames()).toBeGreaterThan(before); // the relay took over
+    expect(sha256((await download(bob.page, 'both-ways.bin')).bytes)).toBe(sha256(content));
     expect([...alice.pageErrors, ...bob.pageErrors]).toEqual([]);
   });
 

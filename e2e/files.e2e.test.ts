@@ -5,10 +5,7 @@
  * link cut mid-transfer, a chunk altered in flight, and `des`, which offers no files.
  */
 import { AxeBuilder } from '@axe-core/playwright';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type { Page, WebSocketRoute } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +13,7 @@ import { safeFileName } from '../packages/core/src/session/file-name.ts';
 import {
   joinByLink,
   openPage,
+  preferRelay,
   sendMessage,
   startConversation,
   useHarness,
@@ -24,18 +22,9 @@ import {
   waitForState,
   type OpenedPage,
 } from './harness.ts';
+import { download, fileCard, MiB, onDisk, sha256, waitForFileState } from './file-helpers.ts';
 
 const harness = useHarness();
-const MiB = 1024 * 1024;
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** Big files go to the page from disk (Playwright copies buffers through the protocol). */
-function onDisk(name: string, bytes: Buffer): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'duet-e2e-files-')), name);
-  writeFileSync(path, bytes);
-  return path;
-}
 
 /** A real PNG (a gradient), so that the preview has something to decode. */
 function png(width: number, height: number): Buffer {
@@ -79,39 +68,24 @@ function png(width: number, height: number): Buffer {
   ]);
 }
 
-/** Two pages in a secure `modern` conversation; `route` lets a test put itself on Bob's link. */
+/**
+ * Two pages in a secure `modern` conversation; `route` lets a test put itself on Bob's link to
+ * the relay, and so also keeps the pair on the relay ("Always use the relay" on Bob's side):
+ * on the direct path nothing would pass there (direct.e2e.test.ts sends files that way).
+ */
 async function securePair(route?: (page: Page) => Promise<void>): Promise<[OpenedPage, OpenedPage]> {
   const alice = await openPage(harness());
   const { link, passphrase } = await startConversation(alice.page);
   const bob = await openPage(harness(), new URL(link).hash);
   if (route) {
     await route(bob.page);
+    await preferRelay(bob.page);
     await bob.page.reload();
   }
   await bob.page.getByTestId('passphrase-input').fill(passphrase);
   await bob.page.getByTestId('join-button').click();
   await Promise.all([waitForState(alice.page, 'ready'), waitForState(bob.page, 'ready')]);
   return [alice, bob];
-}
-
-const fileCard = (page: Page, direction: 'in' | 'out', name: string) =>
-  page
-    .locator(`[data-testid="file"][data-direction="${direction}"]`)
-    .filter({ has: page.getByTestId('file-name').getByText(name, { exact: true }) });
-
-async function waitForFileState(page: Page, direction: 'in' | 'out', name: string, state: string) {
-  await fileCard(page, direction, name)
-    .and(page.locator(`[data-state="${state}"]`))
-    .waitFor({ timeout: 60_000 });
-}
-
-/** Clicks the file's download link and returns the downloaded bytes and the name it was saved under. */
-async function download(page: Page, name: string): Promise<{ bytes: Buffer; savedAs: string; href: string }> {
-  const link = fileCard(page, 'in', name).getByTestId('file-download');
-  const href = (await link.getAttribute('href')) ?? '';
-  const [downloaded] = await Promise.all([page.waitForEvent('download'), link.click()]);
-  const path = await downloaded.path();
-  return { bytes: readFileSync(path), savedAs: downloaded.suggestedFilename(), href };
 }
 
 describe('files in the browser (modern)', () => {
