@@ -127,6 +127,8 @@ describe('modern suite in the browser', () => {
         }
       });
     });
+    // The relay's frames are what is replayed: no direct path.
+    await preferRelay(bob.page);
     await bob.page.reload();
     await joinRoom(alice.page, { room, passphrase: 'pw replay', suite: 'modern' });
     await joinRoom(bob.page, { room, passphrase: 'pw replay', suite: 'modern' });
