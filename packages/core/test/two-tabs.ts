@@ -102,7 +102,7 @@ export class TwoTabs {
         suite: 'modern',
         channel: createModernChannel({ passphrase: 'correct horse', room: ROOM }),
         connect: (handlers) => this.#connectRelay(side, handlers),
-        timers: this.#timersApi(),
+        timers: this.timers(),
         now: () => this.now,
         onEvent: (event) => this.events[side].push(event),
         direct: {
@@ -258,7 +258,8 @@ export class TwoTabs {
     });
   }
 
-  #timersApi(): Timers {
+  /** The virtual timers the conversations use (for machines attached to them in a test). */
+  timers(): Timers {
     return {
       set: (callback, ms) => {
         const timer = { at: this.now + ms, seq: this.#timerSeq++, callback };
