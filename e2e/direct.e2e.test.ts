@@ -208,6 +208,10 @@ describe('the direct path', () => {
     await waitForMessage(bob.page, 'in', 'via the relay');
     await Promise.all([waitForPath(alice.page, 'relay'), waitForPath(bob.page, 'relay')]);
     await expect(statusText(alice.page)).resolves.toBe('Secure channel (modern), Via relay');
+    // Bob did not choose the relay: his status says whose choice it is.
+    await expect
+      .poll(() => statusText(bob.page))
+      .toBe("Secure channel (modern), Via relay (your partner's choice)");
     await waitForDelivered(alice.page, 1);
     expect([await peerCount(alice.page), await peerCount(bob.page)]).toEqual([0, 0]);
     // localStorage holds this choice and nothing else.
@@ -215,6 +219,7 @@ describe('the direct path', () => {
 
     await setting.uncheck();
     await Promise.all([waitForPath(alice.page, 'direct'), waitForPath(bob.page, 'direct')]);
+    await expect(statusText(bob.page)).resolves.toBe('Secure channel (modern), Direct');
     expect(await alice.page.evaluate(() => ({ ...localStorage }))).toEqual({});
     await sendMessage(alice.page, 'straight to you');
     await waitForMessage(bob.page, 'in', 'straight to you');
@@ -223,6 +228,9 @@ describe('the direct path', () => {
     await setting.check();
     await Promise.all([waitForPath(alice.page, 'relay'), waitForPath(bob.page, 'relay')]);
     await Promise.all([waitForClosedPeers(alice.page), waitForClosedPeers(bob.page)]);
+    await expect
+      .poll(() => statusText(bob.page))
+      .toBe("Secure channel (modern), Via relay (your partner's choice)");
     const before = await relayedFrames();
     await sendMessage(alice.page, 'back on the relay');
     await waitForMessage(bob.page, 'in', 'back on the relay');

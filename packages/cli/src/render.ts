@@ -100,6 +100,7 @@ export function renderEvent(event: ConversationEvent, suite: SuiteId): string | 
     case 'partner-refused':
       return `* someone tried to join this room with the ${event.suite} suite and was refused`;
     case 'path':
+    case 'partner-direct':
       return undefined; // the terminal client has no direct path: always the relay
     default: {
       const never: never = event;

@@ -190,6 +190,11 @@ describe('one conversation over either path', () => {
     tabs.conversations.b.setDirectAllowed(true);
     await runUntil(tabs, () => tabs.path('a') === 'direct' && tabs.path('b') === 'direct');
     expect([...tabs.problems('a'), ...tabs.problems('b')]).toEqual([]);
+    // a is told each time what b prefers (its status can say whose choice the relay is).
+    const partnerDirect = (side: 'a' | 'b') =>
+      tabs.events[side].flatMap((event) => (event.type === 'partner-direct' ? [event.allowed] : []));
+    expect(partnerDirect('a')).toEqual([true, false, true]);
+    expect(partnerDirect('b')).toEqual([true]);
   });
 
   it('des has no direct path, whatever the options say', async () => {

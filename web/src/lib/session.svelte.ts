@@ -112,6 +112,8 @@ export class ChatSession {
 
   /** The path our frames take once the channel is ready: `direct` (WebRTC) or `relay`. */
   path = $state<PathName | undefined>(undefined);
+  /** The partner said it keeps to the relay ("Always use the relay" on its side). */
+  partnerPrefersRelay = $state(false);
   /** "Always use the relay (hide my IP address from my partner)": remembered in this browser. */
   alwaysRelay = $state(readAlwaysRelay());
   /** The passphrase failed: the view offers to retry with another one. */
@@ -155,6 +157,7 @@ export class ChatSession {
     this.awaitingPartnerRetry = false;
     this.refusedSuite = null;
     this.path = undefined;
+    this.partnerPrefersRelay = false;
     this.status = 'connecting';
     const attempt = ++this.#joins;
     let code;
@@ -303,6 +306,9 @@ export class ChatSession {
         break;
       case 'path':
         this.path = event.path;
+        break;
+      case 'partner-direct':
+        this.partnerPrefersRelay = !event.allowed;
         break;
       case 'outgoing':
         this.timeline.push({

@@ -84,6 +84,8 @@ export type ConversationEvent =
   | { type: 'incoming'; text: string }
   /** The path this side's frames take now (first sent when the channel is ready). */
   | { type: 'path'; path: PathName }
+  /** Whether the partner accepts a direct path (its "Always use the relay" is off), as it said. */
+  | { type: 'partner-direct'; allowed: boolean }
   /**
    * Fatal problems end the conversation (or, for `passphrase-mismatch`, wait for `retry`).
    * `retryAfterMs`: the conversation tries again by itself after this long (`rate-limited`).
@@ -624,7 +626,11 @@ export class Conversation {
         break;
       case 'path':
         this.#applyPaths(this.#paths.message(effect.message));
-        if (this.#dialer) this.#applyDialer(this.#dialer.message(effect.message));
+        if (this.#dialer) {
+          this.#applyDialer(this.#dialer.message(effect.message));
+          if (effect.message.t === 'prefs')
+            this.#emit({ type: 'partner-direct', allowed: effect.message.direct });
+        }
         break;
       default: {
         const never: never = effect;
