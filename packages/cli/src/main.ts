@@ -46,28 +46,12 @@ async function runCommand(command: Command, io: Io): Promise<ExitCode> {
     case 'send': {
       const texts = command.texts.length > 0 ? command.texts : await stdinLines(io.stdin);
       if (texts.length === 0) throw new CliError(EXIT.usage, 'nothing to send: give a TEXT or pipe lines in');
-      const passphrase = await passphraseFrom(io.env, io);
-      return runSession({
-        app: command.app,
-        invitation: command.invitation,
-        passphrase,
-        io,
-        input: texts,
-        output: command.verbose ? io.stderr : undefined,
-        timeoutMs: command.timeoutMs,
-      });
+      return sendAndLeave(command, io, { input: texts });
     }
     case 'send-file': {
       await checkFiles(command.paths, command.maxFileBytes);
-      const passphrase = await passphraseFrom(io.env, io);
-      return runSession({
-        app: command.app,
-        invitation: command.invitation,
-        passphrase,
-        io,
+      return sendAndLeave(command, io, {
         input: [],
-        output: command.verbose ? io.stderr : undefined,
-        timeoutMs: command.timeoutMs,
         files: { saveTo: '.', acceptAll: false, maxFileBytes: command.maxFileBytes },
         sendFiles: command.paths,
       });
@@ -77,6 +61,24 @@ async function runCommand(command: Command, io: Io): Promise<ExitCode> {
       throw new Error(`unhandled command ${String(never)}`);
     }
   }
+}
+
+/** `send` and `send-file`: one session that sends what it is given, then leaves. */
+async function sendAndLeave(
+  command: Extract<Command, { kind: 'send' | 'send-file' }>,
+  io: Io,
+  what: Pick<Parameters<typeof runSession>[0], 'input' | 'files' | 'sendFiles'>,
+): Promise<ExitCode> {
+  const passphrase = await passphraseFrom(io.env, io);
+  return runSession({
+    app: command.app,
+    invitation: command.invitation,
+    passphrase,
+    io,
+    output: command.verbose ? io.stderr : undefined,
+    timeoutMs: command.timeoutMs,
+    ...what,
+  });
 }
 
 /** A new room: print what the partner needs, then chat as its first person. */

@@ -6,7 +6,9 @@ import {
   parseClientMessage,
   parseServerMessage,
   roomCode,
+  SUITE_VERSIONS,
 } from '../src/protocol/control.ts';
+import { decodeFrame, encodeFrame, FRAME_VERSION } from '../src/crypto/modern-frame.ts';
 import { isRoomCode, isSuiteId } from '../src/protocol/names.ts';
 
 function codeOf(text: string): string | undefined {
@@ -109,6 +111,29 @@ describe('control protocol: server messages', () => {
         expect.objectContaining({ code: 'bad-message' }),
       );
     }
+  });
+});
+
+describe('suite versions (docs/protocol.md, "Versions")', () => {
+  it('modern is version 3 (the direct path and files), des is version 2 (the original wire)', () => {
+    // Changing either is a protocol change: the relay keeps pages of different versions apart.
+    expect(SUITE_VERSIONS).toEqual({ modern: 3, des: 2 });
+    expect(FRAME_VERSION).toBe(SUITE_VERSIONS.modern);
+  });
+
+  it('a modern frame of another version is refused, not misread', () => {
+    const message = {
+      type: 'data' as const,
+      dh: new Uint8Array(32).fill(9),
+      pn: 0,
+      n: 1,
+      ciphertext: new Uint8Array(48),
+      mac: new Uint8Array(16),
+    };
+    const frame = encodeFrame(message);
+    expect(decodeFrame(frame)).toMatchObject({ type: 'data', n: 1 });
+    frame[0] = SUITE_VERSIONS.modern - 1;
+    expect(() => decodeFrame(frame)).toThrow(expect.objectContaining({ code: 'bad-frame' }));
   });
 });
 

@@ -17,7 +17,8 @@ export { ROOM_PATTERN, SUITE_IDS, type SuiteId };
  * other, so they send it in `join` and the relay seats only equal versions together (it answers
  * `suite-mismatch` otherwise). A `join` without it is version 1: pages from before versions.
  * `modern` 2 is the Double Ratchet (1 was a symmetric ratchet), 3 adds the direct path's
- * messages (`p:`), which a version 2 page would refuse as `bad-frame`; `des` 2 is the original
+ * messages (`p:`) and the file chunks' `data` frames (type 0x11), both of which a version 2 page
+ * would refuse as `bad-frame`; `des` 2 is the original
  * design's wire, the text alone (1 carried Duet's envelope inside); docs/protocol.md, "Versions".
  */
 export const SUITE_VERSIONS: Readonly<Record<SuiteId, number>> = { modern: 3, des: 2 };
