@@ -34,15 +34,26 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
       this.set(stats().rooms);
     },
   });
-  const frames = new Counter({
+  // Counted in plain numbers on the hot path (a counter's inc() costs about a microsecond a
+  // frame), handed to the counters when they are scraped.
+  const relayed = { frames: 0, bytes: 0 };
+  new Counter({
     name: 'duet_frames_relayed_total',
     help: 'Binary frames relayed.',
     registers: [registry],
+    collect() {
+      this.inc(relayed.frames);
+      relayed.frames = 0;
+    },
   });
-  const bytes = new Counter({
+  new Counter({
     name: 'duet_bytes_relayed_total',
     help: 'Bytes of binary frames relayed.',
     registers: [registry],
+    collect() {
+      this.inc(relayed.bytes);
+      relayed.bytes = 0;
+    },
   });
   const errors = new Counter({
     name: 'duet_errors_total',
@@ -113,8 +124,8 @@ export function createMetrics(stats: () => RelayStats, gatewayConnections: () =>
     registry,
     observer: {
       relayed(size) {
-        frames.inc();
-        bytes.inc(size);
+        relayed.frames += 1;
+        relayed.bytes += size;
       },
       error: (code) => errors.inc({ code }),
       refused: (status) => refused.inc({ status: String(status) }),

@@ -334,6 +334,8 @@ export function createRelay(options: RelayOptions): Relay {
       return sendError(peer, 'rate-limited', () => ({ retryAfterMs: peer.frames.waitMs(at) }));
     }
     // Everything after the rate limit waits its turn, so answers keep the order of the frames.
+    // A binary frame with nothing ahead of it goes at once, allocating nothing (the hot path).
+    if (isBinary && !peer.work.busy) return onBinary(peer, bytes);
     enqueue(peer, () => {
       if (!peer.link.open) return;
       if (isBinary) return onBinary(peer, bytes);

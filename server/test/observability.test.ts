@@ -42,6 +42,12 @@ describe('metrics', () => {
     expect(text).toMatch(/^duet_errors_total\{code="bad-json"\} 1$/m);
     expect(text).toMatch(/^duet_seat_events_total\{event="joined"\} 2$/m);
     expect(text).not.toContain('metrics-room');
+    // Totals, not what came since the last scrape.
+    b.sendBinary(randomBytes(20));
+    await a.binary();
+    const again = await (await fetch(`${server.url}/metrics`)).text();
+    expect(again).toMatch(/^duet_frames_relayed_total 2$/m);
+    expect(again).toMatch(/^duet_bytes_relayed_total 120$/m);
     a.close();
     b.close();
   });

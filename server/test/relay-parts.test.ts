@@ -174,13 +174,16 @@ describe('WorkQueue', () => {
       order.push('first');
       return new Promise<void>((resolve) => (release = resolve));
     }, vi.fn());
+    expect(queue.busy).toBe(true);
     queue.run(() => void order.push('second'), vi.fn());
     expect(order).toEqual(['first']);
     release();
     await queue.idle;
     expect(order).toEqual(['first', 'second']);
+    expect(queue.busy).toBe(false);
     queue.run(() => void order.push('third'), vi.fn());
     expect(order).toEqual(['first', 'second', 'third']); // idle again: at once
+    expect(queue.busy).toBe(false);
   });
 
   it('hands a failure to its handler and keeps going', async () => {

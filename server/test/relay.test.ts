@@ -255,6 +255,17 @@ describe('relay: every error path answers with a code and keeps the connection',
     client.close();
   });
 
+  it('a binary frame right behind join waits for the join: no-partner, never not-joined', async () => {
+    // The join is still being handled (the directory is asynchronous) when the frame arrives:
+    // a frame goes at once only when nothing of its connection is queued ahead of it.
+    const client = await TestClient.connect(relay().url);
+    client.sendJson({ type: 'join', room: newRoom(), suite: 'modern' });
+    client.sendBinary(Buffer.from([1, 2, 3]));
+    expect((await client.control()).type).toBe('joined');
+    expect(await client.errorCode()).toBe('no-partner');
+    client.close();
+  });
+
   it('a second join on one connection → already-joined', async () => {
     const client = await TestClient.connect(relay().url);
     await client.join(newRoom());

@@ -38,7 +38,13 @@ export class Router {
 
   /** A payload from a seated connection to its partner's. */
   forward(to: Location, data: Buffer): void {
-    this.deliver(to, { kind: 'binary', conn: to.conn, data });
+    if (to.node === this.options.bus.node) {
+      // The partner is on this node: straight to its socket, no envelope (the hot path).
+      const peer = this.options.peers.get(to.conn);
+      if (peer?.seat) this.#write(peer, data);
+    } else {
+      this.options.bus.publish(to.node, { kind: 'binary', conn: to.conn, data });
+    }
     this.options.observer.relayed(data.length);
   }
 

@@ -34,6 +34,11 @@ export class WorkQueue {
     this.#tail = this.#tail.then(task).catch(onError);
   }
 
+  /** Whether a task is waiting or running: if not, the next one would run at once. */
+  get busy(): boolean {
+    return this.#pending > 0;
+  }
+
   /** Settles once everything queued so far is done. */
   get idle(): Promise<void> {
     return this.#tail;
