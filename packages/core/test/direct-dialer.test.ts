@@ -6,14 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { DirectDialer, type DialerEffect } from '../src/session/direct-dialer.ts';
 
 const delays = [100, 1_000, 5_000];
-const dialer = (allowed = true) =>
-  new DirectDialer({ allowed, random: () => 0.5, retryDelaysMs: delays, connectMs: 50, stableMs: 500 });
+/** With `random` at 0.5 the back-off's jitter is nil: each delay is exactly the listed one. */
+const dialer = (allowed = true, random = () => 0.5) =>
+  new DirectDialer({ allowed, random, retryDelaysMs: delays, connectMs: 50, stableMs: 500 });
 
 const connects = (effects: DialerEffect[]) => effects.filter((effect) => effect.type === 'connect');
 
 /** An initiator that has heard the partner accepts and has made attempt 1. */
-function dialing(): DirectDialer {
-  const initiator = dialer();
+function dialing(random?: () => number): DirectDialer {
+  const initiator = dialer(true, random);
   initiator.start('initiator');
   initiator.message({ t: 'prefs', direct: true });
   return initiator;
@@ -174,5 +175,105 @@ describe('direct dialer', () => {
     expect(initiator.message({ t: 'prefs', direct: true })).toEqual([]);
     expect(initiator.setAllowed(false)).toEqual([]);
     expect(initiator.allowed).toBe(false);
+  });
+});
+
+describe('direct dialer: before, between and after links', () => {
+  it('says nothing and hears nothing before the session starts', () => {
+    const fresh = dialer();
+    expect(fresh.setAllowed(false)).toEqual([]);
+    expect(fresh.message({ t: 'prefs', direct: true })).toEqual([]);
+    expect(fresh.partnerAllows).toBeUndefined();
+  });
+
+  it("keeps the partner's choice and the current attempt", () => {
+    const initiator = dialing();
+    expect(initiator.partnerAllows).toBe(true);
+    expect(initiator.attempt).toBe(1);
+    initiator.message({ t: 'prefs', direct: false });
+    expect(initiator.partnerAllows).toBe(false);
+  });
+
+  it('a stopped responder creates no link for a late offer', () => {
+    const responder = dialer();
+    responder.start('responder');
+    responder.stop();
+    expect(responder.message({ t: 'offer', attempt: 1, sdp: 'v=0' })).toEqual([]);
+  });
+
+  it('passes no local signal when there is no link', () => {
+    const initiator = dialer();
+    initiator.start('initiator');
+    expect(initiator.localSignal({ type: 'offer', sdp: 'v=0' })).toEqual([]);
+  });
+
+  it('ignores opened, confirmed and timers that do not fit the phase', () => {
+    const idle = dialer();
+    idle.start('initiator');
+    expect(idle.opened()).toEqual([]);
+
+    const initiator = dialing();
+    expect(initiator.confirmed()).toEqual([]); // not open yet
+    expect(initiator.timeout('retry')).toEqual([]); // not waiting: no second link
+    initiator.opened();
+    expect(initiator.timeout('connect')).toEqual([]); // it did open in time
+    expect(initiator.timeout('stable')).toEqual([]);
+  });
+
+  it('a link that does not open in time says bye', () => {
+    expect(dialing().timeout('connect')).toEqual([
+      { type: 'close' },
+      { type: 'disarm', timer: 'connect' },
+      { type: 'disarm', timer: 'stable' },
+      { type: 'seal', message: { t: 'bye', attempt: 1 } },
+      { type: 'arm', timer: 'retry', ms: 100 },
+    ]);
+  });
+
+  it('turning "Always use the relay" on and off while waiting out a back-off dials at once', () => {
+    const initiator = dialing();
+    initiator.failed();
+    initiator.setAllowed(false);
+    expect(connects(initiator.setAllowed(true))).toEqual([{ type: 'connect', attempt: 2, initiator: true }]);
+  });
+
+  it('allowing it again does not dial before the partner has said it accepts', () => {
+    const initiator = dialer(false);
+    initiator.start('initiator');
+    expect(initiator.setAllowed(true)).toEqual([{ type: 'seal', message: { t: 'prefs', direct: true } }]);
+  });
+
+  it('the initiator makes one link at a time, however often the partner says it accepts', () => {
+    const initiator = dialing();
+    expect(initiator.message({ t: 'prefs', direct: true })).toEqual([]);
+  });
+
+  it('only the responder takes offers, and only the initiator takes answers', () => {
+    expect(dialing().message({ t: 'offer', attempt: 5, sdp: 'v=0' })).toEqual([]);
+    const responder = dialer();
+    responder.start('responder');
+    responder.message({ t: 'offer', attempt: 1, sdp: 'v=0' });
+    expect(responder.message({ t: 'answer', attempt: 1, sdp: 'v=0' })).toEqual([]);
+  });
+
+  it('the responder ignores a repeated offer, and replaces its link for a newer one without a bye', () => {
+    const responder = dialer();
+    responder.start('responder');
+    responder.message({ t: 'offer', attempt: 1, sdp: 'v=0' });
+    expect(responder.message({ t: 'offer', attempt: 1, sdp: 'v=0' })).toEqual([]);
+    // The partner made the newer offer, so it knows the old link is gone.
+    expect(responder.message({ t: 'offer', attempt: 2, sdp: 'v=0 2' })).toEqual([
+      { type: 'close' },
+      { type: 'disarm', timer: 'connect' },
+      { type: 'disarm', timer: 'stable' },
+      { type: 'connect', attempt: 2, initiator: false },
+      { type: 'signal', signal: { type: 'offer', sdp: 'v=0 2' } },
+      { type: 'arm', timer: 'connect', ms: 50 },
+    ]);
+  });
+
+  it('jitters the back-off by up to a fifth either way', () => {
+    expect(dialing(() => 0).failed()).toContainEqual({ type: 'arm', timer: 'retry', ms: 80 });
+    expect(dialing(() => 0.999).failed()).toContainEqual({ type: 'arm', timer: 'retry', ms: 120 });
   });
 });

@@ -250,3 +250,145 @@ describe('path switch: the link goes', () => {
     ]);
   });
 });
+
+describe('path switch: timers that fire late', () => {
+  it('a stall timer on the relay, before any probe, gives nothing up', () => {
+    const { paths } = opened();
+    expect(paths.timeout('stall')).toEqual([]);
+    expect(paths.linkDown()).toEqual([
+      { type: 'disarm', timer: 'stall' },
+      { type: 'disarm', timer: 'heartbeat' },
+    ]);
+  });
+
+  it('a stall timer after every ping was answered gives nothing up', () => {
+    // The pong disarms it, but a timer may already be on its way.
+    const paths = direct();
+    expect(paths.timeout('stall')).toEqual([]);
+    expect(paths.path).toBe('direct');
+  });
+
+  it('a heartbeat before the link is confirmed asks for nothing', () => {
+    expect(probing().timeout('heartbeat')).toEqual([]);
+    expect(new PathSwitch().timeout('heartbeat')).toEqual([]);
+  });
+});
+
+describe('path switch: pings in flight', () => {
+  it('arms the stall timer for the oldest unanswered ping only, and again for the next on its pong', () => {
+    const paths = direct();
+    expect(paths.send(frame(3), control({ t: 'ping', n: 1 }))).toEqual([
+      { type: 'direct', frame: frame(3) },
+      { type: 'arm', timer: 'stall', ms: 100 },
+    ]);
+    expect(paths.send(frame(4), control({ t: 'ping', n: 2 }))).toEqual([{ type: 'direct', frame: frame(4) }]);
+    // Nothing was held back, so nothing to flush.
+    expect(paths.message({ t: 'pong', n: 1 })).toEqual([
+      { type: 'disarm', timer: 'stall' },
+      { type: 'arm', timer: 'stall', ms: 100 },
+    ]);
+  });
+
+  it('a pong answers its ping and every older one', () => {
+    const paths = direct();
+    paths.send(frame(3), control({ t: 'ping', n: 1 }));
+    paths.send(frame(4), control({ t: 'ping', n: 2 }));
+    expect(paths.message({ t: 'pong', n: 2 })).toEqual([{ type: 'disarm', timer: 'stall' }]);
+    expect(paths.message({ t: 'pong', n: 1 })).toEqual([]);
+  });
+
+  it('asks for no ping while probing, however many control frames go on the link', () => {
+    const paths = probing({ pingEveryFrames: 2 });
+    expect(paths.send(frame(3), control())).toEqual([{ type: 'direct', frame: frame(3) }]);
+    expect(paths.send(frame(4), control())).toEqual([{ type: 'direct', frame: frame(4) }]);
+  });
+
+  it("only the probe's answer confirms the link, not an older ping's", () => {
+    const paths = direct();
+    paths.linkStarted(2);
+    paths.linkOpened(); // asks for switch + probe 1
+    paths.send(frame(1), control({ t: 'switch', attempt: 2 }));
+    paths.send(frame(2), control({ t: 'ping', n: 0 })); // a ping from before the probe
+    paths.send(frame(3), control({ t: 'ping', n: 1 }));
+    expect(paths.message({ t: 'pong', n: 0 })).toEqual([
+      { type: 'disarm', timer: 'stall' },
+      { type: 'arm', timer: 'stall', ms: 100 },
+    ]);
+    expect(paths.path).toBe('relay');
+    expect(paths.canSendData).toBe(false);
+  });
+});
+
+describe('path switch: one link after another', () => {
+  it('linkOpened without a link does nothing', () => {
+    expect(new PathSwitch().linkOpened()).toEqual([]);
+  });
+
+  it('a started link is not open: the relay turning usable does not upgrade yet', () => {
+    const paths = new PathSwitch();
+    paths.linkStarted(1);
+    expect(paths.setRelayUsable(true)).toEqual([]);
+  });
+
+  it('asks for no second switch while probing or direct', () => {
+    const paths = probing();
+    expect(paths.setRelayUsable(true)).toEqual([]);
+    paths.message({ t: 'pong', n: 0 });
+    expect(paths.setRelayUsable(true)).toEqual([]);
+  });
+
+  it('keeps control frames going on the link while probing even when the relay is not usable', () => {
+    const paths = probing();
+    paths.setRelayUsable(false);
+    expect(paths.canSendControl).toBe(true);
+  });
+
+  it('a stale switch does not block the next link from upgrading', () => {
+    const { paths } = opened();
+    paths.linkDown();
+    paths.send(frame(1), control({ t: 'switch', attempt: 1 }));
+    paths.linkStarted(2);
+    expect(paths.linkOpened()).toEqual([
+      {
+        type: 'seal',
+        messages: [
+          { t: 'switch', attempt: 2 },
+          { t: 'ping', n: 1 },
+        ],
+      },
+    ]);
+  });
+
+  it('does not send a switch sealed for an earlier link while the next one is open', () => {
+    const { paths } = opened();
+    paths.linkStarted(2);
+    paths.linkOpened();
+    expect(paths.send(frame(1), control({ t: 'switch', attempt: 1 }))).toEqual([]);
+    expect(paths.send(frame(2), data)).toEqual([{ type: 'relay', frame: frame(2) }]);
+  });
+
+  it('sends a switch once: a second one for the same link is not sent', () => {
+    const paths = probing();
+    expect(paths.send(frame(3), control({ t: 'switch', attempt: 1 }))).toEqual([]);
+  });
+
+  it('a fallback while probing resends without showing a path change', () => {
+    expect(probing().linkDown()).toEqual([
+      { type: 'disarm', timer: 'stall' },
+      { type: 'disarm', timer: 'heartbeat' },
+      { type: 'resend' },
+    ]);
+  });
+
+  it("the next link's probe arms the stall timer again: no ping of the old link is still counted", () => {
+    const paths = direct();
+    paths.send(frame(3), control({ t: 'ping', n: 1 }));
+    paths.linkStarted(2);
+    paths.linkOpened();
+    paths.send(frame(1), control({ t: 'switch', attempt: 2 }));
+    expect(paths.send(frame(2), control({ t: 'ping', n: 2 }))).toEqual([
+      { type: 'direct', frame: frame(2) },
+      { type: 'arm', timer: 'stall', ms: 100 },
+    ]);
+  });
+});
