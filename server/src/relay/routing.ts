@@ -38,13 +38,9 @@ export class Router {
 
   /** A payload from a seated connection to its partner's. */
   forward(to: Location, data: Buffer): void {
-    if (to.node === this.options.bus.node) {
-      // The partner is on this node: straight to its socket, no envelope (the hot path).
-      const peer = this.options.peers.get(to.conn);
-      if (peer?.seat) this.#write(peer, data);
-    } else {
-      this.options.bus.publish(to.node, { kind: 'binary', conn: to.conn, data });
-    }
+    // A partner on this node gets it straight, without an envelope (the hot path).
+    if (to.node === this.options.bus.node) this.#writeTo(to.conn, data);
+    else this.options.bus.publish(to.node, { kind: 'binary', conn: to.conn, data });
     this.options.observer.relayed(data.length);
   }
 
@@ -61,12 +57,10 @@ export class Router {
 
   /** An envelope for a connection on this node (from this node or another). */
   receive(envelope: Envelope): void {
-    const peer = this.options.peers.get(envelope.conn);
-    // Gone meanwhile (its seat's own close tells the sender), or out of that seat.
-    if (!peer?.seat) return;
+    if (envelope.kind === 'binary') return this.#writeTo(envelope.conn, envelope.data);
+    const peer = this.#seated(envelope.conn);
+    if (!peer) return;
     switch (envelope.kind) {
-      case 'binary':
-        return this.#write(peer, envelope.data);
       case 'control':
         return this.#onNotice(peer, envelope.message, envelope.from);
       case 'replaced':
@@ -79,6 +73,17 @@ export class Router {
         throw new Error(`unhandled envelope ${String(unhandled)}`);
       }
     }
+  }
+
+  /** The connection `conn` on this node, if it still sits in a seat (gone meanwhile: the seat's own close tells the sender). */
+  #seated(conn: string): Peer | undefined {
+    const peer = this.options.peers.get(conn);
+    return peer?.seat ? peer : undefined;
+  }
+
+  #writeTo(conn: string, data: Buffer): void {
+    const peer = this.#seated(conn);
+    if (peer) this.#write(peer, data);
   }
 
   #onNotice(peer: Peer, message: ServerMessage, from: Location | undefined): void {
