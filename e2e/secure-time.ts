@@ -11,13 +11,22 @@
  * Playwright locator, whose polling would run in the pages during the handshake it times.
  * Opt-in, never part of `npm test`: it times things.
  *
+ * With BENCH_BROWSER_BASELINE set to another version's built app (its web/dist), each pair of
+ * this build is followed by one of that build, served by a second relay in this process: on a
+ * busy machine the two then share the same load, which separate runs do not.
+ *
  *   BENCH_BROWSER_RUNS=10 npm run bench:browser
+ *   BENCH_BROWSER_BASELINE=../main/web/dist npm run bench:browser
  */
 import type { Page } from 'playwright-core';
+import { resolve } from 'node:path';
+import { startServer } from '../server/src/server.ts';
 import { startConversation, startHarness, type Harness } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 10);
 if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error('BENCH_BROWSER_RUNS must be a positive integer');
+/** Another version's built app (its web/dist), timed pair for pair alongside this one. */
+const BASELINE = process.env.BENCH_BROWSER_BASELINE;
 
 interface Mark {
   what: string;
@@ -161,20 +170,36 @@ function steps(runs: Run[]): string {
 
 async function main(): Promise<void> {
   const harness = await startHarness();
+  // This build, and the baseline's (if asked for) from a second relay in this process, so that
+  // both meet the same browser and the same load on the machine, pair by pair.
+  const builds: { name: string; harness: Harness; close?: () => Promise<void> }[] = [
+    { name: BASELINE ? 'this build' : '', harness },
+  ];
   try {
-    // One pair first, unmeasured: the relay's and the browser's first-use costs.
-    await onePair(harness, 1);
+    if (BASELINE) {
+      const relay = await startServer({ port: 0, host: '127.0.0.1', staticDir: resolve(BASELINE) });
+      builds.push({ name: 'baseline', harness: { ...harness, url: relay.url }, close: () => relay.close() });
+    }
+    // One pair each first, unmeasured: the relay's and the browser's first-use costs.
+    for (const build of builds) await onePair(build.harness, 1);
     for (const slowdown of [1, 4]) {
-      const runs: Run[] = [];
-      for (let i = 0; i < RUNS; i += 1) runs.push(await onePair(harness, slowdown));
-      console.log(
-        `time to secure, ${slowdown}× CPU, ${RUNS} pairs: ${summary(runs.map((run) => run.total))}` +
-          `; seated → first handshake frame ${summary(runs.map((run) => run.toFirstFrame))}` +
-          `; grant → both ready ${summary(runs.map((run) => run.grantToReady))}` +
-          `\n${steps(runs)}`,
-      );
+      const runs = builds.map((): Run[] => []);
+      for (let i = 0; i < RUNS; i += 1) {
+        for (const [b, build] of builds.entries()) runs[b]?.push(await onePair(build.harness, slowdown));
+      }
+      for (const [b, build] of builds.entries()) {
+        const done = runs[b] ?? [];
+        console.log(
+          `${build.name ? `${build.name}: ` : ''}time to secure, ${slowdown}× CPU, ${RUNS} pairs: ` +
+            `${summary(done.map((run) => run.total))}` +
+            `; seated → first handshake frame ${summary(done.map((run) => run.toFirstFrame))}` +
+            `; grant → both ready ${summary(done.map((run) => run.grantToReady))}` +
+            `\n${steps(done)}`,
+        );
+      }
     }
   } finally {
+    for (const build of builds) await build.close?.();
     await harness.close();
   }
 }
