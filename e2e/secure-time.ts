@@ -2,19 +2,31 @@
  * `npm run bench:browser`: time to a secure channel in Chromium, from both pages having joined
  * (the later of the two `joined` frames) to both showing `ready`, over several fresh pairs,
  * with and without 4× CPU throttling. Prints the median and range of each, and where the time
- * goes: the relay's notices, the grant, the handshake frames, and the page's own work.
+ * goes: each step of the handshake along its critical path, split into the page's own work
+ * (from a frame's arrival to the next frame sent, or to `ready`) and the trips through the relay.
  *
  * Timestamps are taken inside the pages (a wrapped WebSocket and a MutationObserver, injected
  * before the app loads), as `performance.timeOrigin + performance.now()`, so that both pages
- * share one clock. Opt-in, never part of `npm test`: it times things.
+ * share one clock. The script waits for `ready` on a promise the observer resolves, not with a
+ * Playwright locator, whose polling would run in the pages during the handshake it times.
+ * Opt-in, never part of `npm test`: it times things.
+ *
+ * With BENCH_BROWSER_BASELINE set to another version's built app (its web/dist), each pair of
+ * this build is followed by one of that build, served by a second relay in this process: on a
+ * busy machine the two then share the same load, which separate runs do not.
  *
  *   BENCH_BROWSER_RUNS=10 npm run bench:browser
+ *   BENCH_BROWSER_BASELINE=../main/web/dist npm run bench:browser
  */
 import type { Page } from 'playwright-core';
-import { startConversation, startHarness, waitForState, type Harness } from './harness.ts';
+import { resolve } from 'node:path';
+import { startServer } from '../server/src/server.ts';
+import { startConversation, startHarness, type Harness } from './harness.ts';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 10);
 if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error('BENCH_BROWSER_RUNS must be a positive integer');
+/** Another version's built app (its web/dist), timed pair for pair alongside this one. */
+const BASELINE = process.env.BENCH_BROWSER_BASELINE;
 
 interface Mark {
   what: string;
@@ -24,6 +36,8 @@ interface Mark {
 declare global {
   interface Window {
     __duetMarks?: Mark[];
+    /** Resolves when the page first shows `ready`. */
+    __duetReady?: Promise<void>;
   }
 }
 
@@ -34,7 +48,9 @@ declare global {
  */
 const INSTRUMENT = `(() => {
   const marks = [];
+  let shown;
   window.__duetMarks = marks;
+  window.__duetReady = new Promise((resolve) => { shown = resolve; });
   const now = () => performance.timeOrigin + performance.now();
   const typeOf = (text) => { try { return JSON.parse(text).type ?? '?'; } catch { return '?'; } };
   const Native = window.WebSocket;
@@ -53,7 +69,10 @@ const INSTRUMENT = `(() => {
   window.WebSocket = Marked;
   new MutationObserver(() => {
     const ready = document.querySelector('[data-testid="status"][data-state="ready"]');
-    if (ready && !marks.some((mark) => mark.what === 'ready')) marks.push({ what: 'ready', at: now() });
+    if (ready && !marks.some((mark) => mark.what === 'ready')) {
+      marks.push({ what: 'ready', at: now() });
+      shown();
+    }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
 })();`;
 
@@ -61,7 +80,30 @@ async function marksOf(page: Page): Promise<Mark[]> {
   return page.evaluate(() => window.__duetMarks ?? []);
 }
 
-const first = (marks: Mark[], what: string): number => marks.find((mark) => mark.what === what)?.at ?? NaN;
+/** When `marks` has `what` for the `n`th time (1: the first). */
+const nth = (marks: Mark[], what: string, n = 1): number =>
+  marks.filter((mark) => mark.what === what)[n - 1]?.at ?? NaN;
+const first = (marks: Mark[], what: string): number => nth(marks, what);
+
+/**
+ * The handshake's critical path, step by step (A: the initiator, B: the responder), as
+ * docs/security.md draws it: A asks for an attempt, the relay grants it to both, the hellos
+ * cross, then Ya, Yb ‖ Tb and Ta go one way each. "A:" and "B:" steps are the page's own work,
+ * from a frame's arrival to the next frame it sends (or to `ready`); "relay" steps are a frame's
+ * trip through the relay, including any wait for the receiving page's main thread.
+ */
+const STEPS = [
+  ['A hears of B, asks', (a: Mark[]) => nth(a, 'sent handshake') - nth(a, 'got partner-joined')],
+  ['relay grants', (a: Mark[]) => nth(a, 'got handshake') - nth(a, 'sent handshake')],
+  ["B's hello reaches A", (a: Mark[]) => nth(a, 'got binary', 1) - nth(a, 'got handshake')],
+  ['A: Ya', (a: Mark[]) => nth(a, 'sent binary', 2) - nth(a, 'got binary', 1)],
+  ['relay', (a: Mark[], b: Mark[]) => nth(b, 'got binary', 2) - nth(a, 'sent binary', 2)],
+  ['B: Yb, Tb', (_a: Mark[], b: Mark[]) => nth(b, 'sent binary', 2) - nth(b, 'got binary', 2)],
+  ['relay', (a: Mark[], b: Mark[]) => nth(a, 'got binary', 2) - nth(b, 'sent binary', 2)],
+  ['A: Ta, keys', (a: Mark[]) => nth(a, 'sent binary', 3) - nth(a, 'got binary', 2)],
+  ['relay', (a: Mark[], b: Mark[]) => nth(b, 'got binary', 3) - nth(a, 'sent binary', 3)],
+  ['B: keys, ready', (_a: Mark[], b: Mark[]) => nth(b, 'ready') - nth(b, 'got binary', 3)],
+] as const;
 
 interface Run {
   total: number;
@@ -69,6 +111,8 @@ interface Run {
   toFirstFrame: number;
   /** From the grant (the later page's) to both ready: the handshake's frames and crypto. */
   grantToReady: number;
+  /** The STEPS, in order. */
+  steps: number[];
 }
 
 /** A fresh browser context with the marks injected, its CPU slowed `cpuSlowdown` times, at `url`. */
@@ -90,14 +134,21 @@ async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
   const bob = await instrumentedPage(harness, link, cpuSlowdown);
   await bob.getByTestId('passphrase-input').fill(passphrase);
   await bob.getByTestId('join-button').click();
-  await Promise.all([waitForState(alice, 'ready'), waitForState(bob, 'ready')]);
+  await Promise.all([alice.evaluate(() => window.__duetReady), bob.evaluate(() => window.__duetReady)]);
   const [a, b] = await Promise.all([marksOf(alice), marksOf(bob)]);
   await Promise.all([alice.context().close(), bob.context().close()]);
   const seated = Math.max(first(a, 'got joined'), first(b, 'got joined'));
   const ready = Math.max(first(a, 'ready'), first(b, 'ready'));
   const frame = Math.max(first(a, 'sent binary'), first(b, 'sent binary'));
   const grant = Math.max(first(a, 'got handshake'), first(b, 'got handshake'));
-  return { total: ready - seated, toFirstFrame: frame - seated, grantToReady: ready - grant };
+  // Whoever asked for the attempt is the initiator (the first seated: alice, so far).
+  const [initiator, responder] = first(a, 'sent handshake') ? [a, b] : [b, a];
+  return {
+    total: ready - seated,
+    toFirstFrame: frame - seated,
+    grantToReady: ready - grant,
+    steps: STEPS.map(([, step]) => step(initiator, responder)),
+  };
 }
 
 function summary(values: number[]): string {
@@ -110,21 +161,45 @@ function summary(values: number[]): string {
   return `${median.toFixed(0)} ms (${(sorted[0] ?? NaN).toFixed(0)}–${(sorted.at(-1) ?? NaN).toFixed(0)})`;
 }
 
+/** The critical path's steps, one per line: median and range over the runs. */
+function steps(runs: Run[]): string {
+  return STEPS.map(
+    ([name], i) => `  ${name.padEnd(20)} ${summary(runs.map((run) => run.steps[i] ?? NaN))}`,
+  ).join('\n');
+}
+
 async function main(): Promise<void> {
   const harness = await startHarness();
+  // This build, and the baseline's (if asked for) from a second relay in this process, so that
+  // both meet the same browser and the same load on the machine, pair by pair.
+  const builds: { name: string; harness: Harness; close?: () => Promise<void> }[] = [
+    { name: BASELINE ? 'this build' : '', harness },
+  ];
   try {
-    // One pair first, unmeasured: the relay's and the browser's first-use costs.
-    await onePair(harness, 1);
+    if (BASELINE) {
+      const relay = await startServer({ port: 0, host: '127.0.0.1', staticDir: resolve(BASELINE) });
+      builds.push({ name: 'baseline', harness: { ...harness, url: relay.url }, close: () => relay.close() });
+    }
+    // One pair each first, unmeasured: the relay's and the browser's first-use costs.
+    for (const build of builds) await onePair(build.harness, 1);
     for (const slowdown of [1, 4]) {
-      const runs: Run[] = [];
-      for (let i = 0; i < RUNS; i += 1) runs.push(await onePair(harness, slowdown));
-      console.log(
-        `time to secure, ${slowdown}× CPU, ${RUNS} pairs: ${summary(runs.map((run) => run.total))}` +
-          `; seated → first handshake frame ${summary(runs.map((run) => run.toFirstFrame))}` +
-          `; grant → both ready ${summary(runs.map((run) => run.grantToReady))}`,
-      );
+      const runs = builds.map((): Run[] => []);
+      for (let i = 0; i < RUNS; i += 1) {
+        for (const [b, build] of builds.entries()) runs[b]?.push(await onePair(build.harness, slowdown));
+      }
+      for (const [b, build] of builds.entries()) {
+        const done = runs[b] ?? [];
+        console.log(
+          `${build.name ? `${build.name}: ` : ''}time to secure, ${slowdown}× CPU, ${RUNS} pairs: ` +
+            `${summary(done.map((run) => run.total))}` +
+            `; seated → first handshake frame ${summary(done.map((run) => run.toFirstFrame))}` +
+            `; grant → both ready ${summary(done.map((run) => run.grantToReady))}` +
+            `\n${steps(done)}`,
+        );
+      }
     }
   } finally {
+    for (const build of builds) await build.close?.();
     await harness.close();
   }
 }

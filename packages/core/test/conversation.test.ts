@@ -419,7 +419,8 @@ describe('conversation', () => {
     relay.link.handlers.onOpen();
     relay.control(joined(true, 'joined', 'modern'));
     await settle();
-    relay.fireTimers(); // the initiator's first request goes out at once
+    // The initiator's first request goes out at once, not on a timer.
+    expect(relay.timers).toEqual([]);
     expect(relay.sentControl().at(-1)).toEqual({ type: 'handshake' });
     relay.control({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 42_000 });
     expect(conversation.status).toBe('handshaking');

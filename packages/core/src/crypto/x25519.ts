@@ -11,6 +11,11 @@
  * `chooseX25519` picks WebCrypto when it works and @noble/curves otherwise. Both compute the same
  * function (tested against the RFC 7748 vectors and against each other). Every shared secret is
  * checked: a low-order public key, whose output is all zeros, is refused as `bad-point`.
+ *
+ * The public half of a session's first ratchet key (`publicKeyOf`, `fromSecret`) comes from the
+ * Montgomery ladder on the base point, not from @noble/curves' fixed-base tables: building those
+ * tables costs about 50 ms in a freshly loaded page, on both sides of every first handshake,
+ * against 3 ms for the ladder. `generate` (noble) keeps the tables: it runs at every turn change.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { concatBytes, equalBytes, wipe } from '../bytes.ts';
@@ -47,7 +52,7 @@ export function nobleX25519(random: (length: number) => Uint8Array): X25519 {
       // Stryker disable next-line StringLiteral: equivalent: the name only goes into the DuetError's message, which tests do not assert (STYLE.md, rule 4)
       const copy = checkSize('secret', secret).slice();
       wipe(secret);
-      return nobleKeyPair(copy);
+      return { publicKey: publicKeyOf(copy), privateKey: copy };
     },
     async sharedSecret(own, theirs) {
       if (!(own.privateKey instanceof Uint8Array)) throw duetError('bad-input', 'not a noble private key');
@@ -115,7 +120,7 @@ export function webCryptoX25519(): X25519 {
       try {
         // WebCrypto cannot give the public half of a private key it imported, so it comes from
         // @noble/curves: the same function, once per session.
-        const publicKey = x25519.getPublicKey(raw);
+        const publicKey = publicKeyOf(raw);
         const privateKey = await subtle.importKey('pkcs8', pkcs8, ALGORITHM, false, ['deriveBits']);
         return { publicKey, privateKey };
       } finally {
@@ -159,10 +164,16 @@ function platformHasX25519(): Promise<boolean> {
   return platformX25519;
 }
 
-/** The public half of a raw private key (the initiator's first ratchet key, derived from the ISK). */
+/** RFC 7748's base point, u = 9. */
+const BASE_U = Uint8Array.of(9, ...new Uint8Array(31));
+
+/**
+ * The public half of a raw private key (the initiator's first ratchet key, derived from the ISK):
+ * X25519(secret, 9) by the ladder, which needs no table built first (see the top of this file).
+ */
 export function publicKeyOf(secret: Uint8Array): Uint8Array {
   // Stryker disable next-line StringLiteral: equivalent: the name only goes into the DuetError's message, which tests do not assert (STYLE.md, rule 4)
-  return x25519.getPublicKey(checkSize('secret', secret));
+  return x25519.scalarMult(checkSize('secret', secret), BASE_U);
 }
 
 function nobleKeyPair(secret: Uint8Array): DhKeyPair {

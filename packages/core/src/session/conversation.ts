@@ -517,6 +517,9 @@ export class Conversation {
 
   #requestHandshake(delayMs: number): void {
     this.#options.timers.clear(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+    // Without a back-off, at once: a timer of 0 would wait behind the page's rendering.
+    if (delayMs === 0) return this.#sendControl({ type: 'handshake' });
     this.#handshakeTimer = this.#options.timers.set(() => this.#sendControl({ type: 'handshake' }), delayMs);
   }
 

@@ -46,6 +46,17 @@ export async function preloadSuite(suite: SuiteId): Promise<void> {
   await suiteLoader(suite)();
 }
 
+/**
+ * Runs a throwaway handshake of the suite in memory so that its code is warm when the partner
+ * comes (session/modern-rehearsal.ts); `des`, whose channel does its work when it is built, has
+ * nothing to rehearse. `pause` is awaited between steps.
+ */
+export async function rehearseSuite(suite: SuiteId, pause?: () => Promise<void>): Promise<void> {
+  if (suite !== 'modern') return;
+  const { rehearseModernHandshake } = await import('./modern-rehearsal.ts');
+  await rehearseModernHandshake(pause);
+}
+
 /** Builds a channel for the room's suite; throws `bad-suite` for a suite Duet does not know. */
 export async function createChannel(settings: ChannelSettings): Promise<SecureChannel> {
   const factory = await suiteLoader(settings.suite)();
