@@ -13,6 +13,7 @@ import {
 } from '@duet/core/session/conversation';
 import { attachFileTransfers, type FileTransfers, type FileView } from '@duet/core/session/file-transfer';
 import { createChannel } from '@duet/core/session/suites';
+import { nodeFrameCrypto } from './node-frame-crypto.ts';
 import { diskSink, nodeSha256 } from './node-files.ts';
 
 /** Opens one `ws` socket to the relay at `url` (ws://host:port/ws) per call. */
@@ -92,6 +93,7 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
     room: options.room,
     passphrase: options.passphrase,
     saltHex: options.saltHex ?? '',
+    frames: nodeFrameCrypto,
   });
   const sockets = new Set<WebSocket>();
   const client: NodeClient = {

@@ -1,5 +1,6 @@
 /**
- * AES-256-GCM through WebCrypto for the `modern` suite's message frames.
+ * AES-256-GCM for the `modern` suite's message frames, by WebCrypto unless a caller passes
+ * another implementation of the same function (crypto/frame-crypto.ts).
  *
  * Every message key encrypts exactly one message (crypto/modern-keys.ts), so a (key, nonce) pair
  * can never repeat whatever the nonce. The nonce is still not constant: it is 4 zero bytes ‖ the
@@ -7,11 +8,12 @@
  * that reused a key would not reuse a nonce within one direction. The sequence number is also in
  * the associated data (the frame header), authenticated by the tag.
  *
- * Keys are imported non-extractable with a single usage, and the raw bytes are wiped at once:
- * each function consumes its key.
+ * Each function consumes its key: the caller's bytes are wiped at once, and the copy handed to
+ * the implementation once it is done with it.
  */
 import { wipe } from '../bytes.ts';
 import { duetError } from '../errors.ts';
+import { webCryptoFrames, type FrameCrypto } from './frame-crypto.ts';
 
 export const AEAD_KEY_BYTES = 32;
 export const AEAD_NONCE_BYTES = 12;
@@ -22,46 +24,48 @@ export async function sealOnce(
   seq: number,
   associatedData: Uint8Array,
   plaintext: Uint8Array,
+  frames: FrameCrypto = webCryptoFrames,
 ): Promise<Uint8Array> {
-  const cryptoKey = await importOnce(key, 'encrypt');
-  // Stryker disable next-line MethodExpression: equivalent: WebCrypto copies its inputs; slice() only gives TypeScript an ArrayBuffer
-  const params = { name: 'AES-GCM', iv: nonceFor(seq), additionalData: associatedData.slice() };
-  // Stryker disable next-line MethodExpression: equivalent: as above
-  return new Uint8Array(await globalThis.crypto.subtle.encrypt(params, cryptoKey, plaintext.slice()));
+  const raw = takeKey(key);
+  try {
+    return await frames.seal(raw, nonceFor(seq), associatedData, plaintext);
+  } finally {
+    wipe(raw);
+  }
 }
 
 /**
  * Decrypts under a one-time key (wiped). Throws DuetError('tampered') if the tag does not verify;
- * WebCrypto checks the tag before releasing any plaintext.
+ * no implementation releases plaintext before its tag is checked.
  */
 export async function openOnce(
   key: Uint8Array,
   seq: number,
   associatedData: Uint8Array,
   ciphertext: Uint8Array,
+  frames: FrameCrypto = webCryptoFrames,
 ): Promise<Uint8Array> {
-  const cryptoKey = await importOnce(key, 'decrypt');
-  // Stryker disable next-line MethodExpression: equivalent: WebCrypto copies its inputs; slice() only gives TypeScript an ArrayBuffer
-  const params = { name: 'AES-GCM', iv: nonceFor(seq), additionalData: associatedData.slice() };
+  const raw = takeKey(key);
   try {
-    // Stryker disable next-line MethodExpression: equivalent: as above
-    return new Uint8Array(await globalThis.crypto.subtle.decrypt(params, cryptoKey, ciphertext.slice()));
-  } catch (cause) {
-    throw duetError('tampered', 'message frame failed authentication', cause);
+    const nonce = nonceFor(seq);
+    try {
+      return await frames.open(raw, nonce, associatedData, ciphertext);
+    } catch (cause) {
+      throw duetError('tampered', 'message frame failed authentication', cause);
+    }
+  } finally {
+    wipe(raw);
   }
 }
 
-async function importOnce(key: Uint8Array, usage: 'encrypt' | 'decrypt'): Promise<CryptoKey> {
+/** A copy of the key for the implementation, the caller's bytes wiped. */
+function takeKey(key: Uint8Array): Uint8Array<ArrayBuffer> {
   if (!(key instanceof Uint8Array) || key.length !== AEAD_KEY_BYTES) {
     throw duetError('bad-input', `key must be ${AEAD_KEY_BYTES} bytes`);
   }
   const raw = key.slice();
   wipe(key);
-  try {
-    return await globalThis.crypto.subtle.importKey('raw', raw, 'AES-GCM', false, [usage]);
-  } finally {
-    wipe(raw);
-  }
+  return raw;
 }
 
 function nonceFor(seq: number): Uint8Array<ArrayBuffer> {

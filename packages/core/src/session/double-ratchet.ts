@@ -33,6 +33,7 @@ import {
   type MessageFrame,
   type PayloadType,
 } from '../crypto/modern-frame.ts';
+import { webCryptoFrames, type FrameCrypto } from '../crypto/frame-crypto.ts';
 import { frameMacMatches, frameMacOf } from '../crypto/frame-mac.ts';
 import { advanceChain, chainStep, rootStep, type SessionKeys } from '../crypto/modern-keys.ts';
 import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
@@ -108,12 +109,20 @@ export interface DoubleRatchet {
 }
 
 /** The first ratchet of a session, from its keys (consumed: wiped or taken over). */
-export async function createDoubleRatchet(keys: SessionKeys, x25519: X25519): Promise<DoubleRatchet> {
-  return restoreDoubleRatchet(await initialState(keys, x25519), x25519);
+export async function createDoubleRatchet(
+  keys: SessionKeys,
+  x25519: X25519,
+  frames: FrameCrypto = webCryptoFrames,
+): Promise<DoubleRatchet> {
+  return restoreDoubleRatchet(await initialState(keys, x25519), x25519, frames);
 }
 
 /** A ratchet that goes on from `state` (taken over, not copied). */
-export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): DoubleRatchet {
+export function restoreDoubleRatchet(
+  state: RatchetState,
+  x25519: X25519,
+  frames: FrameCrypto = webCryptoFrames,
+): DoubleRatchet {
   const work: RatchetWork = { macChecks: 0, chainSteps: 0, dhOperations: 0, aeadOpens: 0 };
   const budget = new WorkBudget(SKIP_BUDGET_BURST, SKIP_BUDGET_PER_SECOND);
   let destroyed = false;
@@ -168,14 +177,14 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
 
   function macValid(headerKey: Uint8Array, frame: Received): Promise<boolean> {
     work.macChecks += 1;
-    return frameMacMatches(headerKey, frame.header, frame.ciphertext, frame.mac);
+    return frameMacMatches(headerKey, frame.header, frame.ciphertext, frame.mac, frames);
   }
 
   /** Decrypts; undefined when the AEAD refuses. Consumes `messageKey`. */
   async function decrypt(messageKey: Uint8Array, frame: Received): Promise<Uint8Array | undefined> {
     work.aeadOpens += 1;
     try {
-      return await openOnce(messageKey, frame.n, frame.header, frame.ciphertext);
+      return await openOnce(messageKey, frame.n, frame.header, frame.ciphertext, frames);
     } catch (error) {
       if (isDuetError(error, 'tampered')) return undefined;
       throw error;
@@ -382,9 +391,9 @@ export function restoreDoubleRatchet(state: RatchetState, x25519: X25519): Doubl
     work.chainSteps += 1;
     const { messageKey, nextChain } = chainStep(sending.chainKey);
     const headerBytes = messageHeader(header);
-    const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded);
+    const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded, frames);
     wipe(padded);
-    const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext);
+    const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext, frames);
     wipe(sending.chainKey);
     sending.chainKey = nextChain;
     sending.n += 1;

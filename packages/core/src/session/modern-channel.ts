@@ -12,6 +12,7 @@ import { MAX_DATA_BYTES } from '../crypto/padding.ts';
 import { duetError, isDuetError } from '../errors.ts';
 import { roomCode } from '../protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
+import type { FrameCrypto } from '../crypto/frame-crypto.ts';
 import { chooseX25519, type X25519 } from '../crypto/x25519.ts';
 import { createDoubleRatchet, type DoubleRatchet } from './double-ratchet.ts';
 import { createHandshake, type HandshakeStep } from './handshake.ts';
@@ -27,6 +28,8 @@ export interface ModernChannelOptions {
   now?: () => number;
   /** Where DH ratchet steps come from; defaults to WebCrypto's X25519, else @noble/curves with `random`. */
   x25519?: X25519;
+  /** The frames' AES-GCM and HMAC; defaults to WebCrypto (crypto/frame-crypto.ts says when not). */
+  frames?: FrameCrypto;
 }
 
 /** Creates a `modern` channel. Throws DuetError('bad-input') for an empty passphrase or bad room. */
@@ -47,7 +50,7 @@ export function createModernChannel(options: ModernChannelOptions): SecureChanne
   async function apply(step: HandshakeStep): Promise<ChannelEffect[]> {
     if (step.keys !== undefined) {
       dropKeys();
-      ratchet = await createDoubleRatchet(step.keys, await (x25519 ??= chooseX25519(random)));
+      ratchet = await createDoubleRatchet(step.keys, await (x25519 ??= chooseX25519(random)), options.frames);
     } else if (handshake.phase !== 'confirmed') {
       dropKeys();
     }

@@ -4,6 +4,7 @@
  * `des` never downloads crypto-js and the `des` code, and the first screen downloads neither.
  */
 import { fromHex } from '../bytes.ts';
+import type { FrameCrypto } from '../crypto/frame-crypto.ts';
 import { duetError } from '../errors.ts';
 import type { SuiteId } from '../protocol/control.ts';
 import type { SecureChannel } from './channel.ts';
@@ -14,6 +15,8 @@ export interface ChannelSettings {
   passphrase: string;
   /** `des` only: a hex salt, or empty for the room's default salt. */
   saltHex: string;
+  /** `modern` only: the frames' AES-GCM and HMAC, if not WebCrypto's (crypto/frame-crypto.ts). */
+  frames?: FrameCrypto;
 }
 
 type ChannelFactory = (settings: ChannelSettings) => Promise<SecureChannel>;
@@ -31,7 +34,8 @@ const SUITES: Record<SuiteId, () => Promise<ChannelFactory>> = {
   },
   modern: async () => {
     const { createModernChannel } = await import('./modern-channel.ts');
-    return async (settings) => createModernChannel({ passphrase: settings.passphrase, room: settings.room });
+    return async (settings) =>
+      createModernChannel({ passphrase: settings.passphrase, room: settings.room, frames: settings.frames });
   },
 };
 
