@@ -8,10 +8,21 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex } from '../src/bytes.ts';
-import { decodeFrame, type HandshakeFrame } from '../src/crypto/modern-frame.ts';
-import { deriveSessionKeys, type SessionKeys } from '../src/crypto/modern-keys.ts';
+import {
+  decodeFrame,
+  messageHeader,
+  type HandshakeFrame,
+  type MessageFrame,
+} from '../src/crypto/modern-frame.ts';
+import { deriveSessionKeys, frameMac, type SessionKeys } from '../src/crypto/modern-keys.ts';
 import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
-import { createDoubleRatchet, MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../src/session/double-ratchet.ts';
+import {
+  createDoubleRatchet,
+  MAX_SKIP,
+  MAX_SKIPPED_PER_CHAIN,
+  SKIPPED_KEY_TTL_MS,
+  type DoubleRatchet,
+} from '../src/session/double-ratchet.ts';
 import { createHandshake, type HandshakeStep } from '../src/session/handshake.ts';
 import { ISK, messageFrame, outcome, SID } from './ratchet-pair.ts';
 
@@ -237,7 +248,69 @@ describe('secrets are wiped once used', () => {
     for (const name of ['DH private key', 'DH output', 'root key', 'next header key', 'chain key (advanced)'])
       expect(names).toContain(name);
   });
+
+  it('the Double Ratchet wipes what it computed for a frame refused after its MAC verified, and what long walks and turns step through', async () => {
+    const a = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519());
+    const b = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519());
+    let now = 0;
+    const seal = async (from: DoubleRatchet, text: string) => messageFrame(await from.seal(text, now));
+    const heldOnlyByState = () => {
+      const held = new Set([...hexesIn(a.snapshot()), ...hexesIn(b.snapshot())]);
+      return recorded
+        .filter(({ bytes }) => bytes.some((byte) => byte !== 0) && !held.has(toHex(bytes)))
+        .map(({ name }) => name);
+    };
+
+    // A walk across more than MAX_SKIPPED_PER_CHAIN frames: the chain keys it only advances.
+    for (let i = 0; i < MAX_SKIPPED_PER_CHAIN + 50; i++) await a.seal('lost', now);
+    expect(outcome(await b.open(await seal(a, 'far'), now))).toBe('message far');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // Frames whose MAC verifies but whose AEAD fails (made with the header key, as only the
+    // partner or a thief could), each after a few lost: on the current chain, then on a new one
+    // whose turn also retires a chain with a frame still missing.
+    await a.seal('lost', now);
+    const current = await seal(a, 'current chain');
+    expect(outcome(await b.open(broken(current, b.snapshot().receiving!.headerKey), now))).toBe('tampered');
+    expect(heldOnlyByState()).toEqual([]);
+    await a.seal('missing when the chain retires', now);
+    expect(outcome(await a.open(await seal(b, 'turn'), now))).toBe('message turn');
+    await a.seal('lost', now);
+    const turn = await seal(a, 'new chain');
+    expect(outcome(await b.open(broken(turn, b.snapshot().nextReceivingHeaderKey), now))).toBe('tampered');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // The genuine frame: the retired chain's tail is walked (its chain key let go), the new one opens.
+    expect(outcome(await b.open(turn, now))).toBe('message new chain');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // A new chain whose first frame to arrive is out of reach: its DH step, then MAX_SKIP steps.
+    expect(outcome(await a.open(await seal(b, 'turn again'), now))).toBe('message turn again');
+    for (let i = 0; i <= MAX_SKIP; i++) await a.seal('lost on a bad link', now);
+    now += 5_000; // the skip budget refills
+    expect(await b.open(await seal(a, 'out of reach'), now)).toEqual([]);
+    expect(heldOnlyByState()).toEqual([]);
+  });
+
+  it('a walk across a long gap derives message keys only for the frames it keeps', async () => {
+    const a = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519());
+    const b = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519());
+    for (let i = 0; i < MAX_SKIPPED_PER_CHAIN + 50; i++) await a.seal('lost', 0);
+    const far = messageFrame(await a.seal('far', 0));
+    const from = recorded.length;
+    expect(outcome(await b.open(far, 0))).toBe('message far');
+    const derived = recorded.slice(from).filter(({ name }) => name === 'message key');
+    expect(derived).toHaveLength(MAX_SKIPPED_PER_CHAIN + 1); // the keys kept, and the frame's own
+    expect(b.snapshot().skipped.get(toHex(far.dh))?.size).toBe(MAX_SKIPPED_PER_CHAIN);
+  });
 });
+
+/** `frame` with its ciphertext flipped and its MAC made again under `headerKey`: only the AEAD fails. */
+function broken(frame: MessageFrame, headerKey: Uint8Array): MessageFrame {
+  const ciphertext = frame.ciphertext.slice();
+  ciphertext[0] = (ciphertext[0] ?? 0) ^ 1;
+  return { ...frame, ciphertext, mac: frameMac(headerKey, messageHeader(frame), ciphertext) };
+}
 
 /** The six secrets of the session keys (all but the role). */
 function secretsOf(keys: SessionKeys): Uint8Array[] {
