@@ -1,14 +1,15 @@
 /**
  * The Double Ratchet at its edges (session/double-ratchet.ts): when earlier chains and their keys
  * are let go, the exact limits of MAX_SKIP on a chain and across a turn, the work counters, the
- * skip budget on every path, frames that authenticate but carry a bad point, buffers the caller
- * may reuse, and the sending side's own refusals.
+ * skip budget on every path (a partner's pn cannot shrink it), frames that authenticate but carry
+ * a bad point, buffers the caller may reuse, and the sending side's own refusals.
  */
 import { describe, expect, it } from 'vitest';
-import { randomBytes, toHex } from '../src/bytes.ts';
+import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
 import { MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
-import { frameMac } from '../src/crypto/modern-keys.ts';
+import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
+import { pad } from '../src/crypto/padding.ts';
 import {
   MAX_PREVIOUS_CHAINS,
   MAX_SKIP,
@@ -186,6 +187,30 @@ describe('double ratchet: the limits, exactly', () => {
     expect(await open(b, frame)).toBe('rate-limited');
     expect(b.work.dhOperations).toBe(before.dhOperations);
     expect(await open(b, frame, T0 + 1_000)).toBe('message on a new chain');
+  });
+});
+
+describe('double ratchet: a partner that misbehaves', () => {
+  it('a pn below what was already received on the old chain takes nothing off the skip bill of a turn', async () => {
+    const { a, b } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    for (let i = 0; i < SKIP_BUDGET_BURST / MAX_SKIP; i++) {
+      await lose(a, MAX_SKIP + 1);
+      expect(await b.open(await send(a, 'out of reach'), T0)).toEqual([]); // spends MAX_SKIP
+    }
+    expect(b.snapshot().receiving!.next).toBe(1 + SKIP_BUDGET_BURST);
+    await open(a, await send(b, 'turn'));
+    await lose(a, 5);
+    // n = 5 on a's new chain, made with a's own keys as only a could, with pn = 0 where a sent
+    // more than 2,000 frames on its previous chain: 5 steps to pay for, whatever pn says.
+    const state = a.snapshot();
+    const header = { dh: state.self!.publicKey, pn: 0, n: 5 };
+    const { messageKey } = chainStep(state.sending!.chainKey);
+    const ciphertext = await sealOnce(messageKey, 5, messageHeader(header), pad(utf8Encode('low pn')));
+    const mac = frameMac(state.sending!.headerKey, messageHeader(header), ciphertext);
+    const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
+    expect(await open(b, frame)).toBe('rate-limited');
+    expect(await open(b, frame, T0 + 1_000)).toBe('message low pn');
   });
 });
 
