@@ -1,15 +1,17 @@
 /**
  * The Double Ratchet at its edges (session/double-ratchet.ts): when earlier chains and their keys
  * are let go, the exact limits of MAX_SKIP on a chain and across a turn, the work counters, the
- * skip budget on every path (a partner's pn cannot shrink it), frames that authenticate but carry
- * a bad point, buffers the caller may reuse, and the sending side's own refusals.
+ * skip budget on every path (a partner's pn cannot shrink it), failures of the AEAD or X25519 that
+ * are no fault of the frame's, frames that authenticate but carry a bad point, buffers the caller
+ * may reuse, and the sending side's own refusals.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
 import { MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
 import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
 import { pad } from '../src/crypto/padding.ts';
+import type { X25519 } from '../src/crypto/x25519.ts';
 import {
   MAX_PREVIOUS_CHAINS,
   MAX_SKIP,
@@ -211,6 +213,31 @@ describe('double ratchet: a partner that misbehaves', () => {
     const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
     expect(await open(b, frame)).toBe('rate-limited');
     expect(await open(b, frame, T0 + 1_000)).toBe('message low pn');
+  });
+});
+
+describe('double ratchet: a failure that is not the frame’s is not taken for a forgery', () => {
+  it('the AEAD failing to run (WebCrypto refusing the key) rejects: nothing moves, and the frame opens later', async () => {
+    const { a, b } = await ratchetPair();
+    const frame = await send(a, 'opens later');
+    const before = b.snapshot();
+    const importKey = vi.spyOn(crypto.subtle, 'importKey').mockRejectedValueOnce(new Error('no WebCrypto'));
+    try {
+      await expect(b.open(frame, T0)).rejects.toThrow('no WebCrypto');
+    } finally {
+      importKey.mockRestore();
+    }
+    expect(b.snapshot()).toEqual(before);
+    expect(await open(b, frame)).toBe('message opens later');
+  });
+
+  it('X25519 failing on a new chain (not a bad point) rejects, and the frame opens with a working one', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const turn = await send(b, 'turn');
+    const failing: X25519 = { ...x25519.a, sharedSecret: () => Promise.reject(new Error('no X25519')) };
+    await expect(restoreDoubleRatchet(a.snapshot(), failing).open(turn, T0)).rejects.toThrow('no X25519');
+    expect(await open(a, turn)).toBe('message turn');
   });
 });
 
