@@ -2,8 +2,9 @@
  * The Double Ratchet at its edges (session/double-ratchet.ts): when earlier chains and their keys
  * are let go, the exact limits of MAX_SKIP on a chain and across a turn, the work counters, the
  * skip budget on every path (a partner's pn cannot shrink it), failures of the AEAD or X25519 that
- * are no fault of the frame's, frames that authenticate but carry a bad point, buffers the caller
- * may reuse, and the sending side's own refusals.
+ * are no fault of the frame's, restored states that break the machine's invariants, frames that
+ * authenticate but carry a bad point, buffers the caller may reuse, and the sending side's own
+ * refusals.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
@@ -238,6 +239,49 @@ describe('double ratchet: a failure that is not the frame’s is not taken for a
     const failing: X25519 = { ...x25519.a, sharedSecret: () => Promise.reject(new Error('no X25519')) };
     await expect(restoreDoubleRatchet(a.snapshot(), failing).open(turn, T0)).rejects.toThrow('no X25519');
     expect(await open(a, turn)).toBe('message turn');
+  });
+});
+
+describe('double ratchet: restored states that break its invariants', () => {
+  it('with a sending chain but no key pair, or a key pair but no sending chain, a new chain costs no work', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    const first = await send(a, 'first');
+    await open(b, first);
+    const noSelf = a.snapshot();
+    noSelf.self = undefined;
+    const noSending = b.snapshot(); // b's sending half is pending: no key pair, no sending chain
+    noSending.self = await x25519.b.generate();
+    for (const state of [noSelf, noSending]) {
+      const ratchet = restoreDoubleRatchet(state, x25519.b);
+      expect(await open(ratchet, { ...first, dh: new Uint8Array(32).fill(7) })).toBe('tampered');
+      expect(ratchet.work).toEqual({ macChecks: 0, chainSteps: 0, dhOperations: 0, aeadOpens: 0 });
+    }
+  });
+
+  it('a current chain with no chain key opens nothing more of its own, and still turns', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const state = b.snapshot();
+    state.receiving!.chainKey = undefined;
+    const keyless = restoreDoubleRatchet(state, x25519.b);
+    expect(await open(keyless, await send(a, 'next on the chain'))).toBe('replayed');
+    await open(a, await send(keyless, 'turn'));
+    expect(await open(keyless, await send(a, 'new chain'))).toBe('message new chain');
+  });
+
+  it('a retired chain opens nothing past its end, even with its chain key left in it', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const chainKey = b.snapshot().receiving!.chainKey!; // for n = 1
+    const aBefore = a.snapshot();
+    await open(a, await send(b, 'turn'));
+    expect(await open(b, await send(a, 'new chain'))).toBe('message new chain'); // pn = 1
+    const state = b.snapshot();
+    state.previous[0]!.chainKey = chainKey;
+    const leaky = restoreDoubleRatchet(state, x25519.b);
+    // n = 1 on a's first chain, from a copy of a's state before the turn.
+    const pastTheEnd = await send(restoreDoubleRatchet(aBefore, x25519.a), 'past the end');
+    expect(await open(leaky, pastTheEnd)).toBe('replayed');
   });
 });
 
