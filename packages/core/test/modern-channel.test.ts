@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toHex, utf8Encode } from '../src/bytes.ts';
+import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type ModernFrame } from '../src/crypto/modern-frame.ts';
 import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
-import { isDuetError } from '../src/errors.ts';
+import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
+import { duetError, isDuetError } from '../src/errors.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
 import { createModernChannel } from '../src/session/modern-channel.ts';
 import { MAX_SKIP } from '../src/session/double-ratchet.ts';
@@ -374,6 +375,27 @@ describe('modern channel: messages', () => {
       }),
       { numRuns: 200 },
     );
+  });
+  it('a failure that is not the frame’s (X25519 refusing to run) is a warning, not a throw; the frame opens once it works', async () => {
+    const real = nobleX25519(randomBytes);
+    let failure: Error | undefined;
+    const flaky: X25519 = {
+      ...real,
+      sharedSecret: (own, theirs) => (failure ? Promise.reject(failure) : real.sharedSecret(own, theirs)),
+    };
+    const relay = new MemoryRelay(
+      createModernChannel({ passphrase: 'p', room: 'test-room', x25519: flaky }),
+      createModernChannel({ passphrase: 'p', room: 'test-room' }),
+    );
+    await relay.start();
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+    const frame = frameOf(await relay.b.send('b first: a DH step for a')); // not queued
+    failure = new Error('X25519 unavailable');
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+    failure = duetError('bad-input', 'not a key of this X25519');
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'warning', code: 'bad-input' }]);
+    failure = undefined;
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'message', text: 'b first: a DH step for a' }]);
   });
 });
 
