@@ -431,6 +431,15 @@ describe('modern channel: states', () => {
     expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
   });
 
+  it('an authentic frame out of reach (it opens nothing) proves no keys either: an abort still counts', async () => {
+    const relay = await readyPair();
+    let last: Uint8Array | undefined;
+    for (let i = 0; i <= MAX_SKIP + 1; i++) last = frameOf(await relay.b.send(`lost ${i}`)); // not queued
+    expect(await relay.a.receive(last!)).toEqual([]); // its chain moves on, nothing opens
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+  });
+
   it('reset forgets the attempts too: a relay that starts counting again is followed', async () => {
     const relay = await readyPair();
     relay.a.reset();
