@@ -440,6 +440,12 @@ describe('modern channel: states', () => {
     expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
   });
 
+  it('retry erases the session’s keys first, even when it refuses the new passphrase', async () => {
+    const relay = await readyPair();
+    await expect(relay.a.retry('')).rejects.toMatchObject({ code: 'bad-input' });
+    await expect(relay.a.send('after the retry')).rejects.toMatchObject({ code: 'no-partner' });
+  });
+
   it('reset forgets the attempts too: a relay that starts counting again is followed', async () => {
     const relay = await readyPair();
     relay.a.reset();
