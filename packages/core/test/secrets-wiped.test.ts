@@ -27,6 +27,11 @@ import { createHandshake, type HandshakeStep } from '../src/session/handshake.ts
 import { ISK, messageFrame, outcome, SID } from './ratchet-pair.ts';
 
 const recorded = vi.hoisted(() => [] as { name: string; bytes: Uint8Array }[]);
+/** Called inside the AEAD (after it computed, before the ratchet has its result) and inside X25519. */
+const during = vi.hoisted(() => ({
+  aead: undefined as (() => void) | undefined,
+  dh: undefined as (() => void) | undefined,
+}));
 
 vi.mock('../src/crypto/cpace.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/crypto/cpace.ts')>();
@@ -113,6 +118,12 @@ vi.mock('../src/crypto/aead.ts', async (importOriginal) => {
     openOnce: async (...args: Parameters<typeof real.openOnce>) => {
       const bytes = await real.openOnce(...args);
       recorded.push({ name: 'padded plaintext (received)', bytes });
+      during.aead?.();
+      return bytes;
+    },
+    sealOnce: async (...args: Parameters<typeof real.sealOnce>) => {
+      const bytes = await real.sealOnce(...args);
+      during.aead?.();
       return bytes;
     },
   };
@@ -127,6 +138,7 @@ function alive(except: Uint8Array[] = []): string[] {
 
 beforeEach(() => {
   recorded.length = 0;
+  during.aead = during.dh = undefined;
 });
 
 const NONCE = new Uint8Array(16).fill(1);
@@ -292,6 +304,76 @@ describe('secrets are wiped once used', () => {
     expect(heldOnlyByState()).toEqual([]);
   });
 
+  it('a ratchet destroyed while it opens or seals a frame opens nothing, seals nothing and keeps no key', async () => {
+    const pair = async () => ({
+      a: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519()),
+      b: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519()),
+    });
+    const destroyedDuring = async (which: 'aead' | 'dh', ratchet: DoubleRatchet, work: Promise<unknown>) => {
+      during[which] = () => {
+        during[which] = undefined;
+        ratchet.destroy();
+      };
+      return work;
+    };
+    const seal = async (from: DoubleRatchet, text: string) => messageFrame(await from.seal(text, 0));
+
+    // Opening: a new chain's DH, its first frame's AEAD, the current chain's next frame, a stored key.
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const reply = await seal(b, 'reply');
+      expect(await destroyedDuring('dh', a, a.open(reply, 0))).toEqual([]);
+      b.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const reply = await seal(b, 'reply');
+      expect(await destroyedDuring('aead', a, a.open(reply, 0))).toEqual([]);
+      b.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      const first = await seal(a, 'first');
+      expect(await destroyedDuring('aead', b, b.open(first, 0))).toEqual([]);
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const skipped = await seal(a, 'late');
+      const next = await seal(a, 'next');
+      expect(outcome(await b.open(next, 0))).toBe('message next');
+      expect(await destroyedDuring('aead', b, b.open(skipped, 0))).toEqual([]);
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      expect(await destroyedDuring('aead', b, b.open(await seal(a, 'second'), 0))).toEqual([]);
+      a.destroy();
+    }
+    // Sealing: the sending half of a DH step, and a frame's AEAD.
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      await expect(destroyedDuring('dh', b, b.seal('reply', 0))).rejects.toMatchObject({
+        code: 'no-partner',
+      });
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      await expect(destroyedDuring('aead', a, a.seal('first', 0))).rejects.toMatchObject({
+        code: 'no-partner',
+      });
+      b.destroy();
+    }
+    expect(during).toEqual({ aead: undefined, dh: undefined }); // every hook ran
+    expect(alive()).toEqual([]);
+  });
+
   it('a walk across a long gap derives message keys only for the frames it keeps', async () => {
     const a = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519());
     const b = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519());
@@ -328,6 +410,7 @@ function recordingX25519(): X25519 {
     async generate() {
       const pair = await real.generate();
       recorded.push({ name: 'DH private key', bytes: pair.privateKey as Uint8Array });
+      during.dh?.();
       return pair;
     },
     async fromSecret(secret) {
@@ -338,6 +421,7 @@ function recordingX25519(): X25519 {
     async sharedSecret(own, theirs) {
       const shared = await real.sharedSecret(own, theirs);
       recorded.push({ name: 'DH output', bytes: shared });
+      during.dh?.();
       return shared;
     },
   };
