@@ -1,14 +1,18 @@
 /**
  * The Double Ratchet at its edges (session/double-ratchet.ts): when earlier chains and their keys
  * are let go, the exact limits of MAX_SKIP on a chain and across a turn, the work counters, the
- * skip budget on every path, frames that authenticate but carry a bad point, buffers the caller
- * may reuse, and the sending side's own refusals.
+ * skip budget on every path (a partner's pn cannot shrink it), failures of the AEAD or X25519 that
+ * are no fault of the frame's, restored states that break the machine's invariants, frames that
+ * authenticate but carry a bad point, buffers the caller may reuse, and the sending side's own
+ * refusals.
  */
-import { describe, expect, it } from 'vitest';
-import { randomBytes, toHex } from '../src/bytes.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
 import { MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
-import { frameMac } from '../src/crypto/modern-keys.ts';
+import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
+import { pad } from '../src/crypto/padding.ts';
+import type { X25519 } from '../src/crypto/x25519.ts';
 import {
   MAX_PREVIOUS_CHAINS,
   MAX_SKIP,
@@ -186,6 +190,98 @@ describe('double ratchet: the limits, exactly', () => {
     expect(await open(b, frame)).toBe('rate-limited');
     expect(b.work.dhOperations).toBe(before.dhOperations);
     expect(await open(b, frame, T0 + 1_000)).toBe('message on a new chain');
+  });
+});
+
+describe('double ratchet: a partner that misbehaves', () => {
+  it('a pn below what was already received on the old chain takes nothing off the skip bill of a turn', async () => {
+    const { a, b } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    for (let i = 0; i < SKIP_BUDGET_BURST / MAX_SKIP; i++) {
+      await lose(a, MAX_SKIP + 1);
+      expect(await b.open(await send(a, 'out of reach'), T0)).toEqual([]); // spends MAX_SKIP
+    }
+    expect(b.snapshot().receiving!.next).toBe(1 + SKIP_BUDGET_BURST);
+    await open(a, await send(b, 'turn'));
+    await lose(a, 5);
+    // n = 5 on a's new chain, made with a's own keys as only a could, with pn = 0 where a sent
+    // more than 2,000 frames on its previous chain: 5 steps to pay for, whatever pn says.
+    const state = a.snapshot();
+    const header = { dh: state.self!.publicKey, pn: 0, n: 5 };
+    const { messageKey } = chainStep(state.sending!.chainKey);
+    const ciphertext = await sealOnce(messageKey, 5, messageHeader(header), pad(utf8Encode('low pn')));
+    const mac = frameMac(state.sending!.headerKey, messageHeader(header), ciphertext);
+    const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
+    expect(await open(b, frame)).toBe('rate-limited');
+    expect(await open(b, frame, T0 + 1_000)).toBe('message low pn');
+  });
+});
+
+describe('double ratchet: a failure that is not the frame’s is not taken for a forgery', () => {
+  it('the AEAD failing to run (WebCrypto refusing the key) rejects: nothing moves, and the frame opens later', async () => {
+    const { a, b } = await ratchetPair();
+    const frame = await send(a, 'opens later');
+    const before = b.snapshot();
+    const importKey = vi.spyOn(crypto.subtle, 'importKey').mockRejectedValueOnce(new Error('no WebCrypto'));
+    try {
+      await expect(b.open(frame, T0)).rejects.toThrow('no WebCrypto');
+    } finally {
+      importKey.mockRestore();
+    }
+    expect(b.snapshot()).toEqual(before);
+    expect(await open(b, frame)).toBe('message opens later');
+  });
+
+  it('X25519 failing on a new chain (not a bad point) rejects, and the frame opens with a working one', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const turn = await send(b, 'turn');
+    const failing: X25519 = { ...x25519.a, sharedSecret: () => Promise.reject(new Error('no X25519')) };
+    await expect(restoreDoubleRatchet(a.snapshot(), failing).open(turn, T0)).rejects.toThrow('no X25519');
+    expect(await open(a, turn)).toBe('message turn');
+  });
+});
+
+describe('double ratchet: restored states that break its invariants', () => {
+  it('with a sending chain but no key pair, or a key pair but no sending chain, a new chain costs no work', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    const first = await send(a, 'first');
+    await open(b, first);
+    const noSelf = a.snapshot();
+    noSelf.self = undefined;
+    const noSending = b.snapshot(); // b's sending half is pending: no key pair, no sending chain
+    noSending.self = await x25519.b.generate();
+    for (const state of [noSelf, noSending]) {
+      const ratchet = restoreDoubleRatchet(state, x25519.b);
+      expect(await open(ratchet, { ...first, dh: new Uint8Array(32).fill(7) })).toBe('tampered');
+      expect(ratchet.work).toEqual({ macChecks: 0, chainSteps: 0, dhOperations: 0, aeadOpens: 0 });
+    }
+  });
+
+  it('a current chain with no chain key opens nothing more of its own, and still turns', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const state = b.snapshot();
+    state.receiving!.chainKey = undefined;
+    const keyless = restoreDoubleRatchet(state, x25519.b);
+    expect(await open(keyless, await send(a, 'next on the chain'))).toBe('replayed');
+    await open(a, await send(keyless, 'turn'));
+    expect(await open(keyless, await send(a, 'new chain'))).toBe('message new chain');
+  });
+
+  it('a retired chain opens nothing past its end, even with its chain key left in it', async () => {
+    const { a, b, x25519 } = await ratchetPair();
+    await open(b, await send(a, 'first'));
+    const chainKey = b.snapshot().receiving!.chainKey!; // for n = 1
+    const aBefore = a.snapshot();
+    await open(a, await send(b, 'turn'));
+    expect(await open(b, await send(a, 'new chain'))).toBe('message new chain'); // pn = 1
+    const state = b.snapshot();
+    state.previous[0]!.chainKey = chainKey;
+    const leaky = restoreDoubleRatchet(state, x25519.b);
+    // n = 1 on a's first chain, from a copy of a's state before the turn.
+    const pastTheEnd = await send(restoreDoubleRatchet(aBefore, x25519.a), 'past the end');
+    expect(await open(leaky, pastTheEnd)).toBe('replayed');
   });
 });
 

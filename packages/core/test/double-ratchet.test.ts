@@ -56,11 +56,10 @@ describe('double ratchet: conversation shape', () => {
 
   it('the responder may speak first: its first frame is a DH step on the initiator’s first key', async () => {
     const { a, b } = await ratchetPair();
-    const work = await workOf(b, async () => {
-      const first = await send(b, 'hello from b');
-      expect(await open(a, first)).toBe('message hello from b');
-    });
-    expect(work.dhOperations).toBe(2); // a new key pair, and one DH
+    const first = await send(b, 'hello from b');
+    expect(b.work.dhOperations).toBe(2); // a new key pair, and one DH
+    const received = await workOf(a, async () => expect(await open(a, first)).toBe('message hello from b'));
+    expect(received.dhOperations).toBe(1); // the receiving half: one DH
   });
 
   it('a new ratchet key at every turn change, and the same one while the speaker does not change', async () => {

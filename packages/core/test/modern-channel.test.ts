@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toHex, utf8Encode } from '../src/bytes.ts';
+import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type ModernFrame } from '../src/crypto/modern-frame.ts';
 import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
-import { isDuetError } from '../src/errors.ts';
+import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
+import { duetError, isDuetError } from '../src/errors.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
 import { createModernChannel } from '../src/session/modern-channel.ts';
 import { MAX_SKIP } from '../src/session/double-ratchet.ts';
@@ -375,6 +376,27 @@ describe('modern channel: messages', () => {
       { numRuns: 200 },
     );
   });
+  it('a failure that is not the frame’s (X25519 refusing to run) is a warning, not a throw; the frame opens once it works', async () => {
+    const real = nobleX25519(randomBytes);
+    let failure: Error | undefined;
+    const flaky: X25519 = {
+      ...real,
+      sharedSecret: (own, theirs) => (failure ? Promise.reject(failure) : real.sharedSecret(own, theirs)),
+    };
+    const relay = new MemoryRelay(
+      createModernChannel({ passphrase: 'p', room: 'test-room', x25519: flaky }),
+      createModernChannel({ passphrase: 'p', room: 'test-room' }),
+    );
+    await relay.start();
+    expect(relay.isReady('a') && relay.isReady('b')).toBe(true);
+    const frame = frameOf(await relay.b.send('b first: a DH step for a')); // not queued
+    failure = new Error('X25519 unavailable');
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'warning', code: 'bad-frame' }]);
+    failure = duetError('bad-input', 'not a key of this X25519');
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'warning', code: 'bad-input' }]);
+    failure = undefined;
+    expect(await relay.a.receive(frame)).toEqual([{ type: 'message', text: 'b first: a DH step for a' }]);
+  });
 });
 
 describe('modern channel: states', () => {
@@ -407,6 +429,21 @@ describe('modern channel: states', () => {
     expect(await relay.a.receive(forged)).toEqual([{ type: 'warning', code: 'tampered' }]);
     const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
     expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+  });
+
+  it('an authentic frame out of reach (it opens nothing) proves no keys either: an abort still counts', async () => {
+    const relay = await readyPair();
+    let last: Uint8Array | undefined;
+    for (let i = 0; i <= MAX_SKIP + 1; i++) last = frameOf(await relay.b.send(`lost ${i}`)); // not queued
+    expect(await relay.a.receive(last!)).toEqual([]); // its chain moves on, nothing opens
+    const abort = encodeFrame({ type: 'abort', attempt: 1, reason: 'passphrase-mismatch' });
+    expect(await relay.a.receive(abort)).toEqual([{ type: 'failed', code: 'passphrase-mismatch' }]);
+  });
+
+  it('retry erases the session’s keys first, even when it refuses the new passphrase', async () => {
+    const relay = await readyPair();
+    await expect(relay.a.retry('')).rejects.toMatchObject({ code: 'bad-input' });
+    await expect(relay.a.send('after the retry')).rejects.toMatchObject({ code: 'no-partner' });
   });
 
   it('reset forgets the attempts too: a relay that starts counting again is followed', async () => {

@@ -8,14 +8,30 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex } from '../src/bytes.ts';
-import { decodeFrame, type HandshakeFrame } from '../src/crypto/modern-frame.ts';
-import { deriveSessionKeys, type SessionKeys } from '../src/crypto/modern-keys.ts';
+import {
+  decodeFrame,
+  messageHeader,
+  type HandshakeFrame,
+  type MessageFrame,
+} from '../src/crypto/modern-frame.ts';
+import { deriveSessionKeys, frameMac, type SessionKeys } from '../src/crypto/modern-keys.ts';
 import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
-import { createDoubleRatchet, MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../src/session/double-ratchet.ts';
+import {
+  createDoubleRatchet,
+  MAX_SKIP,
+  MAX_SKIPPED_PER_CHAIN,
+  SKIPPED_KEY_TTL_MS,
+  type DoubleRatchet,
+} from '../src/session/double-ratchet.ts';
 import { createHandshake, type HandshakeStep } from '../src/session/handshake.ts';
 import { ISK, messageFrame, outcome, SID } from './ratchet-pair.ts';
 
 const recorded = vi.hoisted(() => [] as { name: string; bytes: Uint8Array }[]);
+/** Called inside the AEAD (after it computed, before the ratchet has its result) and inside X25519. */
+const during = vi.hoisted(() => ({
+  aead: undefined as (() => void) | undefined,
+  dh: undefined as (() => void) | undefined,
+}));
 
 vi.mock('../src/crypto/cpace.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/crypto/cpace.ts')>();
@@ -102,6 +118,12 @@ vi.mock('../src/crypto/aead.ts', async (importOriginal) => {
     openOnce: async (...args: Parameters<typeof real.openOnce>) => {
       const bytes = await real.openOnce(...args);
       recorded.push({ name: 'padded plaintext (received)', bytes });
+      during.aead?.();
+      return bytes;
+    },
+    sealOnce: async (...args: Parameters<typeof real.sealOnce>) => {
+      const bytes = await real.sealOnce(...args);
+      during.aead?.();
       return bytes;
     },
   };
@@ -116,6 +138,7 @@ function alive(except: Uint8Array[] = []): string[] {
 
 beforeEach(() => {
   recorded.length = 0;
+  during.aead = during.dh = undefined;
 });
 
 const NONCE = new Uint8Array(16).fill(1);
@@ -237,7 +260,139 @@ describe('secrets are wiped once used', () => {
     for (const name of ['DH private key', 'DH output', 'root key', 'next header key', 'chain key (advanced)'])
       expect(names).toContain(name);
   });
+
+  it('the Double Ratchet wipes what it computed for a frame refused after its MAC verified, and what long walks and turns step through', async () => {
+    const a = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519());
+    const b = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519());
+    let now = 0;
+    const seal = async (from: DoubleRatchet, text: string) => messageFrame(await from.seal(text, now));
+    const heldOnlyByState = () => {
+      const held = new Set([...hexesIn(a.snapshot()), ...hexesIn(b.snapshot())]);
+      return recorded
+        .filter(({ bytes }) => bytes.some((byte) => byte !== 0) && !held.has(toHex(bytes)))
+        .map(({ name }) => name);
+    };
+
+    // A walk across more than MAX_SKIPPED_PER_CHAIN frames: the chain keys it only advances.
+    for (let i = 0; i < MAX_SKIPPED_PER_CHAIN + 50; i++) await a.seal('lost', now);
+    expect(outcome(await b.open(await seal(a, 'far'), now))).toBe('message far');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // Frames whose MAC verifies but whose AEAD fails (made with the header key, as only the
+    // partner or a thief could), each after a few lost: on the current chain, then on a new one
+    // whose turn also retires a chain with a frame still missing.
+    await a.seal('lost', now);
+    const current = await seal(a, 'current chain');
+    expect(outcome(await b.open(broken(current, b.snapshot().receiving!.headerKey), now))).toBe('tampered');
+    expect(heldOnlyByState()).toEqual([]);
+    await a.seal('missing when the chain retires', now);
+    expect(outcome(await a.open(await seal(b, 'turn'), now))).toBe('message turn');
+    await a.seal('lost', now);
+    const turn = await seal(a, 'new chain');
+    expect(outcome(await b.open(broken(turn, b.snapshot().nextReceivingHeaderKey), now))).toBe('tampered');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // The genuine frame: the retired chain's tail is walked (its chain key let go), the new one opens.
+    expect(outcome(await b.open(turn, now))).toBe('message new chain');
+    expect(heldOnlyByState()).toEqual([]);
+
+    // A new chain whose first frame to arrive is out of reach: its DH step, then MAX_SKIP steps.
+    expect(outcome(await a.open(await seal(b, 'turn again'), now))).toBe('message turn again');
+    for (let i = 0; i <= MAX_SKIP; i++) await a.seal('lost on a bad link', now);
+    now += 5_000; // the skip budget refills
+    expect(await b.open(await seal(a, 'out of reach'), now)).toEqual([]);
+    expect(heldOnlyByState()).toEqual([]);
+  });
+
+  it('a ratchet destroyed while it opens or seals a frame opens nothing, seals nothing and keeps no key', async () => {
+    const pair = async () => ({
+      a: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519()),
+      b: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519()),
+    });
+    const destroyedDuring = async (which: 'aead' | 'dh', ratchet: DoubleRatchet, work: Promise<unknown>) => {
+      during[which] = () => {
+        during[which] = undefined;
+        ratchet.destroy();
+      };
+      return work;
+    };
+    const seal = async (from: DoubleRatchet, text: string) => messageFrame(await from.seal(text, 0));
+
+    // Opening: a new chain's DH, its first frame's AEAD, the current chain's next frame, a stored key.
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const reply = await seal(b, 'reply');
+      expect(await destroyedDuring('dh', a, a.open(reply, 0))).toEqual([]);
+      b.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const reply = await seal(b, 'reply');
+      expect(await destroyedDuring('aead', a, a.open(reply, 0))).toEqual([]);
+      b.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      const first = await seal(a, 'first');
+      expect(await destroyedDuring('aead', b, b.open(first, 0))).toEqual([]);
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const skipped = await seal(a, 'late');
+      const next = await seal(a, 'next');
+      expect(outcome(await b.open(next, 0))).toBe('message next');
+      expect(await destroyedDuring('aead', b, b.open(skipped, 0))).toEqual([]);
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      expect(await destroyedDuring('aead', b, b.open(await seal(a, 'second'), 0))).toEqual([]);
+      a.destroy();
+    }
+    // Sealing: the sending half of a DH step, and a frame's AEAD.
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      await expect(destroyedDuring('dh', b, b.seal('reply', 0))).rejects.toMatchObject({
+        code: 'no-partner',
+      });
+      a.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      await expect(destroyedDuring('aead', a, a.seal('first', 0))).rejects.toMatchObject({
+        code: 'no-partner',
+      });
+      b.destroy();
+    }
+    expect(during).toEqual({ aead: undefined, dh: undefined }); // every hook ran
+    expect(alive()).toEqual([]);
+  });
+
+  it('a walk across a long gap derives message keys only for the frames it keeps', async () => {
+    const a = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519());
+    const b = await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519());
+    for (let i = 0; i < MAX_SKIPPED_PER_CHAIN + 50; i++) await a.seal('lost', 0);
+    const far = messageFrame(await a.seal('far', 0));
+    const from = recorded.length;
+    expect(outcome(await b.open(far, 0))).toBe('message far');
+    const derived = recorded.slice(from).filter(({ name }) => name === 'message key');
+    expect(derived).toHaveLength(MAX_SKIPPED_PER_CHAIN + 1); // the keys kept, and the frame's own
+    expect(b.snapshot().skipped.get(toHex(far.dh))?.size).toBe(MAX_SKIPPED_PER_CHAIN);
+  });
 });
+
+/** `frame` with its ciphertext flipped and its MAC made again under `headerKey`: only the AEAD fails. */
+function broken(frame: MessageFrame, headerKey: Uint8Array): MessageFrame {
+  const ciphertext = frame.ciphertext.slice();
+  ciphertext[0] = (ciphertext[0] ?? 0) ^ 1;
+  return { ...frame, ciphertext, mac: frameMac(headerKey, messageHeader(frame), ciphertext) };
+}
 
 /** The six secrets of the session keys (all but the role). */
 function secretsOf(keys: SessionKeys): Uint8Array[] {
@@ -255,6 +410,7 @@ function recordingX25519(): X25519 {
     async generate() {
       const pair = await real.generate();
       recorded.push({ name: 'DH private key', bytes: pair.privateKey as Uint8Array });
+      during.dh?.();
       return pair;
     },
     async fromSecret(secret) {
@@ -265,6 +421,7 @@ function recordingX25519(): X25519 {
     async sharedSecret(own, theirs) {
       const shared = await real.sharedSecret(own, theirs);
       recorded.push({ name: 'DH output', bytes: shared });
+      during.dh?.();
       return shared;
     },
   };

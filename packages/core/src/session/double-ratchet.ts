@@ -22,6 +22,10 @@
  * - Nothing changes until a frame authenticated (its MAC, then its AEAD; for a frame out of
  *   reach, its MAC): every step is computed on candidates and committed at once on success.
  *
+ * - destroy() may come while a frame is being opened or sealed (the channel is reset meanwhile):
+ *   that frame then opens or seals nothing, what it computed is wiped, and the erased state is
+ *   never written to again.
+ *
  * Pure: time is passed in; randomness lives in the X25519 source passed in (crypto/x25519.ts).
  */
 import { equalBytes, toHex, utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
@@ -37,7 +41,7 @@ import { webCryptoFrames, type FrameCrypto } from '../crypto/frame-crypto.ts';
 import { frameMacMatches, frameMacOf } from '../crypto/frame-mac.ts';
 import { advanceChain, chainStep, rootStep, type SessionKeys } from '../crypto/modern-keys.ts';
 import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
-import type { X25519 } from '../crypto/x25519.ts';
+import type { DhPrivateKey, X25519 } from '../crypto/x25519.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
 import type { ChannelEffect } from './channel.ts';
 import { initialState, type RatchetState, type ReceivingChain, type SendingChain } from './ratchet-state.ts';
@@ -199,10 +203,12 @@ export function restoreDoubleRatchet(
   /** A frame on a chain we know: a stored key, the next ones of the current chain, or a replay. */
   async function openKnown(chain: ReceivingChain, frame: Received, now: number) {
     if (!(await macValid(chain.headerKey, frame))) return warn('tampered');
+    if (destroyed) return [];
     const id = chain.id;
     const stored = state.skipped.get(id)?.get(frame.n);
     if (stored) {
       const plain = await decrypt(stored.key.slice(), frame);
+      if (destroyed) return erased([plain]);
       if (plain === undefined) return warn('tampered'); // the key stays, with its time
       const key = takeSkipped(state.skipped, id, frame.n);
       if (key) wipe(key);
@@ -217,10 +223,10 @@ export function restoreDoubleRatchet(
     const walked = walk(chain.chainKey, chain.next, frame.n);
     const { messageKey, nextChain } = messageStep(walked.chain);
     const plain = await decrypt(messageKey, frame);
-    if (plain === undefined) {
+    if (destroyed || plain === undefined) {
       wipe(nextChain);
       for (const { key } of walked.skipped) wipe(key);
-      return warn('tampered');
+      return destroyed ? erased([plain]) : warn('tampered');
     }
     wipe(chain.chainKey);
     chain.chainKey = nextChain;
@@ -262,6 +268,7 @@ export function restoreDoubleRatchet(
     const self = state.self;
     if (state.sending === undefined || self === undefined) return warn('tampered');
     if (!(await macValid(state.nextReceivingHeaderKey, frame))) return warn('tampered');
+    if (destroyed) return [];
     const current = state.receiving;
     // The rest of the current chain, up to pn: its keys are kept for late frames if in reach.
     const tail =
@@ -279,6 +286,7 @@ export function restoreDoubleRatchet(
       if (isDuetError(error, 'bad-point')) return warn('tampered');
       throw error;
     }
+    if (destroyed) return erased([shared]);
     const step = rootStep(state.root, shared);
     wipe(shared);
     const retired =
@@ -294,10 +302,10 @@ export function restoreDoubleRatchet(
     wipe(step.chain);
     const { messageKey, nextChain } = messageStep(walked.chain);
     const plain = await decrypt(messageKey, frame);
-    if (plain === undefined) {
+    if (destroyed || plain === undefined) {
       for (const key of [step.root, step.nextHeader, nextChain, retired?.chain]) if (key) wipe(key);
       for (const { key } of [...(retired?.skipped ?? []), ...walked.skipped]) wipe(key);
-      return warn('tampered');
+      return destroyed ? erased([plain]) : warn('tampered');
     }
     turn({ frame, step, chainKey: nextChain, next: frame.n + 1, retired, skipped: walked.skipped, now });
     return deliver(plain, frame.type);
@@ -358,7 +366,9 @@ export function restoreDoubleRatchet(
   async function sendingHalf(remote: Uint8Array): Promise<SendingChain> {
     work.dhOperations += 2;
     const self = await x25519.generate();
+    if (destroyed) throw erasedError([self.privateKey]);
     const shared = await x25519.sharedSecret(self, remote);
+    if (destroyed) throw erasedError([self.privateKey, shared]);
     const step = rootStep(state.root, shared);
     wipe(shared);
     wipe(state.root);
@@ -377,27 +387,47 @@ export function restoreDoubleRatchet(
 
   /** Seals one padded payload (consumed) on the sending chain, its half of a DH step first if due. */
   async function sealPadded(type: PayloadType, padded: Uint8Array, now: number): Promise<Uint8Array> {
-    expire(now);
-    const remote = state.remote;
-    let sending = state.sending;
-    if (sending === undefined) {
-      if (remote === undefined) throw duetError('no-partner', 'no ratchet key to send to');
-      sending = await sendingHalf(remote);
+    try {
+      expire(now);
+      const remote = state.remote;
+      let sending = state.sending;
+      if (sending === undefined) {
+        if (remote === undefined) throw duetError('no-partner', 'no ratchet key to send to');
+        sending = await sendingHalf(remote);
+      }
+      const self = state.self;
+      if (self === undefined) throw duetError('no-partner', 'no ratchet key pair');
+      if (sending.n > MAX_MESSAGE_NUMBER) throw duetError('bad-input', 'sending chain exhausted');
+      const header = { type, dh: self.publicKey, pn: sending.pn, n: sending.n };
+      work.chainSteps += 1;
+      const { messageKey, nextChain } = chainStep(sending.chainKey);
+      const headerBytes = messageHeader(header);
+      const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded, frames);
+      if (destroyed) throw erasedError([nextChain]);
+      const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext, frames);
+      if (destroyed) throw erasedError([nextChain]);
+      wipe(sending.chainKey);
+      sending.chainKey = nextChain;
+      sending.n += 1;
+      return encodeFrame({ ...header, ciphertext, mac });
+    } finally {
+      wipe(padded); // sealed or not, the plaintext goes
     }
-    const self = state.self;
-    if (self === undefined) throw duetError('no-partner', 'no ratchet key pair');
-    if (sending.n > MAX_MESSAGE_NUMBER) throw duetError('bad-input', 'sending chain exhausted');
-    const header = { type, dh: self.publicKey, pn: sending.pn, n: sending.n };
-    work.chainSteps += 1;
-    const { messageKey, nextChain } = chainStep(sending.chainKey);
-    const headerBytes = messageHeader(header);
-    const ciphertext = await sealOnce(messageKey, sending.n, headerBytes, padded, frames);
-    wipe(padded);
-    const mac = await frameMacOf(sending.headerKey, headerBytes, ciphertext, frames);
-    wipe(sending.chainKey);
-    sending.chainKey = nextChain;
-    sending.n += 1;
-    return encodeFrame({ ...header, ciphertext, mac });
+  }
+
+  /**
+   * destroy() ran while a frame was being opened: what that frame had computed is wiped, and it
+   * opens nothing; the erased state is never written to again.
+   */
+  function erased(computed: (Uint8Array | undefined)[]): ChannelEffect[] {
+    for (const bytes of computed) if (bytes) wipe(bytes);
+    return [];
+  }
+
+  /** The same for a seal: its keys are wiped, and it fails as a seal on an erased ratchet does. */
+  function erasedError(computed: (DhPrivateKey | undefined)[]): Error {
+    for (const key of computed) if (key instanceof Uint8Array) wipe(key);
+    return duetError('no-partner', 'the session keys were erased');
   }
 
   function deliver(padded: Uint8Array, type: PayloadType): ChannelEffect[] {
