@@ -3,7 +3,7 @@
  * value, endings, answers to envelopes it did not expect, the retransmission back-off, the
  * pipeline, and the wiring to a conversation. The main flows are in file-transfer.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CHUNK_OVERHEAD_BYTES,
   decodeFileEnvelope,
@@ -519,6 +519,39 @@ describe('file transfer edges: wiring to a conversation', () => {
     expect(views).toContain('in offered');
     handler!.ended('left');
     expect(transfers.views().find((v) => v.direction === 'in')?.state).toBe('cancelled');
+  });
+});
+
+describe('file transfer edges: the default clock', () => {
+  it('without a clock given, the speed is measured on the system clock', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const port: PayloadPort = { maxBytes: CHUNK_OVERHEAD_BYTES + 16, backlog: 0, send: async () => true };
+      let handler: PayloadHandler | undefined;
+      const speeds: (number | undefined)[] = [];
+      const transfers = attachFileTransfers(
+        {
+          attachPayloads(h) {
+            handler = h;
+            return port;
+          },
+        },
+        {
+          timers: { set: () => 0, clear: () => {} },
+          openSink: async () => ({}) as never,
+          onChange: (view) => void (view.state === 'transferring' && speeds.push(view.bytesPerSecond)),
+        },
+      );
+      handler!.pathUp();
+      const id = transfers.send(memorySource(fileBytes(16 * 4)), { name: 'x', mime: '' });
+      handler!.receive(encodeFileEnvelope({ type: 'accept', id: rawId(id), from: 0 }));
+      vi.setSystemTime(1_001_000);
+      handler!.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 1 }));
+      expect(speeds).toEqual([undefined, 16]); // too early to tell, then 16 bytes in a second
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
