@@ -144,9 +144,7 @@ describe('file transfer edges: limits exactly at their value', () => {
     await turn();
     expect(pending).toHaveLength(1); // the offer
     pending.shift()!();
-    handler!.receive(
-      encodeFileEnvelope({ type: 'accept', id: new Uint8Array(Buffer.from(id, 'hex')), from: 0 }),
-    );
+    handler!.receive(encodeFileEnvelope({ type: 'accept', id: rawId(id), from: 0 }));
     await turn();
     expect(pending).toHaveLength(2);
     pending.shift()!();
@@ -252,7 +250,7 @@ describe('file transfer edges: endings', () => {
       pair.transfers.a.receive(
         encodeFileEnvelope({
           type: 'cancel',
-          id: new Uint8Array(Buffer.from(id, 'hex')),
+          id: rawId(id),
           reason,
         } as FileEnvelope),
       );
@@ -284,7 +282,7 @@ describe('file transfer edges: endings', () => {
       await pair.settle();
       expect(pair.view('a', id).state).toBe(end === 'cancel' ? 'cancelled' : 'failed');
       pair.queue = pair.queue.filter((item) => item.to === 'a'); // A's news is lost on the way
-      const ack = encodeFileEnvelope({ type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: 0 });
+      const ack = encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 0 });
       const before = cancelsSent(pair, 'a').length;
       pair.transfers.a.receive(ack);
       await pair.settle();
@@ -299,9 +297,7 @@ describe('file transfer edges: endings', () => {
     await pair.run();
     expect(pair.view('a', id).state).toBe('done');
     const before = pair.sent.a.length;
-    pair.transfers.a.receive(
-      encodeFileEnvelope({ type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: 1 }),
-    );
+    pair.transfers.a.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 1 }));
     await pair.settle();
     expect(pair.sent.a.length).toBe(before);
   });
@@ -311,7 +307,7 @@ describe('file transfer edges: envelopes out of place', () => {
   it('a sender-side envelope for an outgoing transfer fails it, and says so', async () => {
     const pair = new FilePair().start();
     const id = await started(pair);
-    const raw = new Uint8Array(Buffer.from(id, 'hex'));
+    const raw = rawId(id);
     pair.transfers.a.receive(encodeFileEnvelope({ type: 'end', id: raw, sha256: new Uint8Array(32) }));
     expect(pair.view('a', id)).toMatchObject({ state: 'failed', code: 'transfer-failed' });
     await pair.settle();
@@ -323,7 +319,7 @@ describe('file transfer edges: envelopes out of place', () => {
     const id = await started(pair);
     pair.transfers.b.accept(id);
     await pair.settle();
-    const raw = new Uint8Array(Buffer.from(id, 'hex'));
+    const raw = rawId(id);
     pair.transfers.b.receive(encodeFileEnvelope({ type: 'ack', id: raw, upTo: 0 }));
     expect(pair.view('b', id)).toMatchObject({ state: 'failed', code: 'transfer-failed' });
     await pair.settle();
@@ -604,9 +600,7 @@ describe('file transfer edges: the path', () => {
     pair.restore();
     await pair.settle();
     const stored = pair.view('b', id).bytes / 16;
-    expect(sentBy(pair, 'b').slice(before)).toEqual([
-      { type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: stored },
-    ]);
+    expect(sentBy(pair, 'b').slice(before)).toEqual([{ type: 'ack', id: rawId(id), upTo: stored }]);
   });
 
   it('a cancelled transfer no longer takes a share of the window', async () => {
