@@ -18,6 +18,8 @@ interface Options {
   openFails?: boolean;
   writeFails?: boolean;
   closeFails?: boolean;
+  /** Writes wait until the test releases them (`releaseWrites`). */
+  holdWrites?: boolean;
 }
 
 /** An envelope to the sender, in short. */
@@ -42,6 +44,7 @@ function setup(options: Options = {}) {
   const written: Uint8Array[] = [];
   const sink = { opened: 0, aborted: 0, closed: 0 };
   const counter = { changes: 0 };
+  const heldWrites: (() => void)[] = [];
   const receiver = new FileReceiver<Uint8Array>(
     {
       id: ID,
@@ -59,6 +62,7 @@ function setup(options: Options = {}) {
         if (options.openFails) throw new Error('no room');
         return {
           write: async (bytes) => {
+            if (options.holdWrites) await new Promise<void>((resolve) => heldWrites.push(resolve));
             if (options.writeFails) throw new Error('disk full');
             written.push(bytes);
           },
@@ -83,6 +87,14 @@ function setup(options: Options = {}) {
     counter,
     chunkOf,
     digest: sha256(content),
+    /** Lets the held writes finish. */
+    releaseWrites() {
+      for (const release of heldWrites.splice(0)) release();
+    },
+    /** How many writes are waiting to be released. */
+    get heldWrites() {
+      return heldWrites.length;
+    },
     /** Delivers chunks by index, then lets the queued writes finish. */
     async deliver(...indexes: number[]) {
       for (const index of indexes) receiver.chunk(index, chunkOf(index));
@@ -137,6 +149,31 @@ describe('file receiver: accepting', () => {
     expect(t.sink.aborted).toBe(1);
     expect(t.sent).toEqual(['cancel cancelled']);
     expect(t.receiver.phase).toBe('cancelled');
+  });
+
+  it('cancelled while a sink that cannot open fails: it stays cancelled, and only that is said', async () => {
+    const t = setup({ openFails: true });
+    const accepting = t.receiver.accept();
+    t.receiver.cancel(true);
+    await accepting;
+    expect([t.receiver.phase, t.receiver.code]).toEqual(['cancelled', undefined]);
+    expect(t.sent).toEqual(['cancel cancelled']);
+  });
+
+  it('before the sink is open, envelopes from the sender get no answer', async () => {
+    const t = setup();
+    const poke = () => {
+      t.receiver.chunk(0, t.chunkOf(0));
+      t.receiver.end(t.digest);
+      t.receiver.resume();
+      t.receiver.offeredAgain();
+    };
+    poke(); // offered
+    const accepting = t.receiver.accept();
+    poke(); // accepting
+    expect(t.sent).toEqual([]);
+    await accepting;
+    expect(t.sent).toEqual(['accept 0']);
   });
 
   it('an empty file is verified at once, with no chunk', async () => {
@@ -250,6 +287,32 @@ describe('file receiver: chunks in order', () => {
     t.receiver.end(t.digest);
     await settle(t.receiver);
     expect([t.receiver.phase, t.receiver.code]).toEqual(['failed', 'file-write-failed']);
+    expect(t.sent).toEqual(['ack 2', 'cancel failed']);
+  });
+
+  it('a digest repeated while the sink closes closes it once', async () => {
+    const t = await accepted({ size: 15 });
+    await t.deliver(0, 1);
+    t.receiver.end(t.digest);
+    t.receiver.end(t.digest);
+    await settle(t.receiver);
+    expect(t.sink.closed).toBe(1);
+    expect(t.sent).toEqual(['ack 2', 'done']);
+  });
+
+  it('cancelled while a chunk is being written: nothing more is stored or acknowledged', async () => {
+    const t = await accepted({ holdWrites: true });
+    t.receiver.chunk(0, t.chunkOf(0));
+    t.receiver.chunk(1, t.chunkOf(1));
+    while (t.heldWrites === 0) await new Promise((resolve) => setImmediate(resolve));
+    t.receiver.cancel(false);
+    const changes = t.counter.changes;
+    t.releaseWrites();
+    await settle(t.receiver);
+    expect(t.receiver.stored).toBe(0);
+    expect(t.sent).toEqual([]);
+    expect(t.timers).toEqual([]);
+    expect(t.counter.changes).toBe(changes);
   });
 
   it('cancelled while the sink closes: no done, nothing offered', async () => {
@@ -274,6 +337,36 @@ describe('file receiver: gaps, duplicates and the window', () => {
     expect(t.receiver.stored).toBe(4);
     expect(t.written.map((w) => w[0])).toEqual([0, 1, 2, 3].map((i) => t.chunkOf(i)[0]));
     expect(t.sent).toEqual(['ack 0', 'ack 4']);
+  });
+
+  it('a gap filled from held chunks frees their places for the next gap', async () => {
+    const t = await accepted({ window: 4 });
+    await t.deliver(1, 2, 3);
+    await t.deliver(0);
+    expect(t.receiver.stored).toBe(4);
+    await t.deliver(5, 6, 7);
+    await t.deliver(4);
+    expect(t.receiver.stored).toBe(8);
+  });
+
+  it('chunks waiting for the sink are bounded too, at two windows; the rest is dropped and sent again', async () => {
+    const t = await accepted({ window: 4 });
+    for (let index = 0; index < 10; index++) t.receiver.chunk(index, t.chunkOf(index));
+    await settle(t.receiver);
+    expect(t.receiver.stored).toBe(8); // 8 was dropped (9 is held, ahead of the gap)
+    expect(t.sent).toEqual(['ack 0', 'ack 4', 'ack 8']);
+    await t.deliver(8);
+    expect(t.receiver.stored).toBe(10);
+  });
+
+  it('a chunk dropped because the sink is behind takes no place among the held ones', async () => {
+    const t = await accepted({ size: 200, window: 2 });
+    await t.deliver(0, 1, 2, 3, 4); // 4 is dropped: four chunks wait for the sink
+    expect(t.receiver.stored).toBe(4);
+    await t.deliver(4, 5, 6, 7, 8, 9); // 8 is dropped again; 9 is held
+    expect(t.receiver.stored).toBe(8);
+    await t.deliver(8);
+    expect(t.receiver.stored).toBe(10);
   });
 
   it('a chunk a whole window ahead is not held; the sender sends it again', async () => {
@@ -308,6 +401,13 @@ describe('file receiver: gaps, duplicates and the window', () => {
     await t.deliver(3);
     expect(t.sent).toEqual(['ack 2', 'ack 4']);
     expect(t.receiver.stored).toBe(4);
+  });
+
+  it('a duplicate after the first chunk is answered too', async () => {
+    const t = await accepted();
+    await t.deliver(0);
+    await t.deliver(0);
+    expect(t.sent).toEqual(['ack 1']);
   });
 
   it('resume: while receiving, an ack of what is stored; after the end, the final word', async () => {
@@ -368,6 +468,14 @@ describe('file receiver: endings', () => {
     expect(failed.sent).toEqual([]);
     failed.receiver.cancel(true);
     expect(failed.sent).toEqual([]);
+  });
+
+  it('cancelled by the partner: whatever comes later is answered cancelled', async () => {
+    const t = await accepted();
+    t.receiver.stopped(undefined);
+    t.receiver.resume();
+    expect(t.sent).toEqual(['cancel cancelled']);
+    expect(t.receiver.declined).toBe(false);
   });
 
   it('a finished transfer answers with done; held chunks are dropped when it ends', async () => {

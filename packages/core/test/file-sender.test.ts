@@ -155,6 +155,9 @@ describe('file sender: acks, gaps and rewinds', () => {
     sender.accepted(0);
     expect(() => sender.confirmed(4)).toThrow(expect.objectContaining({ code: 'bad-frame' }));
     expect(sender.confirmed(3)).toBe('progress');
+    // Still while it waits for done.
+    expect(sender.phase).toBe('verifying');
+    expect(() => sender.confirmed(4)).toThrow(expect.objectContaining({ code: 'bad-frame' }));
   });
 
   it('an ack ahead of what was sent moves the next chunk on; an old ack changes nothing', async () => {
@@ -218,12 +221,33 @@ describe('file sender: acks, gaps and rewinds', () => {
     expect(sender.phase).toBe('verifying');
   });
 
+  it('an early chunk sent again does not bring the digest with it', async () => {
+    const { sender } = senderOf(25, { window: 8 });
+    await sender.next();
+    sender.accepted(0);
+    expect(await drain(sender)).toEqual(['chunk 0', 'chunk 1', 'chunk 2', 'end']);
+    sender.rewind(); // nothing confirmed yet: from chunk 0
+    expect((await sender.next())?.type).toBe('chunk');
+    sender.confirmed(3); // the receiver had them all: it has the digest too
+    expect(sender.phase).toBe('verifying');
+    expect(await drain(sender)).toEqual([]);
+  });
+
   it('rewind does nothing once the transfer ended', async () => {
     const { sender } = senderOf(25);
     await sender.next();
     sender.stop({ code: 'transfer-failed' });
     sender.rewind();
     expect(await sender.next()).toBeUndefined();
+    // Nor to one stopped with chunks out: what was out stays counted as it was.
+    const busy = senderOf(25).sender;
+    await busy.next();
+    busy.accepted(0);
+    expect(await drain(busy)).toEqual(['chunk 0', 'chunk 1', 'chunk 2', 'end']);
+    busy.stop({ cancelledBy: 'you' });
+    busy.rewind();
+    expect(busy.inFlight).toBe(3);
+    expect(await busy.next()).toBeUndefined();
   });
 });
 

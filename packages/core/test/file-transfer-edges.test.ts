@@ -3,7 +3,7 @@
  * value, endings, answers to envelopes it did not expect, the retransmission back-off, the
  * pipeline, and the wiring to a conversation. The main flows are in file-transfer.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CHUNK_OVERHEAD_BYTES,
   decodeFileEnvelope,
@@ -25,6 +25,9 @@ const sentBy = (pair: FilePair, side: 'a' | 'b') => pair.sent[side].map(decodeFi
 const typesSent = (pair: FilePair, side: 'a' | 'b') => sentBy(pair, side).map((e) => e.type);
 const cancelsSent = (pair: FilePair, side: 'a' | 'b') =>
   sentBy(pair, side).flatMap((e) => (e.type === 'cancel' ? [e.reason] : []));
+const rawId = (id: string) => new Uint8Array(Buffer.from(id, 'hex'));
+const retransmits = (pair: FilePair) =>
+  pair.timers.filter((t) => t.ms >= FILE_RETRANSMIT_MIN_MS).map((t) => t.ms);
 
 async function started(pair: FilePair, size = 16 * 30, name = 'x.bin', mime = '') {
   const id = pair.transfers.a.send(memorySource(fileBytes(size)), { name, mime });
@@ -60,7 +63,8 @@ describe('file transfer edges: limits exactly at their value', () => {
   });
 
   it(`at most ${MAX_ACTIVE_INCOMING} offers wait at once; the next is refused as failed`, async () => {
-    const pair = new FilePair({ b: { autoAccept: () => false } }).start();
+    // Each file is exactly at the receiver's size limit: the refusal is for the count, not the size.
+    const pair = new FilePair({ b: { autoAccept: () => false, maxFileBytes: 1 } }).start();
     const ids = Array.from({ length: MAX_ACTIVE_INCOMING + 1 }, () =>
       pair.transfers.a.send(memorySource(fileBytes(1)), { name: 'x', mime: '' }),
     );
@@ -95,12 +99,14 @@ describe('file transfer edges: limits exactly at their value', () => {
 
   it('the socket backlog at exactly the high mark still lets bulk go; above it, bulk waits', async () => {
     const pair = new FilePair().start();
-    pair.backlog = BACKLOG_HIGH_BYTES;
+    pair.backlog = 256 * 1024; // the high mark, BACKLOG_HIGH_BYTES
     pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'x', mime: '' });
     await pair.settle();
     expect(typesSent(pair, 'a')).toEqual(['offer']);
     pair.backlog = BACKLOG_HIGH_BYTES + 1;
     pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'y', mime: '' });
+    await pair.settle();
+    pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'z', mime: '' });
     await pair.settle();
     expect(typesSent(pair, 'a')).toEqual(['offer']);
     // One poll timer at a time, however often the pump is woken.
@@ -109,7 +115,7 @@ describe('file transfer edges: limits exactly at their value', () => {
     const polls = pair.timers.filter((t) => t.ms === BACKLOG_POLL_MS);
     for (const poll of polls) poll.callback();
     await pair.settle();
-    expect(typesSent(pair, 'a')).toEqual(['offer', 'offer']);
+    expect(typesSent(pair, 'a')).toEqual(['offer', 'offer', 'offer']);
   });
 
   it('two payloads are sealed at once, not one, not three', async () => {
@@ -138,9 +144,7 @@ describe('file transfer edges: limits exactly at their value', () => {
     await turn();
     expect(pending).toHaveLength(1); // the offer
     pending.shift()!();
-    handler!.receive(
-      encodeFileEnvelope({ type: 'accept', id: new Uint8Array(Buffer.from(id, 'hex')), from: 0 }),
-    );
+    handler!.receive(encodeFileEnvelope({ type: 'accept', id: rawId(id), from: 0 }));
     await turn();
     expect(pending).toHaveLength(2);
     pending.shift()!();
@@ -161,10 +165,50 @@ describe('file transfer edges: endings', () => {
     );
     const before = pair.sent.a.length;
     pair.transfers.a.cancel(id);
+    pair.transfers.a.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 1 })); // no answer
     pair.fireTimers();
     await pair.settle();
     expect(pair.sent.a.length).toBe(before);
     expect(pair.timers).toEqual([]);
+  });
+
+  it('leaving cancels outgoing transfers as by this side, and stops polling a full socket', async () => {
+    const pair = new FilePair().start();
+    pair.backlog = BACKLOG_HIGH_BYTES + 1;
+    const id = pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'x', mime: '' });
+    await pair.settle();
+    expect(pair.timers.filter((t) => t.ms === BACKLOG_POLL_MS)).toHaveLength(1);
+    pair.transfers.a.ended('left');
+    expect(pair.view('a', id)).toMatchObject({ state: 'cancelled', cancelledBy: 'you', code: undefined });
+    expect(pair.timers).toEqual([]);
+  });
+
+  it('a transfer that already ended is not reported again when the conversation ends', async () => {
+    let changes = 0;
+    const pair = new FilePair({ a: { onChange: () => void (changes += 1) } }).start();
+    const id = await started(pair, 20);
+    pair.transfers.b.accept(id);
+    await pair.run();
+    expect(pair.transfers.a.views()[0]?.state).toBe('done');
+    const before = changes;
+    pair.transfers.a.ended('connection-lost');
+    expect(changes).toBe(before);
+    expect(pair.transfers.a.views()[0]?.state).toBe('done');
+  });
+
+  it('a failure of this side while preparing a chunk (not a read) ends the transfer as file-read-failed', async () => {
+    const broken = () => ({
+      update: () => {
+        throw new Error('no hash today');
+      },
+      digest: () => new Uint8Array(32),
+    });
+    const pair = new FilePair({ a: { hash: broken } }).start();
+    const id = await started(pair, 20);
+    pair.transfers.b.accept(id);
+    await pair.run();
+    expect(pair.view('a', id)).toMatchObject({ state: 'failed', code: 'file-read-failed' });
+    expect(pair.view('b', id)).toMatchObject({ state: 'failed', code: 'transfer-failed' });
   });
 
   it('ending with a code fails every incoming transfer with it, and tells nobody', async () => {
@@ -206,7 +250,7 @@ describe('file transfer edges: endings', () => {
       pair.transfers.a.receive(
         encodeFileEnvelope({
           type: 'cancel',
-          id: new Uint8Array(Buffer.from(id, 'hex')),
+          id: rawId(id),
           reason,
         } as FileEnvelope),
       );
@@ -238,7 +282,7 @@ describe('file transfer edges: endings', () => {
       await pair.settle();
       expect(pair.view('a', id).state).toBe(end === 'cancel' ? 'cancelled' : 'failed');
       pair.queue = pair.queue.filter((item) => item.to === 'a'); // A's news is lost on the way
-      const ack = encodeFileEnvelope({ type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: 0 });
+      const ack = encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 0 });
       const before = cancelsSent(pair, 'a').length;
       pair.transfers.a.receive(ack);
       await pair.settle();
@@ -253,9 +297,7 @@ describe('file transfer edges: endings', () => {
     await pair.run();
     expect(pair.view('a', id).state).toBe('done');
     const before = pair.sent.a.length;
-    pair.transfers.a.receive(
-      encodeFileEnvelope({ type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: 1 }),
-    );
+    pair.transfers.a.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 1 }));
     await pair.settle();
     expect(pair.sent.a.length).toBe(before);
   });
@@ -265,7 +307,7 @@ describe('file transfer edges: envelopes out of place', () => {
   it('a sender-side envelope for an outgoing transfer fails it, and says so', async () => {
     const pair = new FilePair().start();
     const id = await started(pair);
-    const raw = new Uint8Array(Buffer.from(id, 'hex'));
+    const raw = rawId(id);
     pair.transfers.a.receive(encodeFileEnvelope({ type: 'end', id: raw, sha256: new Uint8Array(32) }));
     expect(pair.view('a', id)).toMatchObject({ state: 'failed', code: 'transfer-failed' });
     await pair.settle();
@@ -277,11 +319,48 @@ describe('file transfer edges: envelopes out of place', () => {
     const id = await started(pair);
     pair.transfers.b.accept(id);
     await pair.settle();
-    const raw = new Uint8Array(Buffer.from(id, 'hex'));
+    const raw = rawId(id);
     pair.transfers.b.receive(encodeFileEnvelope({ type: 'ack', id: raw, upTo: 0 }));
     expect(pair.view('b', id)).toMatchObject({ state: 'failed', code: 'transfer-failed' });
     await pair.settle();
     expect(cancelsSent(pair, 'b')).toEqual(['failed']);
+  });
+
+  it('a fault of this side (an onChange that throws) is not blamed on the partner', async () => {
+    let faults = 1;
+    const onChange = () => {
+      if (faults-- > 0) throw new Error('a bug in the page');
+    };
+    const pair = new FilePair({ b: { onChange } }).start();
+    const offer = {
+      type: 'offer',
+      id: new Uint8Array(16).fill(7),
+      size: 10,
+      chunkBytes: 16,
+      mime: '',
+      name: 'x',
+    };
+    expect(() => pair.transfers.b.receive(encodeFileEnvelope(offer as FileEnvelope))).toThrow(
+      'a bug in the page',
+    );
+    await pair.settle();
+    expect(pair.sent.b).toEqual([]);
+    expect(pair.transfers.b.views().map((v) => v.state)).toEqual(['offered']);
+  });
+
+  it('an ack before the accept neither starts the transfer nor wakes the pump', async () => {
+    const pair = new FilePair().start();
+    pair.backlog = BACKLOG_HIGH_BYTES + 1;
+    const id = pair.transfers.a.send(memorySource(fileBytes(16 * 4)), { name: 'x', mime: '' });
+    await pair.settle();
+    pair.backlog = 0; // drained, but the pump waits for its poll
+    pair.transfers.a.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 0 }));
+    await pair.settle();
+    expect(pair.sent.a).toEqual([]);
+    for (const poll of pair.timers.filter((t) => t.ms === BACKLOG_POLL_MS)) poll.callback();
+    await pair.settle();
+    expect(typesSent(pair, 'a')).toEqual(['offer']);
+    expect(pair.view('a', id).state).toBe('offered');
   });
 
   it('an unknown transfer is answered once per path, a cancel for one not at all', async () => {
@@ -345,6 +424,26 @@ describe('file transfer edges: retransmission back-off', () => {
     expect(pair.timers.filter((t) => t.ms >= FILE_RETRANSMIT_MIN_MS).map((t) => t.ms)).toEqual([
       FILE_RETRANSMIT_MIN_MS,
     ]);
+  });
+
+  it('an envelope that moves nothing does not reset the back-off', async () => {
+    const pair = new FilePair({ b: { autoAccept: () => false } }).start();
+    const id = await started(pair, 16 * 10);
+    pair.queue = [];
+    pair.fireTimers();
+    await pair.settle();
+    expect(retransmits(pair)).toEqual([4_000]);
+    pair.transfers.a.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 0 }));
+    expect(retransmits(pair)).toEqual([4_000]);
+  });
+
+  it('cancelling the only waiting transfer stops the retransmission timer', async () => {
+    const pair = new FilePair().start();
+    const id = pair.transfers.a.send(memorySource(fileBytes(10)), { name: 'x', mime: '' });
+    await pair.settle();
+    expect(retransmits(pair)).toEqual([FILE_RETRANSMIT_MIN_MS]);
+    pair.transfers.a.cancel(id);
+    expect(retransmits(pair)).toEqual([]);
   });
 
   it('no retransmission timer once nothing waits, nor while the path is down', async () => {
@@ -419,6 +518,67 @@ describe('file transfer edges: wiring to a conversation', () => {
   });
 });
 
+describe('file transfer edges: the default clock', () => {
+  it('without a clock given, the speed is measured on the system clock', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_000_000);
+      const port: PayloadPort = { maxBytes: CHUNK_OVERHEAD_BYTES + 16, backlog: 0, send: async () => true };
+      let handler: PayloadHandler | undefined;
+      const speeds: (number | undefined)[] = [];
+      const transfers = attachFileTransfers(
+        {
+          attachPayloads(h) {
+            handler = h;
+            return port;
+          },
+        },
+        {
+          timers: { set: () => 0, clear: () => {} },
+          openSink: async () => ({}) as never,
+          onChange: (view) => void (view.state === 'transferring' && speeds.push(view.bytesPerSecond)),
+        },
+      );
+      handler!.pathUp();
+      const id = transfers.send(memorySource(fileBytes(16 * 4)), { name: 'x', mime: '' });
+      handler!.receive(encodeFileEnvelope({ type: 'accept', id: rawId(id), from: 0 }));
+      vi.setSystemTime(1_001_000);
+      handler!.receive(encodeFileEnvelope({ type: 'ack', id: rawId(id), upTo: 1 }));
+      expect(speeds).toEqual([undefined, 16]); // too early to tell, then 16 bytes in a second
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('file transfer edges: wiring before the transfers exist', () => {
+  it('a conversation that calls the handler while attaching it is ignored until then', () => {
+    const port: PayloadPort = { maxBytes: CHUNK_OVERHEAD_BYTES + 16, backlog: 0, send: async () => true };
+    const offer = encodeFileEnvelope({
+      type: 'offer',
+      id: new Uint8Array(16).fill(5),
+      size: 0,
+      chunkBytes: 16,
+      mime: '',
+      name: 'in',
+    });
+    const transfers = attachFileTransfers(
+      {
+        attachPayloads(handler) {
+          handler.receive(offer);
+          handler.pathUp();
+          handler.pathDown();
+          handler.ended('left');
+          return port;
+        },
+      },
+      { timers: { set: () => 0, clear: () => {} }, openSink: async () => ({}) as never, onChange: () => {} },
+    );
+    expect(transfers.views()).toEqual([]);
+    expect(() => transfers.send(memorySource(fileBytes(1)), { name: 'x', mime: '' })).not.toThrow();
+  });
+});
+
 describe('file transfer edges: the path', () => {
   it('nothing goes out before the path is up; the offer leaves when it comes up', async () => {
     const pair = new FilePair();
@@ -440,9 +600,7 @@ describe('file transfer edges: the path', () => {
     pair.restore();
     await pair.settle();
     const stored = pair.view('b', id).bytes / 16;
-    expect(sentBy(pair, 'b').slice(before)).toEqual([
-      { type: 'ack', id: new Uint8Array(Buffer.from(id, 'hex')), upTo: stored },
-    ]);
+    expect(sentBy(pair, 'b').slice(before)).toEqual([{ type: 'ack', id: rawId(id), upTo: stored }]);
   });
 
   it('a cancelled transfer no longer takes a share of the window', async () => {
