@@ -41,7 +41,7 @@ describe('frame crypto by node:crypto', () => {
       fromHex(associatedData),
       fromHex(sealed),
     );
-    expect(toHex(back)).toBe(plaintext);
+    expect(toHex(back!)).toBe(plaintext);
     const mac = await nodeFrameCrypto.hmacSha256(utf8Encode('Jefe'), [
       utf8Encode('what do ya want '),
       utf8Encode('for nothing?'),
@@ -84,20 +84,20 @@ describe('frame crypto by node:crypto', () => {
       fc.asyncProperty(fc.nat({ max: (sealed.length / 2) * 8 - 1 }), async (bit) => {
         const bad = fromHex(sealed);
         bad[bit >> 3]! ^= 1 << (bit & 7);
-        await expect(
-          nodeFrameCrypto.open(fromHex(key), fromHex(nonce), fromHex(associatedData), bad),
-        ).rejects.toThrow();
+        expect(await nodeFrameCrypto.open(fromHex(key), fromHex(nonce), fromHex(associatedData), bad)).toBe(
+          undefined,
+        );
       }),
       { numRuns: 40 },
     );
     for (const length of [0, 15]) {
       const short = new Uint8Array(length);
-      await expect(
-        nodeFrameCrypto.open(fromHex(key), fromHex(nonce), new Uint8Array(0), short),
-      ).rejects.toThrow();
-      await expect(
-        webCryptoFrames.open(fromHex(key), fromHex(nonce), new Uint8Array(0), short),
-      ).rejects.toThrow();
+      expect(await nodeFrameCrypto.open(fromHex(key), fromHex(nonce), new Uint8Array(0), short)).toBe(
+        undefined,
+      );
+      expect(await webCryptoFrames.open(fromHex(key), fromHex(nonce), new Uint8Array(0), short)).toBe(
+        undefined,
+      );
     }
   });
 

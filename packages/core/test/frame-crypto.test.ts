@@ -6,7 +6,7 @@
  * The terminal client's `node:crypto` implementation is checked against the same answers in
  * packages/cli/test/node-frame-crypto.test.ts.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fromHex, toHex, utf8Encode } from '../src/bytes.ts';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { webCryptoFrames, type FrameCrypto } from '../src/crypto/frame-crypto.ts';
@@ -70,7 +70,7 @@ describe('frame crypto: WebCrypto', () => {
       fromHex(associatedData),
       fromHex(sealed),
     );
-    expect(toHex(back)).toBe(plaintext);
+    expect(toHex(back!)).toBe(plaintext);
     const mac = await webCryptoFrames.hmacSha256(utf8Encode('Jefe'), [
       utf8Encode('what do ya want '),
       utf8Encode('for nothing?'),
@@ -82,9 +82,21 @@ describe('frame crypto: WebCrypto', () => {
     const { key, nonce, associatedData, sealed } = GCM_CASE_16;
     const bad = fromHex(sealed);
     bad[bad.length - 1]! ^= 1;
-    await expect(
-      webCryptoFrames.open(fromHex(key), fromHex(nonce), fromHex(associatedData), bad),
-    ).rejects.toThrow();
+    expect(await webCryptoFrames.open(fromHex(key), fromHex(nonce), fromHex(associatedData), bad)).toBe(
+      undefined,
+    );
+  });
+
+  it('rejects, rather than answering "not authentic", when WebCrypto cannot run', async () => {
+    const { key, nonce, associatedData, sealed } = GCM_CASE_16;
+    const decrypt = vi.spyOn(crypto.subtle, 'decrypt').mockRejectedValueOnce(new TypeError('no AES-GCM'));
+    try {
+      await expect(
+        webCryptoFrames.open(fromHex(key), fromHex(nonce), fromHex(associatedData), fromHex(sealed)),
+      ).rejects.toThrow('no AES-GCM');
+    } finally {
+      decrypt.mockRestore();
+    }
   });
 });
 
@@ -108,16 +120,21 @@ describe('frame crypto: the callers use the implementation they are given', () =
     expect(calls[1]!.rest[2]).toEqual(sealed);
   });
 
-  it('a refusal by the implementation is tampered, and its key copy is wiped all the same', async () => {
-    const { frames, calls } = recording(true);
+  it('"not authentic" from the implementation is tampered; a failure to run is passed on, not taken for a forgery; the key copy is wiped either way', async () => {
+    const { frames, calls } = recording();
     await expect(
       openOnce(new Uint8Array(32).fill(1), 1, new Uint8Array(8), new Uint8Array(40), frames),
     ).rejects.toMatchObject({ code: 'tampered' });
+    const failing = recording(true);
     await expect(
-      sealOnce(new Uint8Array(32).fill(1), 1, new Uint8Array(8), new Uint8Array(4), frames),
+      openOnce(new Uint8Array(32).fill(1), 1, new Uint8Array(8), new Uint8Array(40), failing.frames),
     ).rejects.toThrow('refused');
-    expect(calls).toHaveLength(2);
-    for (const call of calls) expect(isZero(call.key)).toBe(true);
+    await expect(
+      sealOnce(new Uint8Array(32).fill(1), 1, new Uint8Array(8), new Uint8Array(4), failing.frames),
+    ).rejects.toThrow('refused');
+    for (const call of [...calls, ...failing.calls]) expect(isZero(call.key)).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(failing.calls).toHaveLength(2);
   });
 
   it('a bad key or sequence number never reaches the implementation', async () => {

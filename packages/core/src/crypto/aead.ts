@@ -47,12 +47,9 @@ export async function openOnce(
 ): Promise<Uint8Array> {
   const raw = takeKey(key);
   try {
-    const nonce = nonceFor(seq);
-    try {
-      return await frames.open(raw, nonce, associatedData, ciphertext);
-    } catch (cause) {
-      throw duetError('tampered', 'message frame failed authentication', cause);
-    }
+    const opened = await frames.open(raw, nonceFor(seq), associatedData, ciphertext);
+    if (opened === undefined) throw duetError('tampered', 'message frame failed authentication');
+    return opened;
   } finally {
     wipe(raw);
   }

@@ -22,13 +22,17 @@ export interface FrameCrypto {
     associatedData: Uint8Array,
     plaintext: Uint8Array,
   ): Promise<Uint8Array>;
-  /** The plaintext of ciphertext ‖ tag; rejects (with any error) when the tag does not verify. */
+  /**
+   * The plaintext of ciphertext ‖ tag, or `undefined` when the tag does not verify (the frame is
+   * not authentic). A rejection means the primitive could not run (no WebCrypto, a refused key):
+   * the caller must not take that for a forgery, or a working partner's frame would be dropped.
+   */
   open(
     key: Uint8Array<ArrayBuffer>,
     nonce: Uint8Array<ArrayBuffer>,
     associatedData: Uint8Array,
     sealed: Uint8Array,
-  ): Promise<Uint8Array>;
+  ): Promise<Uint8Array | undefined>;
   /** HMAC-SHA-256 under `key` of the parts, concatenated: all 32 bytes. */
   hmacSha256(key: Uint8Array<ArrayBuffer>, parts: readonly Uint8Array[]): Promise<Uint8Array>;
 }
@@ -48,8 +52,14 @@ export const webCryptoFrames: FrameCrypto = {
     const cryptoKey = await subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);
     // Stryker disable next-line MethodExpression: equivalent: WebCrypto copies its inputs; slice() only gives TypeScript an ArrayBuffer
     const params = { name: 'AES-GCM', iv: nonce, additionalData: associatedData.slice() };
-    // Stryker disable next-line MethodExpression: equivalent: as above
-    return new Uint8Array(await subtle().decrypt(params, cryptoKey, sealed.slice()));
+    try {
+      // Stryker disable next-line MethodExpression: equivalent: as above
+      return new Uint8Array(await subtle().decrypt(params, cryptoKey, sealed.slice()));
+    } catch (error) {
+      // WebCrypto says a tag that fails (or an input shorter than one) with OperationError.
+      if (error instanceof DOMException && error.name === 'OperationError') return undefined;
+      throw error;
+    }
   },
   async hmacSha256(key, parts) {
     const hmacKey = await subtle().importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
