@@ -89,11 +89,16 @@ describe('frame crypto: WebCrypto', () => {
 
   it('rejects, rather than answering "not authentic", when WebCrypto cannot run', async () => {
     const { key, nonce, associatedData, sealed } = GCM_CASE_16;
-    const decrypt = vi.spyOn(crypto.subtle, 'decrypt').mockRejectedValueOnce(new TypeError('no AES-GCM'));
+    const decrypt = vi
+      .spyOn(crypto.subtle, 'decrypt')
+      .mockRejectedValueOnce(new TypeError('no AES-GCM'))
+      .mockRejectedValueOnce(new DOMException('not here', 'NotSupportedError'));
     try {
-      await expect(
-        webCryptoFrames.open(fromHex(key), fromHex(nonce), fromHex(associatedData), fromHex(sealed)),
-      ).rejects.toThrow('no AES-GCM');
+      for (const message of ['no AES-GCM', 'not here']) {
+        await expect(
+          webCryptoFrames.open(fromHex(key), fromHex(nonce), fromHex(associatedData), fromHex(sealed)),
+        ).rejects.toThrow(message);
+      }
     } finally {
       decrypt.mockRestore();
     }
