@@ -99,6 +99,48 @@ describe('start and share', () => {
     expect(JSON.stringify(shared)).not.toContain(passphrase);
   });
 
+  it('the joiner goes from the passphrase to the conversation without the share panel flashing by', async () => {
+    const alice = await openPage(harness());
+    const { link, passphrase } = await startConversation(alice.page);
+    const bob = await openPage(harness(), new URL(link).hash);
+    // Every element ever inserted is looked at, even one removed again within the same task.
+    await bob.page.evaluate(() => {
+      const seen = window as unknown as { sharePanelSeen: boolean };
+      seen.sharePanelSeen = false;
+      const isPanel = (node: Node) =>
+        node instanceof Element &&
+        (node.matches('[data-testid="share-link"]') ||
+          node.querySelector('[data-testid="share-link"]') !== null);
+      new MutationObserver((records) => {
+        if (records.some((record) => [...record.addedNodes].some(isPanel))) seen.sharePanelSeen = true;
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await bob.page.getByTestId('passphrase-input').fill(passphrase);
+    await bob.page.getByTestId('join-button').click();
+    await waitForState(bob.page, 'ready');
+    expect(
+      await bob.page.evaluate(() => (window as unknown as { sharePanelSeen: boolean }).sharePanelSeen),
+    ).toBe(false);
+    // Alone in the room again, the joiner may invite someone: then the panel is there.
+    await leave(alice.page);
+    await bob.page.getByTestId('share-link').waitFor();
+  });
+
+  it('when the conversation view fails to download, Try again fetches it without a reload', async () => {
+    const alice = await openPage(harness());
+    let offline = true;
+    await alice.page.route('**/assets/ChatView-*.js', (route) =>
+      offline ? route.abort() : route.continue(),
+    );
+    await alice.page.getByTestId('start-button').click();
+    await alice.page.getByTestId('view-load-failed').waitFor();
+    offline = false;
+    await alice.page.getByTestId('view-load-retry').click();
+    await waitForState(alice.page, 'waiting');
+    expect(await alice.page.getByTestId('share-link').textContent()).toBe(alice.page.url());
+    expect(await alice.page.getByTestId('view-load-failed').count()).toBe(0);
+  });
+
   it('a reload of the creator page comes back to the same room, as a joiner', async () => {
     const alice = await openPage(harness());
     const { link } = await startConversation(alice.page);
