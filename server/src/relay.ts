@@ -43,6 +43,8 @@ import { roleOf } from './rooms.ts';
 import { newToken } from './seat-token.ts';
 import { TokenBucket } from './token-bucket.ts';
 
+type JoinMessage = Extract<ClientMessage, { type: 'join' }>;
+
 export { CLOSE } from './relay/close-codes.ts';
 export type { Link, LinkEvents } from './relay/link.ts';
 
@@ -206,7 +208,8 @@ export function createRelay(options: RelayOptions): Relay {
    * close, queued behind this work, frees or holds it as for any seated connection, and a client
    * whose answer was lost comes back for it with its token.
    */
-  async function onJoin(peer: Peer, room: string, suite: string, token: string, version = 1): Promise<void> {
+  async function onJoin(peer: Peer, join: JoinMessage, token: string): Promise<void> {
+    const { room, suite, version = 1 } = join;
     if (peer.seat) return sendError(peer, 'already-joined');
     if (!isSuiteId(suite)) return sendError(peer, 'bad-suite'); // parseClientMessage checked it already
     peers.renumber(peer);
@@ -232,6 +235,11 @@ export function createRelay(options: RelayOptions): Relay {
     tell(peer, { type: 'joined', ...seated(result.seat, token, result.partner) });
     // Joined again after a lost answer: the client starts a new session, so its partner does too.
     router.notify(result.partner?.at, { type: 'partner-joined' }, peer.at);
+    // Both seats taken, and the joiner asked for it: the first attempt is granted now rather than
+    // when the initiator asks, a round trip off the time to a secure channel. It comes out of the
+    // same per-room budget; with none left, the initiator's own request is told how long to wait.
+    const partnerAt = result.partner?.at;
+    if (partnerAt && join.grantOnSeat && result.seat.suite === 'modern') await grantAttempt(peer, partnerAt);
   }
 
   async function onResume(peer: Peer, room: string, token: string, next: string): Promise<void> {
@@ -255,22 +263,32 @@ export function createRelay(options: RelayOptions): Relay {
   async function onHandshake(peer: Peer): Promise<void> {
     if (!peer.seat) return sendError(peer, 'not-joined');
     if (!peer.partner) return sendError(peer, 'no-partner');
+    const retryAfterMs = await grantAttempt(peer, peer.partner);
+    if (retryAfterMs === undefined) return;
+    const retryAt = now() + retryAfterMs;
+    sendError(peer, 'rate-limited', () => ({ retryAfterMs: Math.max(0, retryAt - now()) }));
+  }
+
+  /**
+   * Takes an attempt from the room's budget and grants it to both seats, or returns how long
+   * until one is left. The same grant to both: the nonce is the relay's share of the CPace
+   * session id.
+   */
+  async function grantAttempt(peer: Peer, partner: Location): Promise<number | undefined> {
+    if (!peer.seat) return undefined;
     const decision = await directory.takeAttempt(peer.seat.room, peer.client, now());
     observer.handshake(decision.granted);
-    if (!decision.granted) {
-      const retryAt = now() + decision.retryAfterMs;
-      return sendError(peer, 'rate-limited', () => ({ retryAfterMs: Math.max(0, retryAt - now()) }));
-    }
-    // The same grant to both seats: the nonce is the relay's share of the CPace session id.
+    if (!decision.granted) return decision.retryAfterMs;
     const grant: ServerMessage = { type: 'handshake', attempt: decision.attempt, nonce: newToken() };
     tell(peer, grant);
-    router.notify(peer.partner, grant);
+    router.notify(partner, grant);
+    return undefined;
   }
 
   function onControl(peer: Peer, message: ClientMessage): Promise<void> | void {
     switch (message.type) {
       case 'join':
-        return onJoin(peer, message.room, message.suite, message.token ?? newToken(), message.version);
+        return onJoin(peer, message, message.token ?? newToken());
       case 'leave':
         if (!peer.seat) return sendError(peer, 'not-joined');
         return leaveRoom(peer);

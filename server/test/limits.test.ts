@@ -69,6 +69,39 @@ describe('relay limits', () => {
     for (const client of [a, b, c, d]) client.close();
   });
 
+  it('a grant with the seat comes out of the room budget, and with none left there is none', async () => {
+    const server = await serve({ handshakeBurst: 1, handshakeRefillMs: 60_000 });
+    const seat = async () => {
+      const a = await TestClient.connect(server.url);
+      const b = await TestClient.connect(server.url);
+      a.sendJson({ type: 'join', room: 'seat-budget', suite: 'modern', grantOnSeat: true });
+      await a.control(); // joined
+      b.sendJson({ type: 'join', room: 'seat-budget', suite: 'modern', grantOnSeat: true });
+      await b.control(); // joined
+      await a.control(); // partner-joined
+      return [a, b] as const;
+    };
+    let [a, b] = await seat();
+    expect(await a.control()).toMatchObject({ type: 'handshake', attempt: 1 });
+    expect(await b.control()).toMatchObject({ type: 'handshake', attempt: 1 });
+    b.close();
+    await b.closed;
+    expect(await a.control()).toEqual({ type: 'partner-left' });
+    a.close();
+    await a.closed;
+    await vi.waitFor(() => expect(server.stats().rooms).toBe(0));
+    // Seated again: the budget is spent, so no grant; the initiator asking is told how long.
+    [a, b] = await seat();
+    a.sendJson({ type: 'handshake' });
+    expect(await a.control()).toMatchObject({
+      type: 'error',
+      code: 'rate-limited',
+      retryAfterMs: expect.any(Number),
+    });
+    a.close();
+    b.close();
+  });
+
   it('handshake attempts per room run out: rate-limited with retryAfterMs, also after leaving and rejoining', async () => {
     let clock = 1_000_000;
     const server = await serve({ handshakeBurst: 2, handshakeRefillMs: 60_000, now: () => clock });

@@ -308,6 +308,49 @@ describe('relay: handshake attempts', () => {
   });
 });
 
+describe('relay: the first attempt granted with the seat', () => {
+  const seatPair = async (room: string, suite: string, ask: [boolean, boolean]) => {
+    const a = await TestClient.connect(relay().url);
+    const b = await TestClient.connect(relay().url);
+    a.sendJson({ type: 'join', room, suite, ...(ask[0] ? { grantOnSeat: true } : {}) });
+    expect(await a.control()).toMatchObject({ type: 'joined', partner: false });
+    b.sendJson({ type: 'join', room, suite, ...(ask[1] ? { grantOnSeat: true } : {}) });
+    expect(await b.control()).toMatchObject({ type: 'joined', partner: true });
+    expect(await a.control()).toEqual({ type: 'partner-joined' });
+    return [a, b] as const;
+  };
+
+  it('a join that fills a modern room and asks for it: both seats get attempt 1 at once, unasked', async () => {
+    const [a, b] = await seatPair(newRoom(), 'modern', [false, true]);
+    const toA = await a.control();
+    expect(toA).toEqual({ type: 'handshake', attempt: 1, nonce: TOKEN });
+    expect(await b.control()).toEqual(toA);
+    // Asking afterwards is a new attempt, as ever.
+    a.sendJson({ type: 'handshake' });
+    expect(await a.control()).toMatchObject({ type: 'handshake', attempt: 2 });
+    a.close();
+    b.close();
+  });
+
+  it.each([
+    ['the joiner did not ask (the first seat did)', 'modern', [true, false]],
+    ['des', 'des', [true, true]],
+  ] as const)(
+    'no grant with the seat when %s: the first request gets attempt 1',
+    async (_name, suite, ask) => {
+      const [a, b] = await seatPair(newRoom(), suite, [...ask]);
+      a.sendJson({ type: 'handshake' });
+      expect(await a.control()).toMatchObject({ type: 'handshake', attempt: 1 });
+      expect(await b.control()).toMatchObject({ type: 'handshake', attempt: 1 });
+      // Nothing else was queued for a: the partner's next frame is what comes.
+      b.sendBinary(Buffer.from([7]));
+      expect([...(await a.binary())]).toEqual([7]);
+      a.close();
+      b.close();
+    },
+  );
+});
+
 describe('relay: acks', () => {
   it('acknowledges every binary frame read on the connection, relayed or refused', async () => {
     const client = await TestClient.connect(relay().url);

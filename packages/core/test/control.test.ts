@@ -29,6 +29,12 @@ describe('control protocol: client messages', () => {
     });
     expect(parseClientMessage('{"type":"leave"}')).toEqual({ type: 'leave' });
     expect(parseClientMessage('{"type":"handshake"}')).toEqual({ type: 'handshake' });
+    expect(parseClientMessage('{"type":"join","room":"abcd","suite":"modern","grantOnSeat":true}')).toEqual({
+      type: 'join',
+      room: 'abcd',
+      suite: 'modern',
+      grantOnSeat: true,
+    });
   });
 
   it('accepts the seat tokens a client chooses: join with `token`, resume with `next`', () => {
@@ -58,6 +64,7 @@ describe('control protocol: client messages', () => {
     ['null', 'unknown-type'],
     ['{"type":"join","room":"abc"}', 'bad-message'],
     ['{"type":"leave","extra":1}', 'bad-message'],
+    ['{"type":"join","room":"abcd","suite":"modern","grantOnSeat":false}', 'bad-message'],
     ['{"type":"join","room":"Not A Room","suite":"des"}', 'bad-room'],
     ['{"type":"join","room":"ab","suite":"des"}', 'bad-room'],
     ['{"type":"join","room":"abc-","suite":"des"}', 'bad-room'],

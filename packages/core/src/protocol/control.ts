@@ -51,6 +51,11 @@ const join = z.strictObject({
   token: z.optional(seatToken),
   /** The suite's payload version (SUITE_VERSIONS); absent means 1. */
   version: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_SUITE_VERSION))),
+  /**
+   * `modern`: when this join fills the room, grant the first handshake attempt at once (to both
+   * seats, as `handshake`), instead of when the initiator asks: a round trip off the handshake.
+   */
+  grantOnSeat: z.optional(z.literal(true)),
 });
 const leave = z.strictObject({ type: z.literal('leave') });
 /** Asks the relay for a handshake attempt (the `modern` suite); see `handshake` below. */
