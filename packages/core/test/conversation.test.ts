@@ -11,7 +11,12 @@ import type { ServerMessage, SuiteId } from '../src/protocol/control.ts';
 import type { SecureChannel } from '../src/session/channel.ts';
 import { createDesChannel } from '../src/session/des-channel.ts';
 import { createModernChannel } from '../src/session/modern-channel.ts';
-import { Conversation, type ConversationEvent, type LinkHandlers } from '../src/session/conversation.ts';
+import {
+  Conversation,
+  GRANT_ON_SEAT_WAIT_MS,
+  type ConversationEvent,
+  type LinkHandlers,
+} from '../src/session/conversation.ts';
 import { decodeEnvelope, encodeEnvelope } from '../src/session/envelope.ts';
 
 const ROOM = 'conversation-test';
@@ -151,7 +156,7 @@ describe('conversation', () => {
     conversation.start();
     relay.link.handlers.onOpen();
     expect(relay.sentControl()).toEqual([
-      { type: 'join', room: ROOM, suite: 'modern', token: picked(1), version: 3 },
+      { type: 'join', room: ROOM, suite: 'modern', token: picked(1), version: 3, grantOnSeat: true },
     ]);
     relay.control(joined(false, 'joined', 'modern'));
     relay.control({ type: 'partner-joined' });
@@ -412,15 +417,47 @@ describe('conversation', () => {
     expect(relay.timers).toHaveLength(0);
   });
 
-  it('a handshake refused with rate-limited tells the user how long, and asks again by itself after that', async () => {
+  it('both seats taken: the relay grants the first attempt unasked, and the initiator answers it without asking', async () => {
+    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
+    const { relay, conversation, settle } = await setup('modern', modern);
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(true, 'joined', 'modern'));
+    relay.control({ type: 'handshake', attempt: 1, nonce: '00'.repeat(16) });
+    await settle();
+    expect(relay.sentControl().map((message) => message.type)).toEqual(['join']);
+    expect(relay.sentFrames()).toHaveLength(1); // the hello of attempt 1
+    expect(relay.timers.map((timer) => timer.ms)).not.toContain(GRANT_ON_SEAT_WAIT_MS);
+  });
+
+  it('a partner who arrives later brings the grant the same way', async () => {
+    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
+    const { relay, conversation, settle } = await setup('modern', modern);
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(false, 'joined', 'modern'));
+    await settle();
+    relay.control({ type: 'partner-joined' });
+    await settle();
+    expect(relay.timers.map((timer) => timer.ms)).toContain(GRANT_ON_SEAT_WAIT_MS);
+    relay.control({ type: 'handshake', attempt: 1, nonce: '00'.repeat(16) });
+    await settle();
+    expect(relay.timers.map((timer) => timer.ms)).not.toContain(GRANT_ON_SEAT_WAIT_MS);
+    relay.fireTimers();
+    expect(relay.sentControl().map((message) => message.type)).toEqual(['join']);
+    expect(relay.sentFrames()).toHaveLength(1);
+  });
+
+  it('no grant with the seat (an older relay, or no attempt left): the initiator asks after a second; rate-limited says how long and asks again after that', async () => {
     const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
     const { relay, conversation, events, settle } = await setup('modern', modern);
     conversation.start();
     relay.link.handlers.onOpen();
     relay.control(joined(true, 'joined', 'modern'));
     await settle();
-    // The initiator's first request goes out at once, not on a timer.
-    expect(relay.timers).toEqual([]);
+    expect(relay.sentControl().map((message) => message.type)).toEqual(['join']);
+    expect(relay.timers.map((timer) => timer.ms)).toEqual([GRANT_ON_SEAT_WAIT_MS]);
+    relay.fireTimers();
     expect(relay.sentControl().at(-1)).toEqual({ type: 'handshake' });
     relay.control({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 42_000 });
     expect(conversation.status).toBe('handshaking');

@@ -282,6 +282,14 @@ export class TwoTabs {
     });
   }
 
+  #grant(): void {
+    this.#attempt += 1;
+    const nonce = this.#attempt.toString(16).padStart(32, '0');
+    for (const seat of ['a', 'b'] as const) {
+      this.#toClient(seat, { type: 'handshake', attempt: this.#attempt, nonce });
+    }
+  }
+
   #connectRelay(side: Side, handlers: LinkHandlers) {
     this.queues[`relay:${side}`].push(() => handlers.onOpen());
     return {
@@ -301,12 +309,10 @@ export class TwoTabs {
             ...(this.#rate ? { rate: this.#rate } : {}),
           });
           if (partner) this.#toClient(other(side), { type: 'partner-joined' });
+          // As the relay does: both seats taken, the first attempt is granted unasked.
+          if (partner) this.#grant();
         } else if (message.type === 'handshake') {
-          this.#attempt += 1;
-          const nonce = this.#attempt.toString(16).padStart(32, '0');
-          for (const seat of ['a', 'b'] as const) {
-            this.#toClient(seat, { type: 'handshake', attempt: this.#attempt, nonce });
-          }
+          this.#grant();
         }
       },
       sendBinary: (bytes: Uint8Array) => {

@@ -125,6 +125,12 @@ export const DEFAULT_MAX_RECONNECT_ATTEMPTS = 30;
 /** Back-off before asking for another handshake after failures (ms), by failures so far. */
 const HANDSHAKE_BACKOFF_MS = [0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 /**
+ * When both seats are taken the relay grants the first attempt by itself (`modern`). The
+ * initiator asks only if no grant came within this long: a relay older than that, or a room
+ * with no attempt left (then the answer says how long to wait).
+ */
+export const GRANT_ON_SEAT_WAIT_MS = 1_000;
+/**
  * Unconfirmed messages are sent again when no receipt makes progress for this long (doubling
  * up to the maximum): a frame the network or an attacker spoiled must not stall the queue.
  */
@@ -174,6 +180,8 @@ export class Conversation {
   #reconnectAttempts = 0;
   #reconnectTimer: unknown;
   #handshakeTimer: unknown;
+  /** Both seats were just taken: the relay's grant is on its way, nobody needs to ask. */
+  #grantOnSeat = false;
   #retransmitTimer: unknown;
   #retransmitDelayMs = RETRANSMIT_MIN_MS;
   /** Why the conversation ended: the user left, the connection was lost for good, or a fatal error. */
@@ -357,6 +365,7 @@ export class Conversation {
         suite,
         token: this.#pendingToken,
         version: SUITE_VERSIONS[suite],
+        ...(suite === 'modern' ? { grantOnSeat: true } : {}),
       });
   }
 
@@ -423,6 +432,7 @@ export class Conversation {
         this.#role = message.role;
         if (fresh) this.#forgetSession();
         this.#partner = !message.partner ? 'absent' : message.partnerAway ? 'away' : 'present';
+        if (fresh && this.#partner === 'present') this.#grantOnSeat = true;
         this.#emit({ type: 'partner', state: this.#partner });
         if (this.#partner === 'present') this.#partnerConnected();
         break;
@@ -430,6 +440,7 @@ export class Conversation {
       case 'partner-joined':
         this.#setPartner('present');
         this.#forgetSession(); // a new partner is a new session
+        this.#grantOnSeat = true;
         this.#partnerConnected();
         break;
       case 'partner-back':
@@ -444,7 +455,14 @@ export class Conversation {
         this.#forgetSession();
         break;
       case 'handshake':
-        this.#run((channel) => channel.grant(message.attempt, fromHex(message.nonce)));
+        this.#run((channel) => {
+          // In turn, so that a request the start just scheduled is the one called off. A
+          // request pending now (a back-off) would only start this attempt over.
+          this.#grantOnSeat = false;
+          this.#options.timers.clear(this.#handshakeTimer);
+          this.#handshakeTimer = undefined;
+          return channel.grant(message.attempt, fromHex(message.nonce));
+        });
         break;
       case 'ack':
         for (const effect of this.#delivery.relayAcked(message.frames)) this.#applyDelivery(effect);
@@ -502,6 +520,7 @@ export class Conversation {
 
   /** A new partner or a new seat: per-session secrets go, the conversation's messages stay. */
   #forgetSession(): void {
+    this.#grantOnSeat = false;
     this.#endDirect();
     this.#channel.reset();
     this.#channelStarted = false;
@@ -555,7 +574,9 @@ export class Conversation {
         break;
       case 'request-handshake':
         this.#requestHandshake(
-          HANDSHAKE_BACKOFF_MS[Math.min(this.#failedAttempts, HANDSHAKE_BACKOFF_MS.length - 1)] ?? 0,
+          this.#grantOnSeat
+            ? GRANT_ON_SEAT_WAIT_MS
+            : (HANDSHAKE_BACKOFF_MS[Math.min(this.#failedAttempts, HANDSHAKE_BACKOFF_MS.length - 1)] ?? 0),
         );
         break;
       case 'ready':
