@@ -87,14 +87,13 @@ const first = (marks: Mark[], what: string): number => nth(marks, what);
 
 /**
  * The handshake's critical path, step by step (A: the initiator, B: the responder), as
- * docs/security.md draws it: A asks for an attempt, the relay grants it to both, the hellos
- * cross, then Ya, Yb ‖ Tb and Ta go one way each. "A:" and "B:" steps are the page's own work,
+ * docs/security.md draws it: the relay grants the first attempt to both as B takes its seat
+ * (A hears of B, then of the grant), the hellos cross, then Ya, Yb ‖ Tb and Ta go one way each. "A:" and "B:" steps are the page's own work,
  * from a frame's arrival to the next frame it sends (or to `ready`); "relay" steps are a frame's
  * trip through the relay, including any wait for the receiving page's main thread.
  */
 const STEPS = [
-  ['A hears of B, asks', (a: Mark[]) => nth(a, 'sent handshake') - nth(a, 'got partner-joined')],
-  ['relay grants', (a: Mark[]) => nth(a, 'got handshake') - nth(a, 'sent handshake')],
+  ['A: B here, granted', (a: Mark[]) => nth(a, 'got handshake') - nth(a, 'got partner-joined')],
   ["B's hello reaches A", (a: Mark[]) => nth(a, 'got binary', 1) - nth(a, 'got handshake')],
   ['A: Ya', (a: Mark[]) => nth(a, 'sent binary', 2) - nth(a, 'got binary', 1)],
   ['relay', (a: Mark[], b: Mark[]) => nth(b, 'got binary', 2) - nth(a, 'sent binary', 2)],
@@ -141,8 +140,8 @@ async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
   const ready = Math.max(first(a, 'ready'), first(b, 'ready'));
   const frame = Math.max(first(a, 'sent binary'), first(b, 'sent binary'));
   const grant = Math.max(first(a, 'got handshake'), first(b, 'got handshake'));
-  // Whoever asked for the attempt is the initiator (the first seated: alice, so far).
-  const [initiator, responder] = first(a, 'sent handshake') ? [a, b] : [b, a];
+  // The initiator is the first seated, the one told of its partner's arrival: alice, so far.
+  const [initiator, responder] = first(a, 'got partner-joined') ? [a, b] : [b, a];
   return {
     total: ready - seated,
     toFirstFrame: frame - seated,
