@@ -112,7 +112,7 @@ describe('start and share', () => {
         (node.matches('[data-testid="share-link"]') ||
           node.querySelector('[data-testid="share-link"]') !== null);
       new MutationObserver((records) => {
-        if (records.some((record) => [...record.addedNodes].some(isPanel))) seen.sharePanelSeen = true;
+        if (records.some((record) => Array.from(record.addedNodes).some(isPanel))) seen.sharePanelSeen = true;
       }).observe(document.body, { childList: true, subtree: true });
     });
     await bob.page.getByTestId('passphrase-input').fill(passphrase);
