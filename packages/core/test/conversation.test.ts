@@ -14,6 +14,7 @@ import { createModernChannel } from '../src/session/modern-channel.ts';
 import {
   Conversation,
   GRANT_ON_SEAT_WAIT_MS,
+  SEAT_HOLD_MAX_MS,
   type ConversationEvent,
   type LinkHandlers,
 } from '../src/session/conversation.ts';
@@ -129,6 +130,14 @@ async function setup(suite: SuiteId = 'des', channel?: SecureChannel) {
   /** Lets the conversation's queue of channel work run to the end. */
   const settle = () => conversation.settled();
   return { relay, conversation, events, partner, settle };
+}
+
+/** A `modern` conversation with a real channel, started, its relay link open (not seated yet). */
+async function openModern() {
+  const opened = await setup('modern', createModernChannel({ passphrase: 'pw', room: ROOM }));
+  opened.conversation.start();
+  opened.relay.link.handlers.onOpen();
+  return opened;
 }
 
 const joined = (
@@ -418,10 +427,7 @@ describe('conversation', () => {
   });
 
   it('both seats taken: the relay grants the first attempt unasked, and the initiator answers it without asking', async () => {
-    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
-    const { relay, conversation, settle } = await setup('modern', modern);
-    conversation.start();
-    relay.link.handlers.onOpen();
+    const { relay, settle } = await openModern();
     relay.control(joined(true, 'joined', 'modern'));
     relay.control({ type: 'handshake', attempt: 1, nonce: '00'.repeat(16) });
     await settle();
@@ -430,11 +436,80 @@ describe('conversation', () => {
     expect(relay.timers.map((timer) => timer.ms)).not.toContain(GRANT_ON_SEAT_WAIT_MS);
   });
 
-  it('a partner who arrives later brings the grant the same way', async () => {
-    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
-    const { relay, conversation, settle } = await setup('modern', modern);
+  it('both seats taken: the page hears of its partner once the hello is out, held until the channel is secure or SEAT_HOLD_MAX_MS', async () => {
+    const { relay, conversation, events, settle } = await openModern();
+    const before = events.length;
+    relay.control(joined(true, 'joined', 'modern'));
+    relay.control({ type: 'handshake', attempt: 1, nonce: '00'.repeat(16) });
+    await settle();
+    expect(relay.sentFrames()).toHaveLength(1); // the hello went out…
+    expect(events.slice(before)).toEqual([]); // …and the page was not told yet
+    expect(conversation.status).toBe('handshaking');
+    expect(relay.timers.map((timer) => timer.ms)).toEqual([SEAT_HOLD_MAX_MS]);
+    relay.fireTimers(); // a slow partner: the arrival shows while the handshake goes on
+    expect(events.slice(before)).toEqual([
+      { type: 'partner', state: 'present' },
+      { type: 'status', status: 'handshaking' },
+    ]);
+  });
+
+  it('the seat hold ends with the secure channel, everything in order', async () => {
+    const { relay, conversation, events, settle } = await setup('modern');
     conversation.start();
     relay.link.handlers.onOpen();
+    const before = events.length;
+    relay.control(joined(false, 'joined', 'modern'));
+    relay.control({ type: 'partner-joined' });
+    await settle(); // the stand-in channel is ready as soon as it starts
+    expect(events.slice(before)).toEqual([
+      { type: 'partner', state: 'absent' },
+      { type: 'status', status: 'waiting' },
+      { type: 'partner', state: 'present' },
+      { type: 'status', status: 'handshaking' },
+      { type: 'path', path: 'relay' },
+      { type: 'status', status: 'ready' },
+    ]);
+    expect(relay.timers.map((timer) => timer.ms)).not.toContain(SEAT_HOLD_MAX_MS);
+  });
+
+  it('the seat hold ends at once for anything a person must see: a problem, the partner leaving', async () => {
+    const limited = await openModern();
+    limited.relay.control(joined(true, 'joined', 'modern'));
+    limited.relay.control({
+      type: 'error',
+      code: 'rate-limited',
+      message: 'slow down',
+      retryAfterMs: 42_000,
+    });
+    expect(limited.events.slice(-3)).toEqual([
+      { type: 'partner', state: 'present' },
+      { type: 'status', status: 'handshaking' },
+      { type: 'problem', code: 'rate-limited', fatal: false, retryAfterMs: 42_000 },
+    ]);
+
+    const left = await openModern();
+    left.relay.control(joined(true, 'joined', 'modern'));
+    left.relay.control({ type: 'partner-left' });
+    expect(left.events.slice(-4)).toEqual([
+      { type: 'partner', state: 'present' },
+      { type: 'status', status: 'handshaking' },
+      { type: 'partner', state: 'absent' },
+      { type: 'status', status: 'waiting' },
+    ]);
+  });
+
+  it('des holds nothing: it has no handshake to make way for', async () => {
+    const { relay, conversation, events } = await setup('des');
+    conversation.start();
+    relay.link.handlers.onOpen();
+    relay.control(joined(false));
+    relay.control({ type: 'partner-joined' });
+    expect(events).toContainEqual({ type: 'partner', state: 'present' });
+    expect(relay.timers.map((timer) => timer.ms)).not.toContain(SEAT_HOLD_MAX_MS);
+  });
+
+  it('a partner who arrives later brings the grant the same way', async () => {
+    const { relay, settle } = await openModern();
     relay.control(joined(false, 'joined', 'modern'));
     await settle();
     relay.control({ type: 'partner-joined' });
@@ -449,14 +524,11 @@ describe('conversation', () => {
   });
 
   it('no grant with the seat (an older relay, or no attempt left): the initiator asks after a second; rate-limited says how long and asks again after that', async () => {
-    const modern = createModernChannel({ passphrase: 'pw', room: ROOM });
-    const { relay, conversation, events, settle } = await setup('modern', modern);
-    conversation.start();
-    relay.link.handlers.onOpen();
+    const { relay, conversation, events, settle } = await openModern();
     relay.control(joined(true, 'joined', 'modern'));
     await settle();
     expect(relay.sentControl().map((message) => message.type)).toEqual(['join']);
-    expect(relay.timers.map((timer) => timer.ms)).toEqual([GRANT_ON_SEAT_WAIT_MS]);
+    expect(relay.timers.map((timer) => timer.ms)).toEqual([SEAT_HOLD_MAX_MS, GRANT_ON_SEAT_WAIT_MS]);
     relay.fireTimers();
     expect(relay.sentControl().at(-1)).toEqual({ type: 'handshake' });
     relay.control({ type: 'error', code: 'rate-limited', message: 'slow down', retryAfterMs: 42_000 });

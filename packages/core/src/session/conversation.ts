@@ -32,6 +32,7 @@ import {
 import type { SafetyCode } from '../crypto/safety-code.ts';
 import type { ChannelEffect, SecureChannel } from './channel.ts';
 import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
+import { EventHold } from './event-hold.ts';
 import { DirectDialer, type ConnectDirect, type DialerEffect, type DirectLink } from './direct-dialer.ts';
 import type { DeliveryStatus } from './outbox.ts';
 import type { PathMessage } from './path-messages.ts';
@@ -131,6 +132,11 @@ const HANDSHAKE_BACKOFF_MS = [0, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
  */
 export const GRANT_ON_SEAT_WAIT_MS = 1_000;
 /**
+ * The longest the page's view of a partner's arrival waits for the secure channel: long enough
+ * for a handshake on a fast link, short enough that a slow one shows progress (event-hold.ts).
+ */
+export const SEAT_HOLD_MAX_MS = 400;
+/**
  * Unconfirmed messages are sent again when no receipt makes progress for this long (doubling
  * up to the maximum): a frame the network or an attacker spoiled must not stall the queue.
  */
@@ -144,6 +150,15 @@ const FATAL_RELAY_CODES = new Set<ErrorCode>([
   'bad-suite',
   'server-busy',
 ]);
+
+/** The partner here, the handshake under way, the path it runs on: what a seat hold keeps back. */
+function isHandshakeProgress(event: ConversationEvent): boolean {
+  return (
+    (event.type === 'partner' && event.state === 'present') ||
+    (event.type === 'status' && event.status === 'handshaking') ||
+    event.type === 'path'
+  );
+}
 
 export class Conversation {
   readonly #options: Required<Omit<ConversationOptions, 'direct'>> & {
@@ -182,6 +197,8 @@ export class Conversation {
   #handshakeTimer: unknown;
   /** Both seats were just taken: the relay's grant is on its way, nobody needs to ask. */
   #grantOnSeat = false;
+  /** The UI's events, held while a first handshake runs (event-hold.ts). */
+  readonly #events: EventHold<ConversationEvent>;
   #retransmitTimer: unknown;
   #retransmitDelayMs = RETRANSMIT_MIN_MS;
   /** Why the conversation ended: the user left, the connection was lost for good, or a fatal error. */
@@ -210,6 +227,13 @@ export class Conversation {
       ...options,
     };
     this.#channel = options.channel;
+    this.#events = new EventHold({
+      deliver: options.onEvent,
+      // Progress towards the secure channel is held; anything else is for the person to see now.
+      releasesOn: (event) => !isHandshakeProgress(event),
+      timers: this.#options.timers,
+      maxMs: SEAT_HOLD_MAX_MS,
+    });
     this.#delivery = createDelivery(options.suite, this.#options.random);
     this.#paths = new PathSwitch(options.direct?.paths);
     if (options.direct && this.#delivery.directPath) {
@@ -432,12 +456,16 @@ export class Conversation {
         this.#role = message.role;
         if (fresh) this.#forgetSession();
         this.#partner = !message.partner ? 'absent' : message.partnerAway ? 'away' : 'present';
-        if (fresh && this.#partner === 'present') this.#grantOnSeat = true;
+        if (fresh && this.#partner === 'present') {
+          this.#grantOnSeat = true;
+          this.#holdForHandshake();
+        }
         this.#emit({ type: 'partner', state: this.#partner });
         if (this.#partner === 'present') this.#partnerConnected();
         break;
       }
       case 'partner-joined':
+        this.#holdForHandshake(); // before the partner event below, which it holds
         this.#setPartner('present');
         this.#forgetSession(); // a new partner is a new session
         this.#grantOnSeat = true;
@@ -1020,7 +1048,16 @@ export class Conversation {
     this.#emit({ type: 'status', status });
   }
 
+  /**
+   * Both seats just taken, a fresh session: the grant and the partner's frames come next. The
+   * page shows the partner's arrival with the secure channel (or after SEAT_HOLD_MAX_MS), and
+   * meanwhile its main thread is free for the handshake (event-hold.ts).
+   */
+  #holdForHandshake(): void {
+    if (this.#options.suite === 'modern') this.#events.hold();
+  }
+
   #emit(event: ConversationEvent): void {
-    this.#options.onEvent(event);
+    this.#events.emit(event);
   }
 }
