@@ -5,7 +5,9 @@ import {
   MAX_CONTROL_BYTES,
   parseClientMessage,
   parseServerMessage,
+  rehearseControl,
   roomCode,
+  serverMessage,
   SUITE_VERSIONS,
 } from '../src/protocol/control.ts';
 import { decodeFrame, encodeFrame, FRAME_VERSION } from '../src/crypto/modern-frame.ts';
@@ -118,6 +120,13 @@ describe('control protocol: server messages', () => {
         expect.objectContaining({ code: 'bad-message' }),
       );
     }
+  });
+});
+
+describe('the control rehearsal (a page warms the relay messages up while it waits)', () => {
+  it('parses one message of every kind the relay sends, each well-formed', () => {
+    const kinds = serverMessage.def.options.flatMap((option) => option.shape.type.def.values);
+    expect(rehearseControl().sort()).toEqual([...kinds].sort());
   });
 });
 

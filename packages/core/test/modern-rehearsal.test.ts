@@ -10,6 +10,12 @@ import type { ChannelEffect, SecureChannel } from '../src/session/channel.ts';
 import { createModernChannel, type ModernChannelOptions } from '../src/session/modern-channel.ts';
 import { rehearseModernHandshake } from '../src/session/modern-rehearsal.ts';
 import { rehearseSuite } from '../src/session/suites.ts';
+import { rehearseControl } from '../src/protocol/control.ts';
+
+vi.mock('../src/protocol/control.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/protocol/control.ts')>();
+  return { ...actual, rehearseControl: vi.fn(actual.rehearseControl) };
+});
 
 vi.mock('../src/session/modern-channel.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../src/session/modern-channel.ts')>();
@@ -122,13 +128,21 @@ describe('rehearsing the modern handshake', () => {
     expect(pause).toHaveBeenCalledTimes(7);
   });
 
-  it('runs for modern through the suite table, and does nothing for des', async () => {
+  it('runs for modern through the suite table; des rehearses only the relay messages', async () => {
     const built = watch();
     const pause = vi.fn(async () => {});
+    vi.mocked(rehearseControl).mockClear();
     await rehearseSuite('des', pause);
     expect(built).toHaveLength(0);
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(rehearseControl).toHaveBeenCalledTimes(1);
     await rehearseSuite('modern', pause);
     expect(built).toHaveLength(2);
-    expect(pause).toHaveBeenCalledTimes(7);
+    expect(pause).toHaveBeenCalledTimes(1 + 1 + 7);
+    expect(rehearseControl).toHaveBeenCalledTimes(2);
+  });
+
+  it('needs no pause', async () => {
+    await expect(rehearseSuite('des')).resolves.toBeUndefined();
   });
 });

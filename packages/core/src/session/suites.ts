@@ -6,7 +6,7 @@
 import { fromHex } from '../bytes.ts';
 import type { FrameCrypto } from '../crypto/frame-crypto.ts';
 import { duetError } from '../errors.ts';
-import type { SuiteId } from '../protocol/control.ts';
+import { rehearseControl, type SuiteId } from '../protocol/control.ts';
 import type { SecureChannel } from './channel.ts';
 
 export interface ChannelSettings {
@@ -51,11 +51,14 @@ export async function preloadSuite(suite: SuiteId): Promise<void> {
 }
 
 /**
- * Runs a throwaway handshake of the suite in memory so that its code is warm when the partner
- * comes (session/modern-rehearsal.ts); `des`, whose channel does its work when it is built, has
- * nothing to rehearse. `pause` is awaited between steps.
+ * Warms up what the first moments with a partner run, so that its code is warm when the partner
+ * comes: the relay's messages (protocol/control.ts, `rehearseControl`), then for `modern` a
+ * throwaway handshake in memory (session/modern-rehearsal.ts); `des`, whose channel does its
+ * work when it is built, has no handshake to rehearse. `pause` is awaited before each step.
  */
 export async function rehearseSuite(suite: SuiteId, pause?: () => Promise<void>): Promise<void> {
+  await pause?.();
+  rehearseControl();
   if (suite !== 'modern') return;
   const { rehearseModernHandshake } = await import('./modern-rehearsal.ts');
   await rehearseModernHandshake(pause);
