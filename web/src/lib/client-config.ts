@@ -4,10 +4,13 @@
  */
 import { clientConfig, type ClientConfig } from '@duet/core/protocol/client-config';
 
-/** The relay's answer, checked; undefined when it cannot be had or makes no sense. */
-export async function loadClientConfig(fetcher: typeof fetch = fetch): Promise<ClientConfig | undefined> {
+/**
+ * The relay's answer to `GET /config` (asked for by the page as a join begins), checked;
+ * undefined when it cannot be had or makes no sense.
+ */
+export async function readClientConfig(answer: Promise<Response>): Promise<ClientConfig | undefined> {
   try {
-    const response = await fetcher('/config', { cache: 'no-store' });
+    const response = await answer;
     if (!response.ok) return undefined;
     const parsed = clientConfig.safeParse(await response.json());
     return parsed.success ? parsed.data : undefined;

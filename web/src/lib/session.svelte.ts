@@ -160,6 +160,10 @@ export class ChatSession {
     this.partnerPrefersRelay = false;
     this.status = 'connecting';
     const attempt = ++this.#joins;
+    // The relay's settings, asked for at once: the round trip runs while the view is drawn and
+    // the code loads. The conversation's code checks the answer (client-config.ts).
+    const configAnswer = request.suite === 'modern' ? fetch('/config', { cache: 'no-store' }) : undefined;
+    configAnswer?.catch(() => undefined); // a failure is dealt with where the answer is read
     let code;
     try {
       code = await loadConversationCode();
@@ -175,7 +179,7 @@ export class ChatSession {
       browserConnect,
       browserConnectDirect,
       createChannel,
-      loadClientConfig,
+      readClientConfig,
       FileShelf: Shelf,
     } = code;
     let channel;
@@ -189,7 +193,7 @@ export class ChatSession {
     }
     if (attempt !== this.#joins) return;
     // The direct path needs the relay's ICE settings; without them, the relay carries everything.
-    const config = request.suite === 'modern' ? await loadClientConfig() : undefined;
+    const config = configAnswer ? await readClientConfig(configAnswer) : undefined;
     if (attempt !== this.#joins) return;
     const direct =
       config && typeof RTCPeerConnection === 'function'
