@@ -4,6 +4,10 @@
  * with and without 4× CPU throttling. Prints the median and range of each, and where the time
  * goes: each step of the handshake along its critical path, split into the page's own work
  * (from a frame's arrival to the next frame sent, or to `ready`) and the trips through the relay.
+ * It also prints the joiner's whole wait, from its click on Join (the view drawn, the relay's
+ * settings fetched, the socket opened, the seat taken) to both ready. The bench clicks a moment
+ * after the page loads, while the page may still be warming up: a person typing a passphrase
+ * gives it longer.
  *
  * Timestamps are taken inside the pages (a wrapped WebSocket and a MutationObserver, injected
  * before the app loads), as `performance.timeOrigin + performance.now()`, so that both pages
@@ -42,8 +46,8 @@ declare global {
 }
 
 /**
- * Runs in the page before the app: marks every control frame by type, binary frames, and
- * `ready`. Plain JavaScript in a string: tsx's compiled functions may call helpers the page
+ * Runs in the page before the app: marks every control frame by type, binary frames, a click
+ * on Join, and `ready`. Plain JavaScript in a string: tsx's compiled functions may call helpers the page
  * does not have.
  */
 const INSTRUMENT = `(() => {
@@ -67,6 +71,10 @@ const INSTRUMENT = `(() => {
     }
   }
   window.WebSocket = Marked;
+  document.addEventListener('click', (event) => {
+    if (event.target instanceof Element && event.target.closest('[data-testid="join-button"]'))
+      marks.push({ what: 'join click', at: now() });
+  }, true);
   new MutationObserver(() => {
     const ready = document.querySelector('[data-testid="status"][data-state="ready"]');
     if (ready && !marks.some((mark) => mark.what === 'ready')) {
@@ -110,6 +118,8 @@ interface Run {
   toFirstFrame: number;
   /** From the grant (the later page's) to both ready: the handshake's frames and crypto. */
   grantToReady: number;
+  /** What the joiner waits through: from its click on Join to both ready. */
+  clickToReady: number;
   /** The STEPS, in order. */
   steps: number[];
 }
@@ -146,6 +156,7 @@ async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
     total: ready - seated,
     toFirstFrame: frame - seated,
     grantToReady: ready - grant,
+    clickToReady: ready - first(b, 'join click'),
     steps: STEPS.map(([, step]) => step(initiator, responder)),
   };
 }
@@ -193,6 +204,7 @@ async function main(): Promise<void> {
             `${summary(done.map((run) => run.total))}` +
             `; seated → first handshake frame ${summary(done.map((run) => run.toFirstFrame))}` +
             `; grant → both ready ${summary(done.map((run) => run.grantToReady))}` +
+            `; the joiner's click on Join → both ready ${summary(done.map((run) => run.clickToReady))}` +
             `\n${steps(done)}`,
         );
       }
