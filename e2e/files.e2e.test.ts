@@ -4,7 +4,6 @@
  * byte with what was sent (SHA-256 of the downloaded file). Also: cancelling from either side, a
  * link cut mid-transfer, a chunk altered in flight, and `des`, which offers no files.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import { randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import type { Page, WebSocketRoute } from 'playwright-core';
@@ -22,6 +21,7 @@ import {
   waitForState,
   type OpenedPage,
 } from './harness.ts';
+import { axeScan } from './axe.ts';
 import { download, fileCard, MiB, onDisk, sha256, waitForFileState } from './file-helpers.ts';
 
 const harness = useHarness();
@@ -142,9 +142,7 @@ describe('files in the browser (modern)', () => {
     }
     expect(sha256((await download(bob.page, 'sunset.png')).bytes)).toBe(sha256(image));
     // axe on a conversation with files in it: offered, transferring or done.
-    const result = await new AxeBuilder({ page: bob.page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
+    const result = await axeScan(bob.page);
     expect(result.violations.map((v) => v.id)).toEqual([]);
   });
 
@@ -316,9 +314,7 @@ async function axeFindings(page: Page, where: string): Promise<string[]> {
   const findings: string[] = [];
   for (const colorScheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme });
-    const result = await new AxeBuilder({ page })
-      .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-      .analyze();
+    const result = await axeScan(page);
     for (const violation of result.violations)
       findings.push(
         `${where} ${colorScheme}: ${violation.id} ${violation.nodes.map((n) => n.target.join(' ')).join(', ')}`,
