@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   containsBytes,
   joinRoom,
@@ -46,15 +46,9 @@ interface Recorded {
   channels: RTCDataChannel[];
 }
 
-const opened: OpenedPage[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map(({ page }) => page.context().close()));
-});
-
 /** A page that records its WebRTC objects (and, with `relayOnly`, has "Always use the relay" on). */
 async function recordingPage(relayOnly = false): Promise<OpenedPage> {
   const page = await openPage(harness());
-  opened.push(page);
   await page.page.addInitScript({ content: RECORD_WEBRTC });
   if (relayOnly) await preferRelay(page.page);
   await page.page.reload();

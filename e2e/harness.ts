@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startServer, type RunningServer, type StartOptions } from '../server/src/server.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -19,11 +19,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** One relay and one browser for the test file: started before its tests, closed after. */
+/**
+ * One relay and one browser for the test file: started before its tests, closed after. Every
+ * page a test opened is closed after it, so that no test pays for the last one's pages (their
+ * sockets, heartbeats and peer connections keep running until closed).
+ */
 export function useHarness(options: StartOptions = {}): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     harness = await startHarness(options);
+  });
+  afterEach(async () => {
+    await Promise.all(harness?.browser.contexts().map((context) => context.close()) ?? []);
   });
   afterAll(async () => {
     await harness?.close();
