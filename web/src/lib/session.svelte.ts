@@ -15,6 +15,7 @@ import type { DeliveryStatus } from '@duet/core/session/outbox';
 import type { PathName } from '@duet/core/session/path-switch';
 import type { ChannelSettings } from '@duet/core/session/suites';
 import type { FileShelf } from './files.svelte.ts';
+import { openEarlySocket } from './early-socket.ts';
 import { loadConversationCode, loadWords } from './lazy.ts';
 import { readAlwaysRelay, writeAlwaysRelay } from './privacy.ts';
 
@@ -160,19 +161,35 @@ export class ChatSession {
     this.partnerPrefersRelay = false;
     this.status = 'connecting';
     const attempt = ++this.#joins;
-    // The relay's settings, asked for at once: the round trip runs while the view is drawn and
-    // the code loads. The conversation's code checks the answer (client-config.ts).
+    // The socket and the relay's settings, asked for at once: their round trips run while the
+    // view is drawn and the code loads. The conversation takes the socket over (transport.ts);
+    // its code checks the settings (client-config.ts).
+    let early: WebSocket | undefined = openEarlySocket(this.#url);
     const configAnswer = request.suite === 'modern' ? fetch('/config', { cache: 'no-store' }) : undefined;
     configAnswer?.catch(() => undefined); // a failure is dealt with where the answer is read
+    try {
+      if (await this.#start(request, attempt, early, configAnswer)) early = undefined;
+    } finally {
+      early?.close(); // this join ended before its conversation took the socket
+    }
+  }
+
+  /** True when it handed the socket to a conversation. */
+  async #start(
+    request: JoinRequest,
+    attempt: number,
+    early: WebSocket,
+    configAnswer: Promise<Response> | undefined,
+  ): Promise<boolean> {
     let code;
     try {
       code = await loadConversationCode();
     } catch {
       // The app's own code did not download: as good as an unreachable relay, and a rejoin retries.
-      if (attempt !== this.#joins) return;
+      if (attempt !== this.#joins) return false;
       this.status = 'closed';
       this.banner = { code: 'connection-lost', fatal: true };
-      return;
+      return false;
     }
     const {
       Conversation,
@@ -186,15 +203,15 @@ export class ChatSession {
     try {
       channel = await createChannel(request);
     } catch {
-      if (attempt !== this.#joins) return;
+      if (attempt !== this.#joins) return false;
       this.status = 'failed';
       this.banner = { code: 'bad-input', fatal: true };
-      return;
+      return false;
     }
-    if (attempt !== this.#joins) return;
+    if (attempt !== this.#joins) return false;
     // The direct path needs the relay's ICE settings; without them, the relay carries everything.
     const config = configAnswer ? await readClientConfig(configAnswer) : undefined;
-    if (attempt !== this.#joins) return;
+    if (attempt !== this.#joins) return false;
     const direct =
       config && typeof RTCPeerConnection === 'function'
         ? { connect: browserConnectDirect(config), allowed: !this.alwaysRelay }
@@ -203,7 +220,7 @@ export class ChatSession {
       room: request.room,
       suite: request.suite,
       channel,
-      connect: browserConnect(this.#url),
+      connect: browserConnect(this.#url, early),
       timers: browserTimers,
       ...(direct ? { direct } : {}),
       onEvent: (event) => {
@@ -213,6 +230,7 @@ export class ChatSession {
     this.#conversation = conversation;
     this.files = request.suite === 'modern' ? this.#shelf(conversation, Shelf) : null;
     conversation.start();
+    return true;
   }
 
   /** Sends files picked, dropped or pasted (`modern` only). */
