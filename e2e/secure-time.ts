@@ -5,9 +5,9 @@
  * goes: each step of the handshake along its critical path, split into the page's own work
  * (from a frame's arrival to the next frame sent, or to `ready`) and the trips through the relay.
  * It also prints the joiner's whole wait, from its click on Join (the view drawn, the relay's
- * settings fetched, the socket opened, the seat taken) to both ready. The bench clicks a moment
- * after the page loads, while the page may still be warming up: a person typing a passphrase
- * gives it longer.
+ * settings fetched, the socket opened, the seat taken) to both ready, and the first part of it,
+ * up to its `join` sent. The joiner types its passphrase a key at a time before it clicks, as a
+ * person would, while the page warms up.
  *
  * Timestamps are taken inside the pages (a wrapped WebSocket and a MutationObserver, injected
  * before the app loads), as `performance.timeOrigin + performance.now()`, so that both pages
@@ -19,18 +19,29 @@
  * this build is followed by one of that build, served by a second relay in this process: on a
  * busy machine the two then share the same load, which separate runs do not.
  *
+ * With BENCH_BROWSER_RTT_MS set, the joiner's page reaches its relay through a loopback proxy
+ * that holds every chunk for half that long each way (e2e/latency-proxy.ts): a phone's round trip
+ * on the join's path, to time what the joiner waits through on a real link.
+ *
  *   BENCH_BROWSER_RUNS=10 npm run bench:browser
  *   BENCH_BROWSER_BASELINE=../main/web/dist npm run bench:browser
+ *   BENCH_BROWSER_RTT_MS=100 npm run bench:browser
  */
 import type { Page } from 'playwright-core';
 import { resolve } from 'node:path';
 import { startServer } from '../server/src/server.ts';
 import { startConversation, startHarness, type Harness } from './harness.ts';
+import { startLatencyProxy } from './latency-proxy.ts';
 
 const RUNS = Number(process.env.BENCH_BROWSER_RUNS ?? 10);
 if (!Number.isSafeInteger(RUNS) || RUNS < 1) throw new Error('BENCH_BROWSER_RUNS must be a positive integer');
 /** Another version's built app (its web/dist), timed pair for pair alongside this one. */
 const BASELINE = process.env.BENCH_BROWSER_BASELINE;
+/** Between two keys of the joiner's passphrase. */
+const TYPING_MS = 40;
+/** A round trip added to the joiner's link (0: none). */
+const RTT_MS = Number(process.env.BENCH_BROWSER_RTT_MS ?? 0);
+if (!Number.isFinite(RTT_MS) || RTT_MS < 0) throw new Error('BENCH_BROWSER_RTT_MS must be 0 or more');
 
 interface Mark {
   what: string;
@@ -120,6 +131,8 @@ interface Run {
   grantToReady: number;
   /** What the joiner waits through: from its click on Join to both ready. */
   clickToReady: number;
+  /** The first part of it: the view drawn, the code and the settings loaded, the socket open. */
+  clickToJoin: number;
   /** The STEPS, in order. */
   steps: number[];
 }
@@ -140,12 +153,21 @@ async function instrumentedPage(harness: Harness, url: string, cpuSlowdown: numb
 async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
   const alice = await instrumentedPage(harness, `${harness.url}/`, cpuSlowdown);
   const { link, passphrase } = await startConversation(alice);
-  const bob = await instrumentedPage(harness, link, cpuSlowdown);
-  await bob.getByTestId('passphrase-input').fill(passphrase);
+  const proxy = RTT_MS > 0 ? await startLatencyProxy(new URL(harness.url), RTT_MS / 2) : undefined;
+  const bob = await instrumentedPage(
+    harness,
+    proxy ? link.replace(harness.url, proxy.url) : link,
+    cpuSlowdown,
+  );
+  // Typed as a person would (40 ms a key: five words in about a second and a half), not pasted
+  // the instant the page loads: the page warms up while its reader types, and the bench should
+  // not time a click no person could make.
+  await bob.getByTestId('passphrase-input').pressSequentially(passphrase, { delay: TYPING_MS });
   await bob.getByTestId('join-button').click();
   await Promise.all([alice.evaluate(() => window.__duetReady), bob.evaluate(() => window.__duetReady)]);
   const [a, b] = await Promise.all([marksOf(alice), marksOf(bob)]);
   await Promise.all([alice.context().close(), bob.context().close()]);
+  await proxy?.close();
   const seated = Math.max(first(a, 'got joined'), first(b, 'got joined'));
   const ready = Math.max(first(a, 'ready'), first(b, 'ready'));
   const frame = Math.max(first(a, 'sent binary'), first(b, 'sent binary'));
@@ -157,6 +179,7 @@ async function onePair(harness: Harness, cpuSlowdown: number): Promise<Run> {
     toFirstFrame: frame - seated,
     grantToReady: ready - grant,
     clickToReady: ready - first(b, 'join click'),
+    clickToJoin: first(b, 'sent join') - first(b, 'join click'),
     steps: STEPS.map(([, step]) => step(initiator, responder)),
   };
 }
@@ -200,11 +223,13 @@ async function main(): Promise<void> {
       for (const [b, build] of builds.entries()) {
         const done = runs[b] ?? [];
         console.log(
-          `${build.name ? `${build.name}: ` : ''}time to secure, ${slowdown}× CPU, ${RUNS} pairs: ` +
+          `${build.name ? `${build.name}: ` : ''}time to secure, ${slowdown}× CPU, ${RUNS} pairs` +
+            `${RTT_MS > 0 ? `, the joiner ${RTT_MS} ms away` : ''}: ` +
             `${summary(done.map((run) => run.total))}` +
             `; seated → first handshake frame ${summary(done.map((run) => run.toFirstFrame))}` +
             `; grant → both ready ${summary(done.map((run) => run.grantToReady))}` +
             `; the joiner's click on Join → both ready ${summary(done.map((run) => run.clickToReady))}` +
+            ` (→ its join sent ${summary(done.map((run) => run.clickToJoin))})` +
             `\n${steps(done)}`,
         );
       }
