@@ -61,8 +61,11 @@ describe('one conversation over either path', () => {
     const tabs = await direct();
     expect(tabs.relayed.length).toBeGreaterThan(0);
     const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    // What the fake link's signals carry in clear (two-tabs.ts), and nothing shorter than five
+    // bytes: random ciphertext holds a given two bytes (`a=`, say) once in 65,536 places, and so
+    // failed this test now and then.
     for (const frame of tabs.relayed) {
-      expect(text(frame)).not.toMatch(/candidate|offer|answer|fake\.local|a=/);
+      expect(text(frame)).not.toMatch(/candidate|offer|answer|fake\.local|sdpMid|typ host/);
     }
   });
 
