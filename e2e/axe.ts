@@ -6,7 +6,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 
-export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 export function axeScan(page: Page): ReturnType<AxeBuilder['analyze']> {
   return new AxeBuilder({ page }).withTags(WCAG_TAGS).setLegacyMode().analyze();
