@@ -1,10 +1,11 @@
 /**
  * No secret left behind (STYLE.md, rule 6: temporaries wiped). The crypto functions are wrapped
  * so that every secret they hand out (PRS, generator, scalar, K, ISK, mac key, the expected tag,
- * the Double Ratchet's first secrets, root, chain, header and message keys, DH private keys and
- * outputs, padded plaintexts) is recorded; once the machine is done with it, each must be all
- * zeros. Only the session keys handed to the ratchet leave the handshake alive, and a ratchet
- * holds nothing alive that is not in its state (what a thief would copy), until it is destroyed.
+ * the Double Ratchet's first secrets and the PRK they come from, root, chain, header and message
+ * keys, DH private keys and outputs, padded plaintexts) is recorded; once the machine is done
+ * with it, each must be all zeros. Only the session keys handed to the ratchet leave the
+ * handshake alive, and a ratchet holds nothing alive that is not in its state (what a thief
+ * would copy), until it is destroyed.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex } from '../src/bytes.ts';
@@ -60,6 +61,19 @@ vi.mock('../src/crypto/modern-inputs.ts', async (importOriginal) => {
     passwordRelatedString: (passphrase: string) => {
       const bytes = real.passwordRelatedString(passphrase);
       recorded.push({ name: 'PRS', bytes });
+      return bytes;
+    },
+  };
+});
+
+// deriveSessionKeys' HKDF-Extract output (its PRK) never leaves the function: record it here.
+vi.mock('@noble/hashes/hkdf.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@noble/hashes/hkdf.js')>();
+  return {
+    ...real,
+    extract: (...args: Parameters<typeof real.extract>) => {
+      const bytes = real.extract(...args);
+      recorded.push({ name: 'PRK', bytes });
       return bytes;
     },
   };
@@ -178,7 +192,7 @@ describe('secrets are wiped once used', () => {
     expect(alive([...keys, tags[0]!, tags[2]!, tags[3]!])).toEqual([]);
     expect(recorded.map((r) => r.name).sort()).toEqual(
       [
-        ...['PRS', 'generator', 'scalar', 'K', 'ISK', 'mac key'].flatMap((n) => [n, n]),
+        ...['PRS', 'generator', 'scalar', 'K', 'ISK', 'mac key', 'PRK'].flatMap((n) => [n, n]),
         ...Object.keys(initiator.keys!).flatMap((n) => (n === 'role' ? [] : [n, n])),
         'tag',
         'tag',
