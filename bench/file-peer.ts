@@ -11,7 +11,8 @@
  * Protocol with the parent (IPC): the child says `ready` once connected (and, for Duet, once the
  * channel is secure); the parent says `go` to the sender; the receiver says `done` once the file
  * is complete on disk. Each side then reports its memory: RSS when ready (after a full GC) and
- * the highest RSS seen until done, sampled every 10 ms and at the end.
+ * the highest RSS seen until done, sampled every 10 ms and at the end; and the CPU time it spent
+ * over the same span (user + system, all threads: what the transfer costs this process).
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
@@ -37,7 +38,7 @@ export interface PeerOptions {
 export type PeerMessage =
   | { type: 'ready' }
   | { type: 'done'; path?: string }
-  | { type: 'memory'; readyRss: number; peakRss: number }
+  | { type: 'memory'; readyRss: number; peakRss: number; cpuMs: number }
   | { type: 'failed'; error: string };
 
 const FRAME_BYTES = 64 * 1024;
@@ -54,13 +55,15 @@ function settledRss(): number {
   return process.memoryUsage.rss();
 }
 
-/** Samples RSS every 10 ms from now on; `stop` returns the highest seen. */
-function watchPeak(): () => number {
+/** Samples RSS every 10 ms from now on; `stop` returns the highest seen and the CPU time spent since. */
+function watchPeak(): () => { peakRss: number; cpuMs: number } {
   let peak = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
   return () => {
     clearInterval(timer);
-    return Math.max(peak, process.memoryUsage.rss());
+    const spent = process.cpuUsage(cpu);
+    return { peakRss: Math.max(peak, process.memoryUsage.rss()), cpuMs: (spent.user + spent.system) / 1000 };
   };
 }
 
@@ -86,7 +89,7 @@ async function duetSend(options: PeerOptions): Promise<void> {
   await until(() => ['done', 'failed', 'cancelled'].includes(client.fileViews.get(id)?.state ?? ''));
   const view = client.fileViews.get(id);
   if (view?.state !== 'done') throw new Error(`the transfer ended ${view?.state} (${view?.code})`);
-  send({ type: 'memory', readyRss, peakRss: peak() });
+  send({ type: 'memory', readyRss, ...peak() });
   await source.close();
   client.conversation.leave();
 }
@@ -110,7 +113,7 @@ async function duetReceive(options: PeerOptions): Promise<void> {
   const view = [...client.fileViews.values()].find((v) => v.direction === 'in');
   if (view?.state !== 'done') throw new Error(`the transfer ended ${view?.state} (${view?.code})`);
   send({ type: 'done', path: view.result });
-  send({ type: 'memory', readyRss, peakRss: peak() });
+  send({ type: 'memory', readyRss, ...peak() });
   // No leave here: `done` may still be on its way to the sender. The parent ends this process.
 }
 
@@ -154,7 +157,7 @@ async function plainSend(options: PeerOptions): Promise<void> {
     else socket.send(buffer);
   }
   await file.close();
-  send({ type: 'memory', readyRss, peakRss: peak() });
+  send({ type: 'memory', readyRss, ...peak() });
   await new Promise((resolve) => process.once('message', resolve)); // the parent says when to close
   socket.close();
 }
@@ -184,7 +187,7 @@ async function plainReceive(options: PeerOptions): Promise<void> {
   out.end();
   await once(out, 'finish');
   send({ type: 'done', path });
-  send({ type: 'memory', readyRss, peakRss: peak() });
+  send({ type: 'memory', readyRss, ...peak() });
   socket.close();
 }
 

@@ -388,10 +388,10 @@ const FILE_LABELS = [
   ['duetDefault', 'duet file, relay default limits'],
 ] as const;
 
-/** Workload h: per variant, MiB/s (median and range) and each side's RSS growth and peak. */
+/** Workload h: per variant, MiB/s (median and range), each side's RSS growth and peak, and CPU per MiB (medians). */
 function formatFiles(files: FileResult): string[] {
   const lines = [
-    `h  a ${files.sizeMiB} MiB file, disk to disk   runs  MiB/s median (min-max)  RSS growth MiB send / receive (worst)  peak RSS MiB send / receive`,
+    `h  a ${files.sizeMiB} MiB file, disk to disk   runs  MiB/s median (min-max)  RSS growth MiB send / receive (worst)  peak RSS MiB send / receive  CPU ms per MiB send / receive / relay`,
   ];
   for (const [key, label] of FILE_LABELS) {
     const s = files.summary[key];
@@ -399,8 +399,9 @@ function formatFiles(files: FileResult): string[] {
     const speed = `${fixed(1)(s.mibPerSecond.median)} (${fixed(1)(s.mibPerSecond.min)}-${fixed(1)(s.mibPerSecond.max)})`;
     const growth = `${fixed(1)(s.senderGrowthMiB.max)} / ${fixed(1)(s.receiverGrowthMiB.max)}`;
     const peak = `${fixed(0)(s.senderPeakMiB)} / ${fixed(0)(s.receiverPeakMiB)}`;
+    const cpu = [s.cpuMsPerMiB.sender, s.cpuMsPerMiB.receiver, s.cpuMsPerMiB.relay].map(fixed(1)).join(' / ');
     lines.push(
-      `   ${label.padEnd(36)}${String(s.runs).padStart(4)}  ${speed.padEnd(22)}${growth.padEnd(39)}${peak}`,
+      `   ${label.padEnd(36)}${String(s.runs).padStart(4)}  ${speed.padEnd(22)}${growth.padEnd(39)}${peak.padEnd(29)}${cpu}`,
     );
   }
   for (const failure of files.failures)

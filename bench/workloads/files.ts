@@ -12,7 +12,9 @@
  *     flow control it outruns its receiver by more than MAX_BUFFERED_BYTES, and the relay rightly
  *     drops that receiver as a slow reader, 1013.)
  * Variants take turns within each run. Each reports MiB/s (from `go` to the receiver's file
- * complete on disk, and for Duet verified) and both sides' RSS growth over their ready state.
+ * complete on disk, and for Duet verified), both sides' RSS growth over their ready state, and
+ * the CPU time per MiB of each peer and of the relay: steadier than MiB/s on a shared machine,
+ * and the figure that says which side a change made cheaper.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -47,6 +49,14 @@ export interface FileRun {
   receiverGrowthMiB: number;
   senderPeakMiB: number;
   receiverPeakMiB: number;
+  /** CPU time per MiB moved, in ms: each peer's process, and the relay's. */
+  cpuMsPerMiB: CpuPerMiB;
+}
+
+export interface CpuPerMiB {
+  sender: number;
+  receiver: number;
+  relay: number;
 }
 
 export interface FileSummary {
@@ -56,6 +66,8 @@ export interface FileSummary {
   receiverGrowthMiB: { median: number; max: number };
   senderPeakMiB: number;
   receiverPeakMiB: number;
+  /** Medians over the runs. */
+  cpuMsPerMiB: CpuPerMiB;
 }
 
 export interface FileResult {
@@ -147,14 +159,14 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 
 async function runOnce(
   variant: FileVariant,
-  ports: Record<'minimal' | 'duet' | 'duetDefault', number>,
+  relays: Record<'minimal' | 'duet' | 'duetDefault', RelayProcess>,
   file: { path: string; size: number; sha256: string },
   deadline: number,
 ): Promise<FileRun> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-files-'));
   const room = `bench-${randomBytes(4).toString('hex')}`;
   const { relay, plain } = VARIANTS[variant];
-  const url = `ws://127.0.0.1:${ports[relay]}/${relay === 'minimal' ? '' : 'ws'}`;
+  const url = `ws://127.0.0.1:${relays[relay].port}/${relay === 'minimal' ? '' : 'ws'}`;
   const kind = plain ? 'plain' : 'duet';
   const common = {
     url,
@@ -166,10 +178,12 @@ async function runOnce(
   const sender = new Peer(`${kind}-send`, { ...common, path: file.path });
   try {
     await Promise.all([receiver.next('ready', deadline), sender.next('ready', deadline)]);
+    const relayCpuBefore = await relays[relay].cpuMicros();
     const started = performance.now();
     sender.send({ type: 'go' });
     const done = await receiver.next('done', deadline);
     const seconds = (performance.now() - started) / 1000;
+    const relayCpuMs = ((await relays[relay].cpuMicros()) - relayCpuBefore) / 1000;
     const [sent, received] = await Promise.all([
       sender.next('memory', deadline),
       receiver.next('memory', deadline),
@@ -184,6 +198,11 @@ async function runOnce(
       receiverGrowthMiB: mib(received.peakRss - received.readyRss),
       senderPeakMiB: mib(sent.peakRss),
       receiverPeakMiB: mib(received.peakRss),
+      cpuMsPerMiB: {
+        sender: sent.cpuMs / mib(file.size),
+        receiver: received.cpuMs / mib(file.size),
+        relay: relayCpuMs / mib(file.size),
+      },
     };
   } finally {
     await Promise.all([sender.stop(), receiver.stop()]);
@@ -212,6 +231,11 @@ function summarise(runs: FileRun[]): FileSummary {
     },
     senderPeakMiB: Math.max(...runs.map((r) => r.senderPeakMiB)),
     receiverPeakMiB: Math.max(...runs.map((r) => r.receiverPeakMiB)),
+    cpuMsPerMiB: {
+      sender: median(runs.map((r) => r.cpuMsPerMiB.sender)),
+      receiver: median(runs.map((r) => r.cpuMsPerMiB.receiver)),
+      relay: median(runs.map((r) => r.cpuMsPerMiB.relay)),
+    },
   };
 }
 
@@ -227,9 +251,9 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
     const start = async (...args: Parameters<typeof RelayProcess.start>) => {
       const relay = await RelayProcess.start(...args);
       relays.push(relay);
-      return relay.port;
+      return relay;
     };
-    const ports = {
+    const started = {
       minimal: await start('minimal-ws'),
       duet: await start('duet'),
       duetDefault: await start('duet', undefined, { BENCH_DUET_DEFAULT_LIMITS: '1' }),
@@ -241,7 +265,7 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
       for (const variant of order) {
         try {
           // Each run has the workload's whole time limit.
-          runs.push(await runOnce(variant, ports, file, performance.now() + config.workloadTimeoutMs));
+          runs.push(await runOnce(variant, started, file, performance.now() + config.workloadTimeoutMs));
         } catch (error) {
           failures.push({ variant, error: error instanceof Error ? error.message : String(error) });
         }
