@@ -14,6 +14,7 @@ import {
 import { attachFileTransfers, type FileTransfers, type FileView } from '@duet/core/session/file-transfer';
 import { createChannel } from '@duet/core/session/suites';
 import { nodeFrameCrypto } from './node-frame-crypto.ts';
+import { nodeX25519 } from './node-x25519.ts';
 import { diskSink, nodeSha256 } from './node-files.ts';
 
 /** Opens one `ws` socket to the relay at `url` (ws://host:port/ws) per call. */
@@ -94,6 +95,7 @@ export async function startNodeClient(options: NodeClientOptions): Promise<NodeC
     passphrase: options.passphrase,
     saltHex: options.saltHex ?? '',
     frames: nodeFrameCrypto,
+    x25519: nodeX25519(),
   });
   const sockets = new Set<WebSocket>();
   const client: NodeClient = {

@@ -23,8 +23,18 @@ import { duetError } from '../errors.ts';
 
 export const X25519_BYTES = 32;
 
-/** The private half: raw bytes (@noble/curves) or a non-extractable CryptoKey (WebCrypto). */
-export type DhPrivateKey = Uint8Array | CryptoKey;
+/**
+ * The private half: raw bytes (@noble/curves), a non-extractable CryptoKey (WebCrypto), or another
+ * platform's key object (Node's `KeyObject`, in the terminal client: packages/cli/src/
+ * node-x25519.ts). The ratchet wipes raw bytes when it is done with them, and only ever hands a
+ * key object back to the source that made it.
+ */
+export type DhPrivateKey = Uint8Array | CryptoKey | PlatformPrivateKey;
+
+/** A key object held by the platform's own crypto, outside JavaScript's heap. */
+export interface PlatformPrivateKey {
+  readonly type: string;
+}
 
 export interface DhKeyPair {
   readonly publicKey: Uint8Array;
@@ -32,7 +42,7 @@ export interface DhKeyPair {
 }
 
 export interface X25519 {
-  readonly name: 'webcrypto' | 'noble';
+  readonly name: 'webcrypto' | 'noble' | 'node';
   /** A fresh key pair. */
   generate(): Promise<DhKeyPair>;
   /** The key pair whose private key is `secret` (32 bytes, clamped as RFC 7748 says); wipes it. */
@@ -129,7 +139,7 @@ export function webCryptoX25519(): X25519 {
       }
     },
     async sharedSecret(own, theirs) {
-      if (own.privateKey instanceof Uint8Array) throw duetError('bad-input', 'not a WebCrypto private key');
+      if (!(own.privateKey instanceof CryptoKey)) throw duetError('bad-input', 'not a WebCrypto private key');
       // Stryker disable next-line StringLiteral: equivalent: the name only goes into the DuetError's message, which tests do not assert (STYLE.md, rule 4)
       const publicKey = await importPeer(checkSize('public key', theirs));
       let bits: ArrayBuffer;
@@ -188,7 +198,8 @@ function checkedRandom(random: (length: number) => Uint8Array): Uint8Array {
   return bytes;
 }
 
-function checkSize(name: string, bytes: Uint8Array): Uint8Array {
+/** Throws DuetError('bad-input') unless `bytes` is a Uint8Array of 32 bytes; returns it. */
+export function checkSize(name: string, bytes: Uint8Array): Uint8Array {
   if (!(bytes instanceof Uint8Array) || bytes.length !== X25519_BYTES) {
     throw duetError('bad-input', `${name} must be ${X25519_BYTES} bytes`);
   }
@@ -196,7 +207,7 @@ function checkSize(name: string, bytes: Uint8Array): Uint8Array {
 }
 
 /** RFC 7748 §6.1: an all-zero output means a low-order point; refuse it whatever the source. */
-function checkShared(shared: Uint8Array): Uint8Array {
+export function checkShared(shared: Uint8Array): Uint8Array {
   if (shared.every((byte) => byte === 0)) throw duetError('bad-point', 'X25519 output is all zeros');
   return shared;
 }

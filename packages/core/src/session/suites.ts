@@ -5,6 +5,7 @@
  */
 import { fromHex } from '../bytes.ts';
 import type { FrameCrypto } from '../crypto/frame-crypto.ts';
+import type { X25519 } from '../crypto/x25519.ts';
 import { duetError } from '../errors.ts';
 import { rehearseControl, type SuiteId } from '../protocol/control.ts';
 import type { SecureChannel } from './channel.ts';
@@ -17,6 +18,8 @@ export interface ChannelSettings {
   saltHex: string;
   /** `modern` only: the frames' AES-GCM and HMAC, if not WebCrypto's (crypto/frame-crypto.ts). */
   frames?: FrameCrypto;
+  /** `modern` only: the DH ratchet's X25519, if not the one `chooseX25519` picks (crypto/x25519.ts). */
+  x25519?: X25519;
 }
 
 type ChannelFactory = (settings: ChannelSettings) => Promise<SecureChannel>;
@@ -34,8 +37,8 @@ const SUITES: Record<SuiteId, () => Promise<ChannelFactory>> = {
   },
   modern: async () => {
     const { createModernChannel } = await import('./modern-channel.ts');
-    return async (settings) =>
-      createModernChannel({ passphrase: settings.passphrase, room: settings.room, frames: settings.frames });
+    return async ({ passphrase, room, frames, x25519 }) =>
+      createModernChannel({ passphrase, room, frames, x25519 });
   },
 };
 
