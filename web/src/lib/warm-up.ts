@@ -1,7 +1,7 @@
 /**
  * Once the first screen is up and the browser is idle, download what the next click will need
  * (the conversation's code and view, the word list, the suite's crypto), so that Start and Join
- * do not wait for the network, and warm the suite's crypto up. A failure here costs nothing: the
+ * do not wait for the network, and warm the suite's crypto and the locale's time format up. A failure here costs nothing: the
  * click loads it again.
  *
  * The work waits for idle moments while the reader may be typing. Once they start or join a
@@ -11,6 +11,7 @@
  */
 import type { SuiteId } from '@duet/core/protocol/control';
 import { loadChatView, loadConversationCode, loadWords } from './lazy.ts';
+import { timeFormat } from './time-format.ts';
 
 /** How long the browser may put the warm-up off when it is busy (requestIdleCallback's timeout). */
 const IDLE_TIMEOUT_MS = 2000;
@@ -44,6 +45,9 @@ function whenIdle(step: () => void): void {
 }
 
 export function warmUp(suite: SuiteId): void {
+  // First, before anyone types: the locale's data for the times beside messages, the longest
+  // single step of the chat view's first drawing (time-format.ts).
+  whenIdle(() => timeFormat());
   whenIdle(() => {
     loadChatView().catch(ignore);
     loadWords().catch(ignore);
