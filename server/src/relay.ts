@@ -66,7 +66,11 @@ export interface RelayOptions extends Limits {
   bus?: Bus;
 }
 
-/** Acks are coalesced over this long: one `ack` for every frame read in that time. */
+/**
+ * Acks are coalesced over this long: one `ack` for every frame read in that time. It is then
+ * due, and goes in the same write as the next frame to the connection, or alone after as long
+ * again: under load that is at once, and costs no write of its own.
+ */
 export const ACK_DELAY_MS = 10;
 
 export interface RelayStats {
@@ -303,13 +307,17 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
-  /** Acknowledges binary frames read: one `ack`, with the running count, for all those read in one turn. */
+  /**
+   * Acknowledges binary frames read, with the running count, at most once per ACK_DELAY_MS.
+   * Once due, the `ack` rides with the next frame written to the connection (Router.sendDueAck):
+   * each one alone was a write, and under load a wake-up of the client, of its own.
+   */
   function scheduleAck(peer: Peer): void {
     if (peer.ackScheduled) return;
     peer.ackScheduled = true;
     setTimeout(() => {
-      peer.ackScheduled = false;
-      tell(peer, { type: 'ack', frames: peer.binaryFrames });
+      peer.ackDue = true;
+      setTimeout(() => router.sendDueAck(peer), ACK_DELAY_MS);
     }, ACK_DELAY_MS);
   }
 

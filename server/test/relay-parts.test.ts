@@ -1,7 +1,7 @@
 import type { ServerMessage } from '@duet/core/protocol/control';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/limits.ts';
-import { createRelay, type Link, type LinkEvents } from '../src/relay.ts';
+import { ACK_DELAY_MS, createRelay, type Link, type LinkEvents } from '../src/relay.ts';
 import { WorkQueue } from '../src/relay/work-queue.ts';
 import { WriteBatch } from '../src/relay/write-batch.ts';
 
@@ -15,9 +15,11 @@ class MemoryLink implements Link {
   closedWith: number | undefined;
 
   sendControl(message: ServerMessage): void {
-    if (message.type !== 'ack') this.received.push(message);
+    if (message.type === 'ack') this.calls.push(`ack ${message.frames}`);
+    else this.received.push(message);
   }
   sendBinary(data: Buffer): void {
+    this.calls.push('binary');
     this.received.push(data);
   }
   close(code: number): void {
@@ -123,6 +125,73 @@ describe('relay: repeated errors are coalesced', () => {
       { type: 'error', code: 'no-partner', message: expect.any(String), count: 999 },
     ]);
     await relay.close();
+  });
+});
+
+describe('relay: acks ride with frames', () => {
+  /** Two memory links seated together; fake timers from then on. */
+  async function seatedPair(room: string) {
+    // Rate limits out of the way: the stream below is 400 frames each way.
+    const limits = { ...DEFAULT_LIMITS, messageBurst: 10_000, messagesPerSecond: 10_000 };
+    const relay = createRelay({ ...limits, allowedOrigins: [] });
+    const [a, b] = [new MemoryLink(), new MemoryLink()];
+    a.events = relay.attach(a, '192.0.2.1');
+    b.events = relay.attach(b, '192.0.2.2');
+    a.send({ type: 'join', room, suite: 'des' });
+    b.send({ type: 'join', room, suite: 'des' });
+    await vi.waitFor(() => expect(a.received).toContainEqual({ type: 'partner-joined' }));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    a.calls.length = b.calls.length = 0;
+    return { relay, a, b };
+  }
+
+  async function done(relay: ReturnType<typeof createRelay>): Promise<void> {
+    vi.useRealTimers();
+    await relay.close();
+  }
+
+  it('an ack that came due goes in the same write as the next frame to the connection', async () => {
+    const { relay, a, b } = await seatedPair('ack-rides');
+    a.events.message(Buffer.from([1]), true);
+    a.events.message(Buffer.from([2]), true);
+    vi.advanceTimersByTime(ACK_DELAY_MS); // due, not sent
+    await Promise.resolve(); // b's writes uncorked
+    expect(a.calls).toEqual([]);
+    b.events.message(Buffer.from([9]), true);
+    expect(a.calls).toEqual(['cork', 'ack 2', 'binary']);
+    await Promise.resolve();
+    expect(a.calls).toEqual(['cork', 'ack 2', 'binary', 'uncork']);
+    vi.advanceTimersByTime(10 * ACK_DELAY_MS);
+    expect(a.calls.filter((call) => call.startsWith('ack'))).toEqual(['ack 2']); // once
+    await done(relay);
+  });
+
+  it('with nothing written to the connection, the ack goes alone once it has been due as long again', async () => {
+    const { relay, a } = await seatedPair('ack-alone');
+    a.events.message(Buffer.from([1]), true);
+    vi.advanceTimersByTime(2 * ACK_DELAY_MS - 1);
+    expect(a.calls).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(a.calls).toEqual(['ack 1']);
+    await done(relay);
+  });
+
+  it('under a steady stream both ways, acks go at most once per ACK_DELAY_MS and never alone', async () => {
+    const { relay, a, b } = await seatedPair('ack-stream');
+    const frames = 400;
+    for (let i = 0; i < frames; i++) {
+      a.events.message(Buffer.from([i % 256]), true);
+      b.events.message(Buffer.from([i % 256]), true);
+      await Promise.resolve();
+      vi.advanceTimersByTime(ACK_DELAY_MS / 10);
+    }
+    for (const link of [a, b]) {
+      const acks = link.calls.flatMap((call, i) => (call.startsWith('ack') ? [i] : []));
+      expect(acks.length).toBeGreaterThan(frames / 10 / 2 - 2); // one per 2 × ACK_DELAY_MS, about
+      expect(acks.length).toBeLessThanOrEqual(frames / 10);
+      for (const i of acks) expect(link.calls[i + 1]).toBe('binary'); // each in a frame's write
+    }
+    await done(relay);
   });
 });
 

@@ -28,7 +28,10 @@ export interface Peer {
   readonly errors: ErrorNotices;
   /** Binary frames received on this connection, for `ack`. */
   binaryFrames: number;
+  /** An `ack` is on its way: counting down, or due (relay.ts, `scheduleAck`). */
   ackScheduled: boolean;
+  /** The `ack` is due: it goes with the next frame written here, or alone soon (Router). */
+  ackDue: boolean;
 }
 
 /** This node's open connections, by connection id. */
@@ -53,6 +56,7 @@ export class Peers {
       errors,
       binaryFrames: 0,
       ackScheduled: false,
+      ackDue: false,
     };
     this.#byConn.set(peer.at.conn, peer);
     return peer;

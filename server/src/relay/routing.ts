@@ -102,9 +102,17 @@ export class Router {
     this.tell(peer, message);
   }
 
+  /** The `ack` that came due for `peer` (relay.ts, `scheduleAck`), unless it went already. */
+  sendDueAck(peer: Peer): void {
+    if (!peer.ackDue) return;
+    peer.ackDue = peer.ackScheduled = false;
+    this.tell(peer, { type: 'ack', frames: peer.binaryFrames });
+  }
+
   #write(peer: Peer, data: Buffer): void {
     if (!this.#fits(peer, data.length)) return;
     this.options.batch.add(peer.link);
+    this.sendDueAck(peer); // in the same write as the frame
     peer.link.sendBinary(data);
   }
 
