@@ -158,9 +158,9 @@ describe('relay: acks ride with frames', () => {
     await Promise.resolve(); // b's writes uncorked
     expect(a.calls).toEqual([]);
     b.events.message(Buffer.from([9]), true);
-    expect(a.calls).toEqual(['cork', 'ack 2', 'binary']);
+    expect(a.calls).toEqual(['cork', 'binary', 'ack 2']);
     await Promise.resolve();
-    expect(a.calls).toEqual(['cork', 'ack 2', 'binary', 'uncork']);
+    expect(a.calls).toEqual(['cork', 'binary', 'ack 2', 'uncork']);
     vi.advanceTimersByTime(10 * ACK_DELAY_MS);
     expect(a.calls.filter((call) => call.startsWith('ack'))).toEqual(['ack 2']); // once
     await done(relay);
@@ -189,7 +189,7 @@ describe('relay: acks ride with frames', () => {
       const acks = link.calls.flatMap((call, i) => (call.startsWith('ack') ? [i] : []));
       expect(acks.length).toBeGreaterThan(frames / 10 / 2 - 2); // one per 2 × ACK_DELAY_MS, about
       expect(acks.length).toBeLessThanOrEqual(frames / 10);
-      for (const i of acks) expect(link.calls[i + 1]).toBe('binary'); // each in a frame's write
+      for (const i of acks) expect(link.calls[i - 1]).toBe('binary'); // each in a frame's write
     }
     await done(relay);
   });

@@ -112,8 +112,8 @@ export class Router {
   #write(peer: Peer, data: Buffer): void {
     if (!this.#fits(peer, data.length)) return;
     this.options.batch.add(peer.link);
-    this.sendDueAck(peer); // in the same write as the frame
     peer.link.sendBinary(data);
+    this.sendDueAck(peer); // in the same write, after the frame: the frame is read first
   }
 
   /** A connection that does not read must not make the relay buffer without bound. */
