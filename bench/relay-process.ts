@@ -31,7 +31,7 @@ function ticksPerSecond(): number {
 }
 
 /** utime + stime of a process from /proc (Linux), in microseconds; undefined elsewhere. */
-function procCpuMicros(pid: number | undefined): number | undefined {
+export function procCpuMicros(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

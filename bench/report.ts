@@ -361,7 +361,9 @@ export function formatReport(results: BenchResults): string {
         (r) => `${fixed(1)(r.latencyP50Ms)} / ${fixed(1)(r.latencyP99Ms)}`,
       ),
       row('relay CPU us/msg (all nodes)', (r) => fixed(2)(r.serverCpuMicrosPerMessage)),
+      `   Redis CPU us/msg (not above)      ${''.padEnd(14)}${scale.redisCpuMicrosPerMessage === undefined ? 'n/a' : fixed(2)(scale.redisCpuMicrosPerMessage)}`,
       `   two nodes / one node msgs/s       ${fixed(2)(scale.twoNodesRedis.messagesPerSecond / scale.oneNode.messagesPerSecond)}`,
+      `   ${'at rest: rtt p50 / p99 ms (a)'.padEnd(34)}${`${fixed(3)(scale.rest.oneNode.rttP50Ms)} / ${fixed(3)(scale.rest.oneNode.rttP99Ms)}`.padEnd(14)}${fixed(3)(scale.rest.twoNodesRedis.rttP50Ms)} / ${fixed(3)(scale.rest.twoNodesRedis.rttP99Ms)}`,
     );
   }
   if (results.scaleOutError) lines.push(`!! scale-out failed: ${results.scaleOutError}`);

@@ -6,17 +6,30 @@
  */
 import { existsSync } from 'node:fs';
 import { startRedis, REDIS_SERVER } from '../../server/test/support/redis-server.ts';
-import { closePairs, connectPairs, duetConnector, type Endpoint } from '../clients.ts';
+import { closePairs, connectPairs, duetConnector, type Endpoint, type PairConnector } from '../clients.ts';
 import type { BenchConfig } from '../config.ts';
-import { RelayProcess } from '../relay-process.ts';
+import { procCpuMicros, RelayProcess } from '../relay-process.ts';
 import { Samples } from '../stats.ts';
+import { PingPong } from './pingpong.ts';
 import { runStreamSlice, summariseStream, type StreamResult, type StreamSlice } from './stream.ts';
 
 export interface ScaleOutResult {
   oneNode: StreamResult;
-  /** Relay CPU summed over both nodes; Redis's own CPU is not counted. */
+  /** Relay CPU summed over both nodes; Redis's own CPU is not counted (it is `redisCpuMicrosPerMessage`). */
   twoNodesRedis: StreamResult;
+  /** redis-server's own CPU per message delivered across the nodes; undefined where /proc is missing. */
+  redisCpuMicrosPerMessage: number | undefined;
+  /** At rest: one pair, one frame in flight (workload a), on one node and across the two. */
+  rest: { oneNode: RestLatency; twoNodesRedis: RestLatency };
 }
+
+export interface RestLatency {
+  rttP50Ms: number;
+  rttP99Ms: number;
+}
+
+/** Ping-pong rounds at rest, per setup (after as many to warm up). */
+const REST_ROUNDS = 2_000;
 
 const DRAIN_MS = 2_000;
 
@@ -34,11 +47,29 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
     const node2 = await RelayProcess.start('duet', undefined, env);
     started.push(node2);
     const deadline = performance.now() + config.workloadTimeoutMs;
+    const rest = {
+      oneNode: await latencyAtRest(duetConnector(single.port), deadline),
+      twoNodesRedis: await latencyAtRest(duetConnector(node1.port, node2.port), deadline),
+    };
+    // Redis's CPU over the two-node run's measured windows: runStreamSlice reads a run's CPU
+    // once as its window opens and once as it closes, and Redis is read alongside.
+    let redisMicros: number | undefined = 0;
+    let redisOpened: number | undefined;
+    const twoNodesCpu = async (): Promise<number> => {
+      const now = procCpuMicros(redis.pid);
+      if (now === undefined || redisMicros === undefined) redisMicros = undefined;
+      else if (redisOpened === undefined) redisOpened = now;
+      else {
+        redisMicros += now - redisOpened;
+        redisOpened = undefined;
+      }
+      return (await node1.cpuMicros()) + (await node2.cpuMicros());
+    };
     const setups = [
       { name: 'oneNode' as const, cpu: () => single.cpuMicros(), connect: duetConnector(single.port) },
       {
         name: 'twoNodesRedis' as const,
-        cpu: async () => (await node1.cpuMicros()) + (await node2.cpuMicros()),
+        cpu: twoNodesCpu,
         connect: duetConnector(node1.port, node2.port),
       },
     ];
@@ -64,13 +95,34 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
     }
     const [one, two] = runs;
     if (!one || !two) throw new Error('unreachable');
+    const twoNodesRedis = summariseStream(two.slices, two.samples, config.pairsB, config.window);
     return {
       oneNode: summariseStream(one.slices, one.samples, config.pairsB, config.window),
-      twoNodesRedis: summariseStream(two.slices, two.samples, config.pairsB, config.window),
+      twoNodesRedis,
+      redisCpuMicrosPerMessage:
+        redisMicros === undefined ? undefined : redisMicros / Math.max(1, twoNodesRedis.delivered),
+      rest,
     };
   } finally {
     for (const pairs of connected) closePairs(pairs);
     await Promise.all(started.map((relay) => relay.stop()));
     await redis.stop();
+  }
+}
+
+/** Round trips of one pair with one frame in flight (warmed up first), as workload a plays them. */
+async function latencyAtRest(connect: PairConnector, deadline: number): Promise<RestLatency> {
+  const [pair] = await connectPairs(connect, 1, 1, deadline);
+  if (!pair) throw new Error('scale-out: no pair at rest');
+  try {
+    const game = new PingPong(pair, 64);
+    const timeoutMs = Math.max(1_000, deadline - performance.now());
+    await game.run(REST_ROUNDS, undefined, timeoutMs);
+    const samples = new Samples();
+    await game.run(REST_ROUNDS, samples, timeoutMs);
+    const [p50, p99] = samples.percentiles(50, 99);
+    return { rttP50Ms: p50 ?? Number.NaN, rttP99Ms: p99 ?? Number.NaN };
+  } finally {
+    closePairs([pair]);
   }
 }

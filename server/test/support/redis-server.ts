@@ -11,6 +11,8 @@ export const REDIS_SERVER = process.env['REDIS_SERVER_PATH'] ?? '/usr/bin/redis-
 
 export interface TestRedis {
   url: string;
+  /** The server's process id (the bench reads its CPU time). */
+  pid: number | undefined;
   /** Empties every key, between tests. */
   flush(): Promise<void>;
   /** Stops the server and waits for it to exit. */
@@ -65,6 +67,7 @@ export async function startRedis(port?: number): Promise<TestRedis> {
   }
   return {
     url,
+    pid: child.pid,
     async flush() {
       const client = new Redis(url);
       try {
