@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { decodeFrame, encodeFrame, MAX_FRAME_BYTES, type ModernFrame } from '../src/crypto/modern-frame.ts';
 import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
@@ -7,7 +7,7 @@ import { nobleX25519, type X25519 } from '../src/crypto/x25519.ts';
 import { duetError, isDuetError } from '../src/errors.ts';
 import type { ChannelEffect } from '../src/session/channel.ts';
 import { createModernChannel } from '../src/session/modern-channel.ts';
-import { MAX_SKIP } from '../src/session/double-ratchet.ts';
+import { MAX_SKIP, SKIPPED_KEY_TTL_MS } from '../src/session/double-ratchet.ts';
 import { flipBit, frameOf, MemoryRelay } from './modern-pair.ts';
 
 const RUNS = { numRuns: 50 };
@@ -243,6 +243,28 @@ describe('modern channel: attempts and failures', () => {
     const relay = MemoryRelay.pair('pass phrase');
     await relay.a.start('initiator');
     await expect(relay.a.send('early')).rejects.toSatisfy((e) => isDuetError(e, 'no-partner'));
+  });
+});
+
+describe('modern channel: its clock', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('without a clock passed in, it keeps time by performance.now: a skipped key expires on it', async () => {
+    let at = 1_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => at);
+    const relay = await readyPair();
+    const late = frameOf(await relay.a.send('late'));
+    const early = frameOf(await relay.a.send('on time'));
+    expect(await relay.inject('b', early)).toEqual([{ type: 'message', text: 'on time' }]);
+    at += SKIPPED_KEY_TTL_MS - 1; // the key skipped for `late` is still kept
+    expect(await relay.b.receive(late)).toEqual([{ type: 'message', text: 'late' }]);
+    const later = frameOf(await relay.a.send('later'));
+    const lost = frameOf(await relay.a.send('lost'));
+    expect(await relay.inject('b', lost)).toEqual([{ type: 'message', text: 'lost' }]);
+    at += SKIPPED_KEY_TTL_MS; // and now the one skipped for `later` is gone
+    expect((await relay.b.receive(later)).map((e) => e.type)).toEqual(['warning']);
   });
 });
 
