@@ -70,10 +70,10 @@ describe('browserConnect', () => {
 
   it('takes over an early socket still opening, and hears its open, messages and close', () => {
     const early = openEarlySocket(URL_) as unknown as FakeSocket;
-    expect(early.binaryType).toBe('arraybuffer');
     const handlers = recorder();
     const link = browserConnect(URL_, early as unknown as WebSocket)(handlers);
     expect(FakeSocket.made).toEqual([early]);
+    expect(early.binaryType).toBe('arraybuffer'); // set as it is taken over, before any message
     early.open();
     link.sendText('{"type":"join"}');
     early.receive('{"type":"joined"}');

@@ -22,7 +22,7 @@ import {
 } from 'node:crypto';
 import { concatBytes, equalBytes, wipe } from '@duet/core/bytes';
 import { duetError } from '@duet/core/errors';
-import { checkShared, checkSize, type DhKeyPair, type X25519 } from '@duet/core/crypto/x25519';
+import { checkShared, checkSize, type X25519 } from '@duet/core/crypto/x25519';
 
 /** The DER prefix of a PKCS #8 X25519 private key (RFC 8410): the 32 secret bytes follow. */
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -30,10 +30,6 @@ const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 function rawPublicKey(key: KeyObject): Uint8Array {
   const { x } = key.export({ format: 'jwk' });
   return new Uint8Array(Buffer.from(x ?? '', 'base64url'));
-}
-
-function pairOf(privateKey: KeyObject): DhKeyPair {
-  return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
 }
 
 export function nodeX25519(): X25519 {
@@ -60,7 +56,8 @@ export function nodeX25519(): X25519 {
       wipe(secret);
       const pkcs8 = concatBytes(PKCS8_X25519, raw);
       try {
-        return pairOf(createPrivateKey({ key: Buffer.from(pkcs8.buffer), format: 'der', type: 'pkcs8' }));
+        const privateKey = createPrivateKey({ key: Buffer.from(pkcs8.buffer), format: 'der', type: 'pkcs8' });
+        return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
       } finally {
         wipe(raw);
         wipe(pkcs8);

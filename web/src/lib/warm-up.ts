@@ -1,8 +1,8 @@
 /**
  * Once the first screen is up and the browser is idle, download what the next click will need
  * (the conversation's code and view, the word list, the suite's crypto), so that Start and Join
- * do not wait for the network, and warm the suite's crypto and the locale's time format up. A failure here costs nothing: the
- * click loads it again.
+ * do not wait for the network, and warm the suite's crypto and the locale's time format up. A
+ * failure here costs nothing: the click loads it again.
  *
  * The work waits for idle moments while the reader may be typing. Once they start or join a
  * conversation (`hurryWarmUp`), what is left runs one step per task instead: nobody is typing
