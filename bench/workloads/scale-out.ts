@@ -51,25 +51,17 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
       oneNode: await latencyAtRest(duetConnector(single.port), deadline),
       twoNodesRedis: await latencyAtRest(duetConnector(node1.port, node2.port), deadline),
     };
-    // Redis's CPU over the two-node run's measured windows: runStreamSlice reads a run's CPU
-    // once as its window opens and once as it closes, and Redis is read alongside.
-    let redisMicros: number | undefined = 0;
-    let redisOpened: number | undefined;
-    const twoNodesCpu = async (): Promise<number> => {
-      const now = procCpuMicros(redis.pid);
-      if (now === undefined || redisMicros === undefined) redisMicros = undefined;
-      else if (redisOpened === undefined) redisOpened = now;
-      else {
-        redisMicros += now - redisOpened;
-        redisOpened = undefined;
-      }
-      return (await node1.cpuMicros()) + (await node2.cpuMicros());
-    };
     const setups = [
-      { name: 'oneNode' as const, cpu: () => single.cpuMicros(), connect: duetConnector(single.port) },
+      {
+        name: 'oneNode' as const,
+        cpu: () => single.cpuMicros(),
+        beside: () => undefined,
+        connect: duetConnector(single.port),
+      },
       {
         name: 'twoNodesRedis' as const,
-        cpu: twoNodesCpu,
+        cpu: async () => (await node1.cpuMicros()) + (await node2.cpuMicros()),
+        beside: () => procCpuMicros(redis.pid),
         connect: duetConnector(node1.port, node2.port),
       },
     ];
@@ -90,7 +82,7 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
           drainMs: DRAIN_MS,
           maxFramesPerSide: 1_000_000,
         };
-        run.slices.push(await runStreamSlice(run.pairs, options, run.samples, run.cpu));
+        run.slices.push(await runStreamSlice(run.pairs, options, run.samples, run.cpu, run.beside));
       }
     }
     const [one, two] = runs;
@@ -99,8 +91,10 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
     return {
       oneNode: summariseStream(one.slices, one.samples, config.pairsB, config.window),
       twoNodesRedis,
-      redisCpuMicrosPerMessage:
-        redisMicros === undefined ? undefined : redisMicros / Math.max(1, twoNodesRedis.delivered),
+      redisCpuMicrosPerMessage: two.slices.every((slice) => slice.besideMicros !== undefined)
+        ? two.slices.reduce((sum, slice) => sum + (slice.besideMicros ?? 0), 0) /
+          Math.max(1, twoNodesRedis.delivered)
+        : undefined,
       rest,
     };
   } finally {

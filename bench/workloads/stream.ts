@@ -33,6 +33,8 @@ export interface StreamSlice {
   serverMicros: number;
   clientMicros: number;
   machineMicros: number;
+  /** The CPU time of the process read beside the relay (runStreamSlice's `besideCpuMicros`). */
+  besideMicros?: number;
 }
 
 export interface StreamResult {
@@ -134,6 +136,8 @@ export async function runStreamSlice(
   options: StreamOptions,
   samples: Samples,
   serverCpuMicros: () => Promise<number>,
+  /** Another process's CPU time to read over the same window (scale-out: Redis); undefined: unknown. */
+  besideCpuMicros?: () => number | undefined,
 ): Promise<StreamSlice> {
   epoch = (epoch + 1) % 256;
   const run: Run = { epoch, sending: true, measuring: false, delivered: 0, acks: 0, samples };
@@ -143,6 +147,7 @@ export async function runStreamSlice(
     await sleep(options.warmupMs);
 
     const serverBefore = await serverCpuMicros();
+    const besideBefore = besideCpuMicros?.();
     const clientBefore = process.cpuUsage();
     const machineBefore = machineBusyMicros();
     const startedAt = performance.now();
@@ -152,6 +157,7 @@ export async function runStreamSlice(
     const endedAt = performance.now();
     const machineAfter = machineBusyMicros();
     const clientAfter = process.cpuUsage();
+    const besideAfter = besideCpuMicros?.();
     const serverAfter = await serverCpuMicros();
     run.sending = false;
 
@@ -164,6 +170,9 @@ export async function runStreamSlice(
       delivered: run.delivered,
       acks: run.acks,
       serverMicros: serverAfter - serverBefore,
+      ...(besideBefore !== undefined && besideAfter !== undefined
+        ? { besideMicros: besideAfter - besideBefore }
+        : {}),
       clientMicros: cpuMicros(clientBefore, clientAfter),
       machineMicros: machineAfter - machineBefore,
     };
@@ -180,7 +189,8 @@ export function summariseStream(
   pairs: number,
   window: number,
 ): StreamResult {
-  const total = (key: keyof StreamSlice): number => slices.reduce((sum, slice) => sum + slice[key], 0);
+  const total = (key: Exclude<keyof StreamSlice, 'besideMicros'>): number =>
+    slices.reduce((sum, slice) => sum + slice[key], 0);
   const durationMs = total('durationMs');
   const delivered = total('delivered');
   const acks = total('acks');
