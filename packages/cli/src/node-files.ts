@@ -13,6 +13,7 @@ import { copyFile, link, open, unlink, type FileHandle } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path';
 import type { FileMeta, FileSink, FileSource, IncrementalHash } from '@duet/core/session/file-io';
 import { safeFileName } from '@duet/core/session/file-name';
+import { StagedWriter } from './staged-writer.ts';
 
 /** Opens `path` for sending; close it with `close()` once the transfer has ended. */
 export async function diskSource(
@@ -49,7 +50,8 @@ export function nodeSha256(): IncrementalHash {
 /**
  * A sink that streams to `dir`: the file is written as `.duet-<random>.part` and, once
  * verified, linked under its sanitised name (never over an existing file: `name (1).ext`, …).
- * Resolves to the final path.
+ * Resolves to the final path. Chunks are copied into two reused buffers and written in batches
+ * (staged-writer.ts says why); a failed disk write fails the next `write` or the `close`.
  */
 export async function diskSink(dir: string, meta: FileMeta): Promise<FileSink<string>> {
   const partPath = join(dir, `.duet-${randomBytes(8).toString('hex')}.part`);
@@ -58,6 +60,14 @@ export async function diskSink(dir: string, meta: FileMeta): Promise<FileSink<st
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
     0o600,
   );
+  const writer = new StagedWriter(async (bytes) => {
+    let written = 0;
+    while (written < bytes.length) {
+      if (!handle) throw new Error('the file is closed');
+      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+      written += bytesWritten;
+    }
+  });
   let finalPath: string | undefined;
   const release = async () => {
     const open = handle;
@@ -65,15 +75,9 @@ export async function diskSink(dir: string, meta: FileMeta): Promise<FileSink<st
     await open?.close();
   };
   return {
-    async write(bytes) {
-      if (!handle) throw new Error('the file is closed');
-      let written = 0;
-      while (written < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
-        written += bytesWritten;
-      }
-    },
+    write: (bytes) => writer.append(bytes),
     async close() {
+      await writer.flush();
       await handle?.sync();
       await release();
       finalPath = await linkUnique(partPath, dir, safeFileName(meta.name));
@@ -81,6 +85,7 @@ export async function diskSink(dir: string, meta: FileMeta): Promise<FileSink<st
       return finalPath;
     },
     async abort() {
+      await writer.stop();
       await release().catch(() => undefined);
       await unlink(partPath).catch(() => undefined);
       // Cancelled after it was complete (the very end of a race): it goes too.
