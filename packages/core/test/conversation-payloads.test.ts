@@ -32,7 +32,7 @@ function clearChannel(): SecureChannel {
       const frame =
         typeof payload === 'string'
           ? concatBytes(Uint8Array.of(0), utf8Encode(payload))
-          : concatBytes(Uint8Array.of(1), payload);
+          : concatBytes(Uint8Array.of(1), ...(payload instanceof Uint8Array ? [payload] : payload));
       return [{ type: 'transmit', frame }];
     },
     reset: () => undefined,

@@ -5,7 +5,7 @@
  * what would be encrypted without running a handshake.
  */
 import { describe, expect, it } from 'vitest';
-import { utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
 import { desEncrypt, deriveDesKey, roomSalt } from '../src/crypto/des-suite.ts';
 import type { ServerMessage, SuiteId } from '../src/protocol/control.ts';
 import type { SecureChannel } from '../src/session/channel.ts';
@@ -82,7 +82,13 @@ function seeThroughChannel(): SecureChannel {
     retry: async () => [{ type: 'ready' }],
     receive: async (frame) => [{ type: 'message', text: utf8DecodeStrict(frame) }],
     send: async (payload) => [
-      { type: 'transmit', frame: typeof payload === 'string' ? utf8Encode(payload) : payload },
+      {
+        type: 'transmit',
+        frame:
+          typeof payload === 'string'
+            ? utf8Encode(payload)
+            : concatBytes(...(payload instanceof Uint8Array ? [payload] : payload)),
+      },
     ],
     reset: () => undefined,
   };

@@ -381,6 +381,28 @@ describe('double ratchet: data frames (file chunks)', () => {
     expect(await b.open(third, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(3) }]);
   });
 
+  it('parts seal as their concatenation; a short payload after a full one opens exactly (the reused pad buffer keeps nothing)', async () => {
+    const { a, b } = await ratchetPair();
+    const full = dataFrame(
+      await a.sealData([Uint8Array.of(7), new Uint8Array(MAX_DATA_BYTES - 1).fill(8)], T0),
+    );
+    const short = dataFrame(await a.sealData([Uint8Array.of(1), Uint8Array.of(2, 3)], T0));
+    const [opened] = await b.open(full, T0);
+    expect(opened?.type === 'data' && opened.bytes[0] === 7 && opened.bytes[MAX_DATA_BYTES - 1] === 8).toBe(
+      true,
+    );
+    expect(await b.open(short, T0)).toEqual([{ type: 'data', bytes: Uint8Array.of(1, 2, 3) }]);
+  });
+
+  it('a payload is handed over as a view of its padded plaintext, not copied', async () => {
+    const { a, b } = await ratchetPair();
+    const [opened] = await b.open(dataFrame(await a.sealData(new Uint8Array(5000).fill(4), T0)), T0);
+    if (opened?.type !== 'data') throw new Error('expected data');
+    expect(opened.bytes.length).toBe(5000);
+    expect(opened.bytes.buffer.byteLength).toBe(8192); // the bucket: the plaintext's own buffer
+    expect(opened.bytes.every((byte) => byte === 4)).toBe(true);
+  });
+
   it('a delayed data frame opens once from its skipped key, a replay of it is refused', async () => {
     const { a, b } = await ratchetPair();
     const late = dataFrame(await a.sealData(Uint8Array.of(1, 2, 3), T0));

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../src/bytes.ts';
+import { concatBytes, fromHex, toHex } from '../src/bytes.ts';
 import { isDuetError } from '../src/errors.ts';
 import {
   CANCEL_REASONS,
@@ -8,6 +8,7 @@ import {
   chunkCount,
   decodeFileEnvelope,
   encodeFileEnvelope,
+  encodeFileEnvelopeParts,
   MAX_NAME_BYTES,
   type FileEnvelope,
 } from '../src/protocol/file-envelope.ts';
@@ -151,6 +152,18 @@ describe('file envelopes: properties', () => {
       reason: fc.constantFrom(...CANCEL_REASONS),
     }),
   );
+
+  it('encoded as parts, every envelope is the same bytes; a chunk keeps its bytes as a part of their own', () => {
+    fc.assert(
+      fc.property(envelope, (e) => {
+        const parts = encodeFileEnvelopeParts(e);
+        expect(toHex(concatBytes(...parts))).toBe(toHex(encodeFileEnvelope(e)));
+        if (e.type === 'chunk') expect(parts[parts.length - 1]).toBe(e.bytes);
+        else expect(parts).toHaveLength(1);
+      }),
+      { numRuns: 300 },
+    );
+  });
 
   it('every envelope round-trips through encode and decode', () => {
     fc.assert(

@@ -98,7 +98,8 @@ export class FilePair {
       get backlog() {
         return backlog();
       },
-      send: async (bytes) => {
+      send: async (payload) => {
+        const bytes = payload instanceof Uint8Array ? payload : concatBytes(...payload);
         this.#pendingSends += 1;
         this.maxPendingSends = Math.max(this.maxPendingSends, this.#pendingSends);
         await Promise.resolve(); // sealing takes a turn

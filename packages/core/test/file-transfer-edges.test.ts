@@ -4,6 +4,7 @@
  * pipeline, and the wiring to a conversation. The main flows are in file-transfer.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
+import { concatBytes } from '../src/bytes.ts';
 import {
   CHUNK_OVERHEAD_BYTES,
   decodeFileEnvelope,
@@ -471,8 +472,8 @@ describe('file transfer edges: wiring to a conversation', () => {
     const port: PayloadPort = {
       maxBytes: CHUNK_OVERHEAD_BYTES + 16,
       backlog: 0,
-      send: async (bytes) => {
-        sent.push(bytes);
+      send: async (payload) => {
+        sent.push(payload instanceof Uint8Array ? payload : concatBytes(...payload));
         return true;
       },
     };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../src/bytes.ts';
+import { concatBytes, fromHex, toHex } from '../src/bytes.ts';
 import {
   isPaddedLength,
   MAX_DATA_BYTES,
@@ -161,5 +161,38 @@ describe('padding: limits', () => {
     expect(isPaddedLength(-32)).toBe(false);
     expect(isPaddedLength(Number.POSITIVE_INFINITY)).toBe(false);
     expect(isPaddedLength(Number.NEGATIVE_INFINITY)).toBe(false);
+  });
+});
+
+describe('padding: parts and a given buffer', () => {
+  it('pads parts as their concatenation (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 9000 }), { maxLength: 8 }), (parts) => {
+        expect(toHex(pad(parts, MAX_DATA_BYTES))).toBe(toHex(pad(concatBytes(...parts), MAX_DATA_BYTES)));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses parts longer than the limit together, as bad-input', () => {
+    const half = new Uint8Array(MAX_TEXT_BYTES / 2 + 1);
+    expect(() => pad([half, half])).toThrow(expect.objectContaining({ code: 'bad-input' }));
+  });
+
+  it('pads into a given buffer: a view of it, its padding zeroed whatever was there', () => {
+    const into = new Uint8Array(MAX_DATA_PADDED_BYTES).fill(0xee);
+    const padded = pad([Uint8Array.of(1, 2), Uint8Array.of(3)], MAX_DATA_BYTES, into);
+    expect(padded.buffer).toBe(into.buffer);
+    expect(padded.length).toBe(32);
+    expect(toHex(padded)).toBe(toHex(pad(Uint8Array.of(1, 2, 3))));
+    expect(toHex(unpad(padded, MAX_DATA_BYTES))).toBe('010203');
+  });
+
+  it('pads into a new array when the given buffer is too small for the bucket', () => {
+    const into = new Uint8Array(16);
+    const padded = pad(new Uint8Array(40).fill(5), MAX_DATA_BYTES, into);
+    expect(padded.buffer).not.toBe(into.buffer);
+    expect(padded.length).toBe(64);
+    expect(into.every((byte) => byte === 0)).toBe(true);
   });
 });

@@ -45,14 +45,28 @@ export function isPaddedLength(length: number, maxPadded = MAX_PADDED_BYTES): bo
 }
 
 /**
- * Pads `plaintext` (UTF-8 text, or a binary payload with `maxBytes` = MAX_DATA_BYTES); throws
- * DuetError('bad-input') above `maxBytes`.
+ * Pads `plaintext` (UTF-8 text, or a binary payload with `maxBytes` = MAX_DATA_BYTES), given
+ * whole or in parts (padded as their concatenation, copied once); throws DuetError('bad-input')
+ * above `maxBytes`. With `into` (large enough for the bucket), the result is a view of it, its
+ * padding zeroed, instead of a new array.
  */
-export function pad(plaintext: Uint8Array, maxBytes = MAX_TEXT_BYTES): Uint8Array {
-  if (plaintext.length > maxBytes) throw duetError('bad-input', `plaintext longer than ${maxBytes} bytes`);
-  const out = new Uint8Array(paddedLength(plaintext.length + 1));
-  out.set(plaintext);
-  out[plaintext.length] = 0x80;
+export function pad(
+  plaintext: Uint8Array | readonly Uint8Array[],
+  maxBytes = MAX_TEXT_BYTES,
+  into?: Uint8Array,
+): Uint8Array {
+  const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  if (length > maxBytes) throw duetError('bad-input', `plaintext longer than ${maxBytes} bytes`);
+  const bucket = paddedLength(length + 1);
+  const out =
+    into && into.length >= bucket ? into.subarray(0, bucket).fill(0, length) : new Uint8Array(bucket);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  out[length] = 0x80;
   return out;
 }
 

@@ -79,8 +79,19 @@ export function chunkCount(size: number, chunkBytes: number): number {
   return Math.ceil(size / chunkBytes);
 }
 
+/**
+ * Encodes one envelope as parts whose concatenation is `encodeFileEnvelope`'s bytes: a chunk's
+ * bytes stay a part of their own, so that the channel copies them once, into the padded
+ * plaintext (session/channel.ts, `Payload`). Throws as `encodeFileEnvelope` does.
+ */
+export function encodeFileEnvelopeParts(envelope: FileEnvelope): Uint8Array[] {
+  if (envelope.type !== 'chunk') return [encodeFileEnvelope(envelope)];
+  return [concatBytes(header(envelope.type, envelope.id), u32(envelope.index)), envelope.bytes];
+}
+
 /** Encodes one envelope; throws DuetError('bad-input') if a field is out of range. */
 export function encodeFileEnvelope(envelope: FileEnvelope): Uint8Array {
+  if (envelope.type === 'chunk') return concatBytes(...encodeFileEnvelopeParts(envelope));
   const head = header(envelope.type, envelope.id);
   switch (envelope.type) {
     case 'offer': {
@@ -99,8 +110,6 @@ export function encodeFileEnvelope(envelope: FileEnvelope): Uint8Array {
     }
     case 'accept':
       return concatBytes(head, u32(envelope.from));
-    case 'chunk':
-      return concatBytes(head, u32(envelope.index), envelope.bytes);
     case 'ack':
       return concatBytes(head, u32(envelope.upTo));
     case 'end':

@@ -32,6 +32,14 @@ export type ChannelEffect =
   /** The channel cannot go on with this passphrase (for example `passphrase-mismatch`). */
   | { type: 'failed'; code: ErrorCode };
 
+/**
+ * A binary payload: bytes, or bytes in parts that are sent as their concatenation. Parts spare
+ * a copy of each file chunk (an envelope header and the chunk's bytes go into the padded
+ * plaintext directly): on a 64 MiB transfer, each large short-lived copy costs the sender its
+ * share of full garbage collections (docs/benchmarks.md).
+ */
+export type Payload = Uint8Array | readonly Uint8Array[];
+
 export interface SecureChannel {
   readonly suite: SuiteId;
   /** The largest binary payload `send` seals; 0 if the suite carries texts only (`des`). */
@@ -49,7 +57,7 @@ export interface SecureChannel {
    * channel gives it back as a `message` or a `data` effect. Throws a DuetError if the channel
    * is not ready, or the payload is too large or not allowed.
    */
-  send(payload: string | Uint8Array): Promise<ChannelEffect[]>;
+  send(payload: string | Payload): Promise<ChannelEffect[]>;
   /** The partner left: forget every per-session secret; `start` begins again. */
   reset(): void;
 }

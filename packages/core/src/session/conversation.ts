@@ -30,7 +30,7 @@ import {
   SUITE_VERSIONS,
 } from '../protocol/control.ts';
 import type { SafetyCode } from '../crypto/safety-code.ts';
-import type { ChannelEffect, SecureChannel } from './channel.ts';
+import type { ChannelEffect, Payload, SecureChannel } from './channel.ts';
 import { createDelivery, type Delivery, type DeliveryEffect } from './delivery.ts';
 import { EventHold } from './event-hold.ts';
 import { DirectDialer, type ConnectDirect, type DialerEffect, type DirectLink } from './direct-dialer.ts';
@@ -736,7 +736,7 @@ export class Conversation {
   }
 
   /** One payload through the channel, in turn with the messages (PayloadPort.send). */
-  #sendPayload(bytes: Uint8Array): Promise<boolean> {
+  #sendPayload(bytes: Payload): Promise<boolean> {
     return new Promise((resolve) => {
       const step = async (channel: SecureChannel) => {
         let sent = false;

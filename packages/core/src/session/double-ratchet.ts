@@ -40,10 +40,10 @@ import {
 import { webCryptoFrames, type FrameCrypto } from '../crypto/frame-crypto.ts';
 import { frameMacMatches, frameMacOf } from '../crypto/frame-mac.ts';
 import { advanceChain, chainStep, rootStep, type SessionKeys } from '../crypto/modern-keys.ts';
-import { MAX_DATA_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
+import { MAX_DATA_BYTES, MAX_DATA_PADDED_BYTES, MAX_TEXT_BYTES, pad, unpad } from '../crypto/padding.ts';
 import type { DhPrivateKey, X25519 } from '../crypto/x25519.ts';
 import { duetError, isDuetError, type ErrorCode } from '../errors.ts';
-import type { ChannelEffect } from './channel.ts';
+import type { ChannelEffect, Payload } from './channel.ts';
 import { initialState, type RatchetState, type ReceivingChain, type SendingChain } from './ratchet-state.ts';
 import {
   dropChain,
@@ -99,7 +99,7 @@ export interface DoubleRatchet {
    * Pads and encrypts one binary payload (at most MAX_DATA_BYTES) at time `now` as a `data` frame;
    * the partner's ratchet gives it back as a `data` effect. Throws `bad-input`.
    */
-  sealData(bytes: Uint8Array, now: number): Promise<Uint8Array>;
+  sealData(bytes: Payload, now: number): Promise<Uint8Array>;
   /**
    * Opens one decoded message or data frame at time `now`; never throws: refusals are `warning`
    * effects.
@@ -130,6 +130,13 @@ export function restoreDoubleRatchet(
   const work: RatchetWork = { macChecks: 0, chainSteps: 0, dhOperations: 0, aeadOpens: 0 };
   const budget = new WorkBudget(SKIP_BUDGET_BURST, SKIP_BUDGET_PER_SECOND);
   let destroyed = false;
+  /**
+   * Where a payload is padded, reused from one seal to the next rather than a fresh 60 KiB array
+   * per file chunk: every large short-lived array adds to the full collections a transfer costs
+   * (docs/benchmarks.md). sealPadded wipes what it used; a seal that finds it taken (two at
+   * once) pads into a new array.
+   */
+  let padScratch: Uint8Array | undefined;
   const warn = (code: ErrorCode): ChannelEffect[] => [{ type: 'warning', code }];
 
   /** Erases skipped keys and earlier chains past their time. */
@@ -431,14 +438,22 @@ export function restoreDoubleRatchet(
   }
 
   function deliver(padded: Uint8Array, type: PayloadType): ChannelEffect[] {
+    let handedOver = false;
     try {
-      if (type === 'data') return [{ type: 'data', bytes: unpad(padded, MAX_DATA_BYTES).slice() }];
+      if (type === 'data') {
+        // A payload is handed over as a view of the padded plaintext, not wiped: the caller owns
+        // it (a file chunk, kept until stored). A copy would cost as much memory for as long,
+        // and one more large allocation per chunk (docs/benchmarks.md, workload h).
+        const bytes = unpad(padded, MAX_DATA_BYTES);
+        handedOver = true;
+        return [{ type: 'data', bytes }];
+      }
       return [{ type: 'message', text: utf8DecodeStrict(unpad(padded, MAX_TEXT_BYTES)) }];
     } catch {
       // Authentic, so the partner really sent it: its keys are spent either way.
       return [{ type: 'warning', code: 'bad-frame' }];
     } finally {
-      wipe(padded);
+      if (!handedOver) wipe(padded); // a text's plaintext goes once decoded
     }
   }
 
@@ -454,7 +469,13 @@ export function restoreDoubleRatchet(
 
     async sealData(bytes, now) {
       if (destroyed) throw duetError('no-partner', 'the session keys were erased');
-      return sealPadded('data', pad(bytes, MAX_DATA_BYTES), now);
+      const scratch = padScratch ?? new Uint8Array(MAX_DATA_PADDED_BYTES);
+      padScratch = undefined;
+      try {
+        return await sealPadded('data', pad(bytes, MAX_DATA_BYTES, scratch), now);
+      } finally {
+        padScratch = scratch; // wiped by sealPadded
+      }
     },
 
     async open(message, now) {

@@ -21,6 +21,7 @@ import {
   CHUNK_OVERHEAD_BYTES,
   decodeFileEnvelope,
   encodeFileEnvelope,
+  encodeFileEnvelopeParts,
   TRANSFER_ID_BYTES,
   type CancelReason,
   type FileEnvelope,
@@ -393,7 +394,7 @@ export class FileTransfers<Result> implements PayloadHandler {
   }
 
   /** The next envelope of the next outgoing transfer that has one, round-robin. */
-  async #nextPayload(): Promise<Uint8Array | undefined> {
+  async #nextPayload(): Promise<Uint8Array[] | undefined> {
     const transfers = [...this.#outgoing.values()].filter((o) => o.sender.active);
     const inFlight = transfers.reduce((sum, o) => sum + o.sender.inFlight, 0);
     for (let i = 0; i < transfers.length; i++) {
@@ -408,7 +409,7 @@ export class FileTransfers<Result> implements PayloadHandler {
       }
       if (!envelope || !outgoing.sender.active) continue;
       this.#turn = (this.#turn + i + 1) % transfers.length;
-      return encodeFileEnvelope(envelope);
+      return encodeFileEnvelopeParts(envelope);
     }
     return undefined;
   }

@@ -5,6 +5,7 @@
  * that `Conversation.attachPayloads` returns.
  */
 import type { ErrorCode } from '../errors.ts';
+import type { Payload } from './channel.ts';
 
 export interface PayloadHandler {
   /** A binary payload from the partner, decrypted and authenticated. */
@@ -29,5 +30,5 @@ export interface PayloadPort {
    * Seals and transmits one payload after the channel work already queued (so messages and
    * payloads take turns); resolves true if it went out, false if the path was down.
    */
-  send(bytes: Uint8Array): Promise<boolean>;
+  send(bytes: Payload): Promise<boolean>;
 }
