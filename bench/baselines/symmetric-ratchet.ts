@@ -8,7 +8,7 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { randomBytes, utf8DecodeStrict, utf8Encode, wipe } from '@duet/core/bytes';
+import { concatBytes, randomBytes, utf8DecodeStrict, utf8Encode, wipe } from '@duet/core/bytes';
 import { openOnce, sealOnce } from '@duet/core/crypto/aead';
 import { pad, unpad } from '@duet/core/crypto/padding';
 import type { ChannelEffect } from '@duet/core/session/channel';
@@ -54,11 +54,7 @@ export function symmetricDirection(): MessagePath {
     sendChain = nextChain;
     const seq = nextSend++;
     const head = header(seq);
-    const ciphertext = await sealOnce(messageKey, seq, head, padded);
-    const frame = new Uint8Array(HEADER_BYTES + ciphertext.length);
-    frame.set(head);
-    frame.set(ciphertext, HEADER_BYTES);
-    return frame;
+    return concatBytes(head, ...(await sealOnce(messageKey, seq, head, padded)));
   }
 
   async function open(frame: Uint8Array): Promise<string> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromHex, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, fromHex, utf8Encode } from '../src/bytes.ts';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { messageHeader } from '../src/crypto/modern-frame.ts';
 
@@ -11,7 +11,7 @@ describe('AEAD: AES-256-GCM with a one-time key', () => {
     const key = new Uint8Array(32).fill(7);
     const keyCopy = key.slice();
     const ad = header(9);
-    const sealed = await sealOnce(key, 9, ad, utf8Encode('hello'));
+    const sealed = concatBytes(...(await sealOnce(key, 9, ad, utf8Encode('hello'))));
     expect(key.every((b) => b === 0)).toBe(true);
     const web = await subtle.importKey('raw', keyCopy, 'AES-GCM', false, ['decrypt']);
     const iv = fromHex('000000000000000000000009');
@@ -24,7 +24,9 @@ describe('AEAD: AES-256-GCM with a one-time key', () => {
   });
 
   it('refuses a wrong key, n or associated data as tampered', async () => {
-    const sealed = await sealOnce(new Uint8Array(32).fill(7), 1, header(1), utf8Encode('x'));
+    const sealed = concatBytes(
+      ...(await sealOnce(new Uint8Array(32).fill(7), 1, header(1), utf8Encode('x'))),
+    );
     const tampered = expect.objectContaining({ code: 'tampered' });
     await expect(openOnce(new Uint8Array(32).fill(8), 1, header(1), sealed)).rejects.toEqual(tampered);
     await expect(openOnce(new Uint8Array(32).fill(7), 2, header(1), sealed)).rejects.toEqual(tampered);

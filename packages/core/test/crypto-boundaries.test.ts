@@ -3,6 +3,7 @@
  * `bad-input`, never a silent truncation or a crash deeper down.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { concatBytes } from '../src/bytes.ts';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { messageHeader as header } from '../src/crypto/modern-frame.ts';
 import { checkPassphrase, passwordRelatedString, sessionId } from '../src/crypto/modern-inputs.ts';
@@ -42,7 +43,7 @@ describe('crypto boundaries', () => {
   });
 
   it('the AEAD nonce is the full 8-byte seq: seq 2^32 and seq 0 differ', async () => {
-    const sealed = await sealOnce(bytes(32), 2 ** 32, messageHeader(0), bytes(32));
+    const sealed = concatBytes(...(await sealOnce(bytes(32), 2 ** 32, messageHeader(0), bytes(32))));
     await expect(openOnce(bytes(32), 0, messageHeader(0), sealed)).rejects.toEqual(
       expect.objectContaining({ code: 'tampered' }),
     );
@@ -66,7 +67,7 @@ describe('crypto boundaries', () => {
     it('are imported non-extractable, for one usage, and the raw copy is wiped', async () => {
       const importKey = vi.spyOn(globalThis.crypto.subtle, 'importKey');
       const key = bytes(32);
-      const sealed = await sealOnce(key, 1, messageHeader(1), bytes(32));
+      const sealed = concatBytes(...(await sealOnce(key, 1, messageHeader(1), bytes(32))));
       await openOnce(bytes(32), 1, messageHeader(1), sealed);
       expect(importKey.mock.calls.map((call) => [call[0], call[2], call[3], call[4]])).toEqual([
         ['raw', 'AES-GCM', false, ['encrypt']],

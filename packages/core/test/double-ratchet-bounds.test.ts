@@ -7,7 +7,7 @@
  * refusals.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, randomBytes, toHex, utf8Encode } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
 import { MAX_MESSAGE_NUMBER, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
 import { chainStep, frameMac } from '../src/crypto/modern-keys.ts';
@@ -209,7 +209,9 @@ describe('double ratchet: a partner that misbehaves', () => {
     const state = a.snapshot();
     const header = { dh: state.self!.publicKey, pn: 0, n: 5 };
     const { messageKey } = chainStep(state.sending!.chainKey);
-    const ciphertext = await sealOnce(messageKey, 5, messageHeader(header), pad(utf8Encode('low pn')));
+    const ciphertext = concatBytes(
+      ...(await sealOnce(messageKey, 5, messageHeader(header), pad(utf8Encode('low pn')))),
+    );
     const mac = frameMac(state.sending!.headerKey, messageHeader(header), ciphertext);
     const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
     expect(await open(b, frame)).toBe('rate-limited');
@@ -291,7 +293,9 @@ describe('double ratchet: frames that authenticate but must still be refused', (
     // Only the partner knows the next header key; the test takes it from a's own state.
     const state = a.snapshot();
     const header = { dh: new Uint8Array(32), pn: 0, n: 0 }; // u = 0: a point of low order
-    const ciphertext = await sealOnce(randomBytes(32), 0, messageHeader(header), new Uint8Array(32));
+    const ciphertext = concatBytes(
+      ...(await sealOnce(randomBytes(32), 0, messageHeader(header), new Uint8Array(32))),
+    );
     const mac = frameMac(state.nextReceivingHeaderKey, messageHeader(header), ciphertext);
     const before = structuredClone(a.snapshot());
     expect(await open(a, { type: 'message', ...header, ciphertext, mac })).toBe('tampered');

@@ -4,7 +4,7 @@
  * frame can cost before it is known to be the partner's, and no state change on a refusal.
  */
 import { describe, expect, it } from 'vitest';
-import { toHex } from '../src/bytes.ts';
+import { concatBytes, toHex } from '../src/bytes.ts';
 import { sealOnce } from '../src/crypto/aead.ts';
 import { decodeFrame, encodeFrame, messageHeader, type MessageFrame } from '../src/crypto/modern-frame.ts';
 import { MAX_DATA_BYTES } from '../src/crypto/padding.ts';
@@ -348,7 +348,9 @@ describe('double ratchet: the state', () => {
     const state = a.snapshot();
     const header = { dh: state.self!.publicKey, pn: 0, n: 0 };
     const { messageKey } = chainStep(state.sending!.chainKey);
-    const ciphertext = await sealOnce(messageKey, 0, messageHeader(header), new Uint8Array(32));
+    const ciphertext = concatBytes(
+      ...(await sealOnce(messageKey, 0, messageHeader(header), new Uint8Array(32))),
+    );
     const mac = frameMac(state.sending!.headerKey, messageHeader(header), ciphertext);
     const frame: MessageFrame = { type: 'message', ...header, ciphertext, mac };
     expect(await open(b, messageFrame(encodeFrame(frame)))).toBe('bad-frame');

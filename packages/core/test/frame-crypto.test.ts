@@ -7,7 +7,7 @@
  * packages/cli/test/node-frame-crypto.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { fromHex, toHex, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, fromHex, toHex, utf8Encode } from '../src/bytes.ts';
 import { openOnce, sealOnce } from '../src/crypto/aead.ts';
 import { webCryptoFrames, type FrameCrypto } from '../src/crypto/frame-crypto.ts';
 import { frameMacOf, NATIVE_MAC_MIN_BYTES } from '../src/crypto/frame-mac.ts';
@@ -63,7 +63,7 @@ describe('frame crypto: WebCrypto', () => {
       fromHex(associatedData),
       fromHex(plaintext),
     );
-    expect(toHex(out)).toBe(sealed);
+    expect(toHex(concatBytes(...out))).toBe(sealed);
     const back = await webCryptoFrames.open(
       fromHex(key),
       fromHex(nonce),
@@ -110,7 +110,7 @@ describe('frame crypto: the callers use the implementation they are given', () =
     const { frames, calls } = recording();
     const key = new Uint8Array(32).fill(7);
     const header = messageHeader({ dh: new Uint8Array(32).fill(5), pn: 0, n: 300 });
-    const sealed = await sealOnce(key, 300, header, utf8Encode('hi'), frames);
+    const sealed = concatBytes(...(await sealOnce(key, 300, header, utf8Encode('hi'), frames)));
     expect(isZero(key)).toBe(true);
     const opened = await openOnce(new Uint8Array(32).fill(7), 300, header, sealed, frames);
     expect(opened).toEqual(utf8Encode('hi'));

@@ -4,6 +4,7 @@ import { fromHex, toHex } from '../src/bytes.ts';
 import {
   decodeFrame,
   encodeFrame,
+  encodePayloadFrame,
   MAX_FRAME_BYTES,
   messageHeader,
   type ModernFrame,
@@ -350,5 +351,39 @@ describe('modern frames: properties', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('modern frames: a payload frame from ciphertext in parts', () => {
+  const fields = { dh: new Uint8Array(32).fill(1), pn: 2, n: 3 };
+  const mac = new Uint8Array(16).fill(4);
+
+  it('is the frame encodeFrame gives for the joined ciphertext, however it is cut (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(32, 4096, 61440),
+        fc.nat({ max: 61456 }),
+        fc.boolean(),
+        (bucket, cut, data) => {
+          const ciphertext = new Uint8Array(bucket + 16).map((_, i) => i % 251);
+          const at = Math.min(cut, ciphertext.length);
+          const type = data ? 'data' : 'message';
+          if (type === 'message' && bucket > 20480) return;
+          const whole = encodeFrame({ type, ...fields, ciphertext, mac });
+          const parts = [ciphertext.subarray(0, at), ciphertext.subarray(at)];
+          expect(toHex(encodePayloadFrame({ type, ...fields }, parts, mac))).toBe(toHex(whole));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses parts that are no bucket + tag together, or not bytes, as bad-input', () => {
+    const half = new Uint8Array(24);
+    expect(() => encodePayloadFrame({ type: 'data', ...fields }, [half, half], mac)).not.toThrow();
+    expect(() => encodePayloadFrame({ type: 'data', ...fields }, [half, half, half], mac)).toThrow(/bucket/);
+    expect(() =>
+      encodePayloadFrame({ type: 'data', ...fields }, [half, 'x' as unknown as Uint8Array], mac),
+    ).toThrow(expect.objectContaining({ code: 'bad-input' }));
   });
 });

@@ -18,14 +18,17 @@ import { webCryptoFrames, type FrameCrypto } from './frame-crypto.ts';
 export const AEAD_KEY_BYTES = 32;
 export const AEAD_NONCE_BYTES = 12;
 
-/** Encrypts `plaintext` under a one-time key (wiped); returns ciphertext ‖ 16-byte tag. */
+/**
+ * Encrypts `plaintext` under a one-time key (wiped); returns ciphertext ‖ 16-byte tag, in parts
+ * whose concatenation it is (crypto/frame-crypto.ts).
+ */
 export async function sealOnce(
   key: Uint8Array,
   seq: number,
   associatedData: Uint8Array,
   plaintext: Uint8Array,
   frames: FrameCrypto = webCryptoFrames,
-): Promise<Uint8Array> {
+): Promise<Uint8Array[]> {
   const raw = takeKey(key);
   try {
     return await frames.seal(raw, nonceFor(seq), associatedData, plaintext);

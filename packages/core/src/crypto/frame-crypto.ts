@@ -15,13 +15,16 @@
 import { concatBytes } from '../bytes.ts';
 
 export interface FrameCrypto {
-  /** AES-256-GCM: ciphertext ‖ 16-byte tag. */
+  /**
+   * AES-256-GCM: ciphertext ‖ 16-byte tag, in parts whose concatenation it is (the frame is
+   * assembled from them, so an implementation need not join them first).
+   */
   seal(
     key: Uint8Array<ArrayBuffer>,
     nonce: Uint8Array<ArrayBuffer>,
     associatedData: Uint8Array,
     plaintext: Uint8Array,
-  ): Promise<Uint8Array>;
+  ): Promise<Uint8Array[]>;
   /**
    * The plaintext of ciphertext ‖ tag, or `undefined` when the tag does not verify (the frame is
    * not authentic). A rejection means the primitive could not run (no WebCrypto, a refused key):
@@ -46,7 +49,7 @@ export const webCryptoFrames: FrameCrypto = {
     // Stryker disable next-line MethodExpression: equivalent: WebCrypto copies its inputs; slice() only gives TypeScript an ArrayBuffer
     const params = { name: 'AES-GCM', iv: nonce, additionalData: associatedData.slice() };
     // Stryker disable next-line MethodExpression: equivalent: as above
-    return new Uint8Array(await subtle().encrypt(params, cryptoKey, plaintext.slice()));
+    return [new Uint8Array(await subtle().encrypt(params, cryptoKey, plaintext.slice()))];
   },
   async open(key, nonce, associatedData, sealed) {
     const cryptoKey = await subtle().importKey('raw', key, 'AES-GCM', false, ['decrypt']);

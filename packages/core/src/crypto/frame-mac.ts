@@ -9,7 +9,7 @@
  *   than hashing a few hundred bytes.
  * As in crypto/aead.ts, the implementation gets a copy of the key, wiped once it is done.
  */
-import { equalBytes, wipe } from '../bytes.ts';
+import { concatBytes, equalBytes, wipe } from '../bytes.ts';
 import { webCryptoFrames, type FrameCrypto } from './frame-crypto.ts';
 import { FRAME_MAC_BYTES, frameMac, KEY_BYTES } from './modern-keys.ts';
 import { duetError } from '../errors.ts';
@@ -17,21 +17,23 @@ import { duetError } from '../errors.ts';
 /** Header and ciphertext of at least this many bytes are MACed natively. */
 export const NATIVE_MAC_MIN_BYTES = 4096;
 
-/** `frameMac`, natively for a large frame. */
+/** `frameMac`, natively for a large frame; the ciphertext may come in parts (as sealed). */
 export async function frameMacOf(
   headerKey: Uint8Array,
   header: Uint8Array,
-  ciphertext: Uint8Array,
+  ciphertext: Uint8Array | readonly Uint8Array[],
   frames: FrameCrypto = webCryptoFrames,
 ): Promise<Uint8Array> {
+  const parts = ciphertext instanceof Uint8Array ? [ciphertext] : ciphertext;
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
   // Stryker disable next-line ConditionalExpression,EqualityOperator,ArithmeticOperator: which implementation runs is invisible in the bytes (frame-mac.test.ts compares them at every size); only the speed differs
-  if (header.length + ciphertext.length < NATIVE_MAC_MIN_BYTES)
-    return frameMac(headerKey, header, ciphertext);
+  if (header.length + length < NATIVE_MAC_MIN_BYTES)
+    return frameMac(headerKey, header, concatBytes(...parts));
   if (!(headerKey instanceof Uint8Array) || headerKey.length !== KEY_BYTES)
     throw duetError('bad-input', `header key must be ${KEY_BYTES} bytes`);
   const raw = headerKey.slice();
   try {
-    const tag = await frames.hmacSha256(raw, [header, ciphertext]);
+    const tag = await frames.hmacSha256(raw, [header, ...parts]);
     return tag.slice(0, FRAME_MAC_BYTES);
   } finally {
     wipe(raw);

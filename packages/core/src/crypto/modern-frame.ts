@@ -114,15 +114,28 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
       );
     case 'message':
     case 'data':
-      return concatBytes(
-        messageHeader(frame),
-        checkedCiphertext(frame.ciphertext, MAX_BODY[frame.type]),
-        sized('MAC', frame.mac, MESSAGE_MAC_BYTES),
-      );
+      return encodePayloadFrame(frame, [frame.ciphertext], frame.mac);
     // Stryker disable next-line all: unreachable: the switch is exhaustive (the type checker proves it)
     default:
       return unreachable(frame);
   }
+}
+
+/**
+ * A `message` frame (a `data` frame if `fields.type` says so) from its header fields, its
+ * ciphertext ‖ tag in parts as sealed (crypto/frame-crypto.ts), and its MAC: the parts are copied
+ * once, into the frame. Throws DuetError('bad-input') as `encodeFrame` does.
+ */
+export function encodePayloadFrame(
+  fields: MessageHeader,
+  ciphertext: readonly Uint8Array[],
+  mac: Uint8Array,
+): Uint8Array {
+  return concatBytes(
+    messageHeader(fields),
+    ...checkedCiphertext(ciphertext, MAX_BODY[fields.type ?? 'message']),
+    sized('MAC', mac, MESSAGE_MAC_BYTES),
+  );
 }
 
 /**
@@ -243,10 +256,15 @@ function share(point: Uint8Array, ad: Uint8Array): Uint8Array[] {
   return [sized('share', point, SHARE_BYTES), Uint8Array.of(ad.length), ad];
 }
 
-function checkedCiphertext(ciphertext: Uint8Array, maxBody: number): Uint8Array {
-  if (!(ciphertext instanceof Uint8Array) || !isPaddedLength(ciphertext.length - AEAD_TAG_BYTES, maxBody))
+function checkedCiphertext(parts: readonly Uint8Array[], maxBody: number): readonly Uint8Array[] {
+  let length = 0;
+  for (const part of parts) {
+    if (!(part instanceof Uint8Array)) throw duetError('bad-input', 'ciphertext must be bytes');
+    length += part.length;
+  }
+  if (!isPaddedLength(length - AEAD_TAG_BYTES, maxBody))
     throw duetError('bad-input', 'ciphertext must be a padded bucket + tag');
-  return ciphertext;
+  return parts;
 }
 
 function readAdLength(bytes: Uint8Array): number {

@@ -31,7 +31,7 @@
 import { equalBytes, toHex, utf8DecodeStrict, utf8Encode, wipe } from '../bytes.ts';
 import { openOnce, sealOnce } from '../crypto/aead.ts';
 import {
-  encodeFrame,
+  encodePayloadFrame,
   MAX_MESSAGE_NUMBER,
   messageHeader,
   type MessageFrame,
@@ -416,7 +416,7 @@ export function restoreDoubleRatchet(
       wipe(sending.chainKey);
       sending.chainKey = nextChain;
       sending.n += 1;
-      return encodeFrame({ ...header, ciphertext, mac });
+      return encodePayloadFrame(header, ciphertext, mac);
     } finally {
       wipe(padded); // sealed or not, the plaintext goes
     }
