@@ -188,6 +188,13 @@ describe('padding: parts and a given buffer', () => {
     expect(toHex(unpad(padded, MAX_DATA_BYTES))).toBe('010203');
   });
 
+  it('pads the largest payload into a buffer of exactly its bucket', () => {
+    const into = new Uint8Array(MAX_DATA_PADDED_BYTES);
+    const padded = pad(new Uint8Array(MAX_DATA_BYTES).fill(1), MAX_DATA_BYTES, into);
+    expect(padded.buffer).toBe(into.buffer);
+    expect(padded[MAX_DATA_BYTES]).toBe(0x80);
+  });
+
   it('pads into a new array when the given buffer is too small for the bucket', () => {
     const into = new Uint8Array(16);
     const padded = pad(new Uint8Array(40).fill(5), MAX_DATA_BYTES, into);

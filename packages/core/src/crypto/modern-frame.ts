@@ -122,18 +122,18 @@ export function encodeFrame(frame: ModernFrame): Uint8Array {
 }
 
 /**
- * A `message` frame (a `data` frame if `fields.type` says so) from its header fields, its
+ * A `message` or `data` frame (as `fields.type` says) from its header fields, its
  * ciphertext ‖ tag in parts as sealed (crypto/frame-crypto.ts), and its MAC: the parts are copied
  * once, into the frame. Throws DuetError('bad-input') as `encodeFrame` does.
  */
 export function encodePayloadFrame(
-  fields: MessageHeader,
+  fields: MessageHeader & { type: PayloadType },
   ciphertext: readonly Uint8Array[],
   mac: Uint8Array,
 ): Uint8Array {
   return concatBytes(
     messageHeader(fields),
-    ...checkedCiphertext(ciphertext, MAX_BODY[fields.type ?? 'message']),
+    ...checkedCiphertext(ciphertext, MAX_BODY[fields.type]),
     sized('MAC', mac, MESSAGE_MAC_BYTES),
   );
 }
