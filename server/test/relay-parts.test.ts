@@ -218,6 +218,25 @@ describe('WriteBatch', () => {
     expect(link.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
   });
 
+  it('a link corked while the batch flushes is uncorked in the same flush: every cork has its uncork', async () => {
+    const batch = new WriteBatch();
+    const late = new MemoryLink();
+    const first = new MemoryLink();
+    // Uncorking `first` writes, and that write's consequence (a notice, say) goes to `late`.
+    first.uncork = () => {
+      first.calls.push('uncork');
+      batch.add(late);
+    };
+    batch.add(first);
+    await Promise.resolve();
+    expect(first.calls).toEqual(['cork', 'uncork']);
+    expect(late.calls).toEqual(['cork', 'uncork']);
+    // The batch is empty again: the next add corks and schedules a flush of its own.
+    batch.add(late);
+    await Promise.resolve();
+    expect(late.calls).toEqual(['cork', 'uncork', 'cork', 'uncork']);
+  });
+
   it('leaves a link that cannot cork alone', () => {
     const batch = new WriteBatch();
     const link = new MemoryLink();

@@ -9,6 +9,8 @@
  */
 import type { Link } from './link.ts';
 
+const RESOLVED = Promise.resolve();
+
 export class WriteBatch {
   /** Links corked by the current callback, uncorked together once it returns. */
   #corked = new Set<Link>();
@@ -18,12 +20,14 @@ export class WriteBatch {
     if (!link.cork || this.#corked.has(link)) return;
     link.cork();
     this.#corked.add(link);
-    if (this.#corked.size === 1) queueMicrotask(this.#flush);
+    // A promise's reaction rather than queueMicrotask, which makes an async resource per call:
+    // at rest this runs for every frame, and what it allocates is collected at every frame's pace.
+    if (this.#corked.size === 1) void RESOLVED.then(this.#flush);
   }
 
   readonly #flush = (): void => {
-    const links = this.#corked;
-    this.#corked = new Set();
-    for (const link of links) link.uncork?.();
+    // The same set each time, emptied after (a link corked meanwhile waits for the next flush).
+    for (const link of this.#corked) link.uncork?.();
+    this.#corked.clear();
   };
 }

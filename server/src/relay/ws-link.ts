@@ -15,6 +15,9 @@ function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefi
     : undefined;
 }
 
+/** The options of every binary send: one object, not one per frame (`ws` copies what it reads). */
+const BINARY = Object.freeze({ binary: true });
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -30,7 +33,7 @@ function wsLink(socket: WebSocket): Link {
       return socket.bufferedAmount;
     },
     sendControl: (message) => socket.send(encodeControl(message)),
-    sendBinary: (data) => socket.send(data, { binary: true }),
+    sendBinary: (data) => socket.send(data, BINARY),
     close: (code, reason) => socket.close(code, reason),
     terminate: () => socket.terminate(),
     ping: () => socket.ping(),
