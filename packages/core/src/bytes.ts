@@ -28,6 +28,11 @@ export function fromHex(hex: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
+/** Bytes given whole or in parts, as parts (a whole array is one part). */
+export function partsOf(bytes: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return bytes instanceof Uint8Array ? [bytes] : bytes;
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   let length = 0;
   for (const part of parts) length += part.length;

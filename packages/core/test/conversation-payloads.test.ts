@@ -4,7 +4,7 @@
  * to a payload nobody handles. A see-through fake channel keeps the crypto out of the way.
  */
 import { describe, expect, it } from 'vitest';
-import { concatBytes, utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, partsOf, utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
 import type { ServerMessage } from '../src/protocol/control.ts';
 import type { ChannelEffect, SecureChannel } from '../src/session/channel.ts';
 import {
@@ -32,7 +32,7 @@ function clearChannel(): SecureChannel {
       const frame =
         typeof payload === 'string'
           ? concatBytes(Uint8Array.of(0), utf8Encode(payload))
-          : concatBytes(Uint8Array.of(1), ...(payload instanceof Uint8Array ? [payload] : payload));
+          : concatBytes(Uint8Array.of(1), ...partsOf(payload));
       return [{ type: 'transmit', frame }];
     },
     reset: () => undefined,

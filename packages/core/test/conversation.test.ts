@@ -5,7 +5,7 @@
  * what would be encrypted without running a handshake.
  */
 import { describe, expect, it } from 'vitest';
-import { concatBytes, utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
+import { concatBytes, partsOf, utf8DecodeStrict, utf8Encode } from '../src/bytes.ts';
 import { desEncrypt, deriveDesKey, roomSalt } from '../src/crypto/des-suite.ts';
 import type { ServerMessage, SuiteId } from '../src/protocol/control.ts';
 import type { SecureChannel } from '../src/session/channel.ts';
@@ -84,10 +84,7 @@ function seeThroughChannel(): SecureChannel {
     send: async (payload) => [
       {
         type: 'transmit',
-        frame:
-          typeof payload === 'string'
-            ? utf8Encode(payload)
-            : concatBytes(...(payload instanceof Uint8Array ? [payload] : payload)),
+        frame: typeof payload === 'string' ? utf8Encode(payload) : concatBytes(...partsOf(payload)),
       },
     ],
     reset: () => undefined,

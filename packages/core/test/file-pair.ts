@@ -3,7 +3,7 @@
  * drives: payloads wait in a queue until delivered, and may be dropped, duplicated, reordered
  * or altered; the path can be cut and restored; timers fire when the test says so.
  */
-import { concatBytes } from '../src/bytes.ts';
+import { concatBytes, partsOf } from '../src/bytes.ts';
 import { CHUNK_OVERHEAD_BYTES } from '../src/protocol/file-envelope.ts';
 import type { PayloadPort } from '../src/session/conversation.ts';
 import type { FileSink, FileSource } from '../src/session/file-io.ts';
@@ -99,7 +99,7 @@ export class FilePair {
         return backlog();
       },
       send: async (payload) => {
-        const bytes = payload instanceof Uint8Array ? payload : concatBytes(...payload);
+        const bytes = concatBytes(...partsOf(payload));
         this.#pendingSends += 1;
         this.maxPendingSends = Math.max(this.maxPendingSends, this.#pendingSends);
         await Promise.resolve(); // sealing takes a turn

@@ -4,7 +4,7 @@
  * pipeline, and the wiring to a conversation. The main flows are in file-transfer.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { concatBytes } from '../src/bytes.ts';
+import { concatBytes, partsOf } from '../src/bytes.ts';
 import {
   CHUNK_OVERHEAD_BYTES,
   decodeFileEnvelope,
@@ -473,7 +473,7 @@ describe('file transfer edges: wiring to a conversation', () => {
       maxBytes: CHUNK_OVERHEAD_BYTES + 16,
       backlog: 0,
       send: async (payload) => {
-        sent.push(payload instanceof Uint8Array ? payload : concatBytes(...payload));
+        sent.push(concatBytes(...partsOf(payload)));
         return true;
       },
     };

@@ -8,6 +8,7 @@
  * last non-zero byte, which must be 0x80. Unpadding runs only on authenticated plaintext, so its
  * timing and errors are no padding oracle.
  */
+import { partsOf } from '../bytes.ts';
 import { duetError } from '../errors.ts';
 
 /** The largest message text, in UTF-8 bytes (16 KiB). */
@@ -55,7 +56,7 @@ export function pad(
   maxBytes = MAX_TEXT_BYTES,
   into?: Uint8Array,
 ): Uint8Array {
-  const parts = plaintext instanceof Uint8Array ? [plaintext] : plaintext;
+  const parts = partsOf(plaintext);
   const length = parts.reduce((sum, part) => sum + part.length, 0);
   if (length > maxBytes) throw duetError('bad-input', `plaintext longer than ${maxBytes} bytes`);
   const bucket = paddedLength(length + 1);
