@@ -321,10 +321,10 @@ export function createRelay(options: RelayOptions): Relay {
     }, ACK_DELAY_MS);
   }
 
-  function onBinary(peer: Peer, data: Buffer): void {
+  function onBinary(peer: Peer, data: Buffer, alone = false): void {
     if (!peer.seat) return sendError(peer, 'not-joined');
     if (!peer.partner) return sendError(peer, 'no-partner');
-    router.forward(peer.partner, data);
+    router.forward(peer.partner, data, alone);
   }
 
   /**
@@ -348,7 +348,7 @@ export function createRelay(options: RelayOptions): Relay {
     setTimeout(wake, waitMs).unref();
   }
 
-  function onMessage(peer: Peer, bytes: Buffer, isBinary: boolean): void {
+  function onMessage(peer: Peer, bytes: Buffer, isBinary: boolean, alone: boolean): void {
     if (!peer.link.open) return; // closing: nothing more is acted on
     const at = now();
     if (isBinary) {
@@ -361,7 +361,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     // Everything after the rate limit waits its turn, so answers keep the order of the frames.
     // A binary frame with nothing ahead of it goes at once, allocating nothing (the hot path).
-    if (isBinary && !peer.work.busy) return onBinary(peer, bytes);
+    if (isBinary && !peer.work.busy) return onBinary(peer, bytes, alone);
     enqueue(peer, () => {
       if (!peer.link.open) return;
       if (isBinary) return onBinary(peer, bytes);
@@ -393,9 +393,9 @@ export function createRelay(options: RelayOptions): Relay {
     );
     return {
       pong: () => (peer.alive = true),
-      message(data, isBinary) {
+      message(data, isBinary, alone = false) {
         try {
-          onMessage(peer, data, isBinary);
+          onMessage(peer, data, isBinary, alone);
         } catch (error) {
           // A bug must cost one connection, never the relay.
           onInternalError(error);

@@ -166,6 +166,36 @@ describe('relay: acks ride with frames', () => {
     await done(relay);
   });
 
+  it('a frame read alone is written at once, without a cork; one of several is batched', async () => {
+    const { relay, a, b } = await seatedPair('alone');
+    a.events.message(Buffer.from([1]), true, true);
+    expect(b.calls).toEqual(['binary']);
+    await Promise.resolve();
+    expect(b.calls).toEqual(['binary']); // nothing to uncork
+    a.events.message(Buffer.from([2]), true, false);
+    a.events.message(Buffer.from([3]), true, true); // the last of the read joins the batch
+    expect(b.calls).toEqual(['binary', 'cork', 'binary', 'binary']);
+    await Promise.resolve();
+    expect(b.calls).toEqual(['binary', 'cork', 'binary', 'binary', 'uncork']);
+    a.events.message(Buffer.from([4]), true); // a transport that cannot tell: batched
+    expect(b.calls.slice(5)).toEqual(['cork', 'binary']);
+    await done(relay);
+  });
+
+  it('a frame read alone is still batched when an ack is due (it rides along) or the socket is backed up', async () => {
+    const { relay, a, b } = await seatedPair('alone-batched');
+    b.events.message(Buffer.from([9]), true, true);
+    vi.advanceTimersByTime(ACK_DELAY_MS); // b's ack is due
+    a.events.message(Buffer.from([1]), true, true);
+    expect(b.calls).toEqual(['cork', 'binary', 'ack 1']);
+    await Promise.resolve();
+    b.calls.length = 0;
+    b.bufferedBytes = 1; // earlier writes not yet taken by the network
+    a.events.message(Buffer.from([2]), true, true);
+    expect(b.calls).toEqual(['cork', 'binary']);
+    await done(relay);
+  });
+
   it('with nothing written to the connection, the ack goes alone once it has been due as long again', async () => {
     const { relay, a } = await seatedPair('ack-alone');
     a.events.message(Buffer.from([1]), true);

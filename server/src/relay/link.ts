@@ -37,8 +37,13 @@ export interface Link {
 
 /** What a transport tells the relay about its connection (returned by `Relay.attach`). */
 export interface LinkEvents {
-  /** A frame read: a payload (`isBinary`) or a control message as UTF-8 JSON. */
-  message(data: Buffer, isBinary: boolean): void;
+  /**
+   * A frame read: a payload (`isBinary`) or a control message as UTF-8 JSON. `alone`: the
+   * transport holds nothing more of this connection's that it has read, so no other frame comes
+   * in this callback, and a payload it carries is written at once instead of batched
+   * (write-batch.ts). Absent when the transport cannot tell: the relay batches.
+   */
+  message(data: Buffer, isBinary: boolean, alone?: boolean): void;
   /** The peer answered a ping. */
   pong(): void;
   /** The peer broke the transport's protocol: its seat is freed, not held. */

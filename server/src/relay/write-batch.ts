@@ -6,6 +6,10 @@
  * callback returns), not with the event loop's turn (`setImmediate`): under load one read holds
  * many frames for the same partner, which still go out together, and at rest a lone frame
  * leaves without waiting for the other sockets' callbacks and timers of the turn.
+ *
+ * A frame its transport read alone (nothing more of that connection's in the same callback:
+ * `LinkEvents.message`) skips the batch and is written at once: at rest that is every frame,
+ * and the cork, the promise reaction and the uncork were all the batch added to it.
  */
 import type { Link } from './link.ts';
 

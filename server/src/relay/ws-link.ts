@@ -18,6 +18,17 @@ function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefi
 /** The options of every binary send: one object, not one per frame (`ws` copies what it reads). */
 const BINARY = Object.freeze({ binary: true });
 
+/**
+ * Whether `ws` holds no more bytes read from this socket than the frame it is handing over: the
+ * frame came alone, and at rest every frame does. `ws` keeps its receiver private
+ * (`_receiver._bufferedBytes`); without it, a frame is taken as one of several, which batches
+ * as before.
+ */
+function readAlone(socket: WebSocket): boolean {
+  const receiver = (socket as unknown as { _receiver?: { _bufferedBytes?: unknown } })._receiver;
+  return receiver?._bufferedBytes === 0;
+}
+
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
@@ -47,7 +58,7 @@ function wsLink(socket: WebSocket): Link {
 export function attachWebSocket(socket: WebSocket, attach: (link: Link) => LinkEvents): void {
   const events = attach(wsLink(socket));
   socket.on('pong', () => events.pong());
-  socket.on('message', (data, isBinary) => events.message(toBuffer(data), isBinary));
+  socket.on('message', (data, isBinary) => events.message(toBuffer(data), isBinary, readAlone(socket)));
   // ws emits 'error' for a protocol violation (codes WS_ERR_*, closing with 1002, 1007 or 1009)
   // and for a failed write; the latter is followed by 'close' like any drop.
   socket.on('error', (error: Error & { code?: unknown }) => {
