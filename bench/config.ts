@@ -2,6 +2,8 @@
  * The bench's sizes, from the environment. `BENCH_QUICK=1` shrinks everything to a smoke run of
  * a few seconds; every size can also be set on its own (`BENCH_PAIRS_C=500`, ...).
  */
+import { FILE_VARIANTS, type FileVariant } from './workloads/files.ts';
+
 export const RELAY_NAMES = ['duet', 'minimal-ws', 'socket.io'] as const;
 export type RelayName = (typeof RELAY_NAMES)[number];
 
@@ -50,9 +52,12 @@ export interface BenchConfig {
   cpuProfDir: string | undefined;
   /** Hard cap on the time any one workload may take, whatever happens. */
   workloadTimeoutMs: number;
-  /** Workload g: the file's size, and how many runs of each variant. */
+  /** Workload h: the file's size, how many runs of each variant, and which variants. */
   fileMiB: number;
   fileRuns: number;
+  fileVariants: FileVariant[];
+  /** Workload h: Node options for every peer process (a V8 heap setting tried on both kinds alike, say). */
+  fileNodeFlags: string[];
   /** Runs of workloads a–c (the ratio workloads); with more than one, each ratio's median and range. */
   repeat: number;
 }
@@ -101,6 +106,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     workloadTimeoutMs: int(env, 'BENCH_WORKLOAD_TIMEOUT_MS', 60_000),
     fileMiB: int(env, 'BENCH_FILE_MIB', quick ? 8 : 64),
     fileRuns: int(env, 'BENCH_FILE_RUNS', quick ? 1 : 3),
+    fileVariants: list(env, 'BENCH_FILE_VARIANTS', FILE_VARIANTS),
+    fileNodeFlags: env.BENCH_FILE_NODE_FLAGS?.trim().split(/\s+/).filter(Boolean) ?? [],
     repeat: int(env, 'BENCH_REPEAT', 1),
   };
 }

@@ -83,11 +83,12 @@ class Peer {
   #waiters: (() => void)[] = [];
   readonly child: ChildProcess;
 
-  constructor(role: PeerRole, options: PeerOptions) {
+  constructor(role: PeerRole, options: PeerOptions, nodeFlags: readonly string[]) {
     this.child = spawn(
       process.execPath,
       [
         '--expose-gc',
+        ...nodeFlags,
         // BENCH_CPU_PROF: each peer writes its profile to <dir>/peers/<role>/ too.
         ...(process.env.BENCH_CPU_PROF
           ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, 'peers', role)]
@@ -162,6 +163,7 @@ async function runOnce(
   relays: Record<'minimal' | 'duet' | 'duetDefault', RelayProcess>,
   file: { path: string; size: number; sha256: string },
   deadline: number,
+  nodeFlags: readonly string[],
 ): Promise<FileRun> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-files-'));
   const room = `bench-${randomBytes(4).toString('hex')}`;
@@ -174,8 +176,8 @@ async function runOnce(
     room,
     size: file.size,
   };
-  const receiver = new Peer(`${kind}-receive`, { ...common, path: dir });
-  const sender = new Peer(`${kind}-send`, { ...common, path: file.path });
+  const receiver = new Peer(`${kind}-receive`, { ...common, path: dir }, nodeFlags);
+  const sender = new Peer(`${kind}-send`, { ...common, path: file.path }, nodeFlags);
   try {
     await Promise.all([receiver.next('ready', deadline), sender.next('ready', deadline)]);
     const relayCpuBefore = await relays[relay].cpuMicros();
@@ -261,11 +263,12 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
     const runs: FileRun[] = [];
     const failures: FileResult['failures'] = [];
     for (let run = 0; run < config.fileRuns; run++) {
-      const order = run % 2 === 0 ? FILE_VARIANTS : [...FILE_VARIANTS].reverse();
+      const order = run % 2 === 0 ? config.fileVariants : [...config.fileVariants].reverse();
       for (const variant of order) {
         try {
           // Each run has the workload's whole time limit.
-          runs.push(await runOnce(variant, started, file, performance.now() + config.workloadTimeoutMs));
+          const deadline = performance.now() + config.workloadTimeoutMs;
+          runs.push(await runOnce(variant, started, file, deadline, config.fileNodeFlags));
         } catch (error) {
           failures.push({ variant, error: error instanceof Error ? error.message : String(error) });
         }
