@@ -33,7 +33,8 @@ export class Router {
   tell(peer: Peer | undefined, message: ServerMessage): void {
     if (!peer?.link.open) return;
     // Control messages are ASCII JSON: one byte a character.
-    if (this.#fits(peer, encodeControl(message).length)) peer.link.sendControl(message);
+    if (this.#fits(peer, peer.link.bufferedBytes + encodeControl(message).length))
+      peer.link.sendControl(message);
   }
 
   /**
@@ -113,19 +114,20 @@ export class Router {
   }
 
   #write(peer: Peer, data: Buffer, alone: boolean): void {
-    if (!this.#fits(peer, data.length)) return;
+    const waiting = peer.link.bufferedBytes; // read once: the limit and the batch both need it
+    if (!this.#fits(peer, waiting + data.length)) return;
     // A frame that came alone is written at once: at rest, batching would only add a microtask
     // and a cork per frame. Batched when more are coming; when an ack is due, so that the ack
     // still leaves in the frame's write; and when the socket has writes waiting already (under
     // load: writing at once there measured fewer msgs/s, docs/benchmarks.md).
-    if (!alone || peer.ackDue || peer.link.bufferedBytes > 0) this.options.batch.add(peer.link);
+    if (!alone || peer.ackDue || waiting > 0) this.options.batch.add(peer.link);
     peer.link.sendBinary(data);
     this.sendDueAck(peer); // in the same write, after the frame: the frame is read first
   }
 
-  /** A connection that does not read must not make the relay buffer without bound. */
-  #fits(peer: Peer, bytes: number): boolean {
-    if (peer.link.bufferedBytes + bytes <= this.options.maxBufferedBytes) return true;
+  /** A connection that does not read must not make the relay buffer without bound: `unsent` bytes after this write. */
+  #fits(peer: Peer, unsent: number): boolean {
+    if (unsent <= this.options.maxBufferedBytes) return true;
     this.options.dropSlowReader(peer);
     return false;
   }
