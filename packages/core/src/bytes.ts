@@ -33,9 +33,15 @@ export function partsOf(bytes: Uint8Array | readonly Uint8Array[]): readonly Uin
   return bytes instanceof Uint8Array ? [bytes] : bytes;
 }
 
-export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+/** How many bytes the parts hold together. */
+export function partsLength(parts: readonly Uint8Array[]): number {
   let length = 0;
   for (const part of parts) length += part.length;
+  return length;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const length = partsLength(parts);
   const out = new Uint8Array(length);
   let offset = 0;
   for (const part of parts) {

@@ -8,7 +8,7 @@
  * last non-zero byte, which must be 0x80. Unpadding runs only on authenticated plaintext, so its
  * timing and errors are no padding oracle.
  */
-import { partsOf } from '../bytes.ts';
+import { partsLength, partsOf } from '../bytes.ts';
 import { duetError } from '../errors.ts';
 
 /** The largest message text, in UTF-8 bytes (16 KiB). */
@@ -57,7 +57,7 @@ export function pad(
   into?: Uint8Array,
 ): Uint8Array {
   const parts = partsOf(plaintext);
-  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const length = partsLength(parts);
   if (length > maxBytes) throw duetError('bad-input', `plaintext longer than ${maxBytes} bytes`);
   const bucket = paddedLength(length + 1);
   const out =
