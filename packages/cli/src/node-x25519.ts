@@ -12,6 +12,14 @@
  * `fromSecret` (once per session) goes in as PKCS #8 DER, and both copies are wiped. Public keys
  * go in as JWK, the fastest import Node has (a DER import goes through OpenSSL's decoders, about
  * ten times slower); they are not secret.
+ *
+ * Public keys come out as DER (SubjectPublicKeyInfo), never as JWK. Node 20's JWK export of an
+ * X25519 key holds the key's mutex while it allocates the result; if that allocation collects
+ * the garbage of the `generateKeyPairSync` that made the key, the collector destroys the
+ * generation job, which takes the same mutex, and the thread waits on itself forever. A
+ * terminal client hung that way mid-transfer (docs/benchmarks.md, workload h; a loop of
+ * generate-and-export hangs within about 10,000 turns with 1 MB semi-spaces). Asking the
+ * generation for DER gives the public key with no second export at all.
  */
 import {
   createPrivateKey,
@@ -26,10 +34,15 @@ import { checkShared, checkSize, type X25519 } from '@duet/core/crypto/x25519';
 
 /** The DER prefix of a PKCS #8 X25519 private key (RFC 8410): the 32 secret bytes follow. */
 const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** The DER prefix of an X25519 SubjectPublicKeyInfo (RFC 8410): the 32 public bytes follow. */
+const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
+const SPKI_DER = { format: 'der', type: 'spki' } as const;
 
-function rawPublicKey(key: KeyObject): Uint8Array {
-  const { x } = key.export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(x ?? '', 'base64url'));
+/** The 32 raw bytes of an X25519 public key given as SubjectPublicKeyInfo DER. */
+function rawPublicKey(spki: Buffer): Uint8Array {
+  if (spki.length !== SPKI_X25519.length + 32 || !spki.subarray(0, SPKI_X25519.length).equals(SPKI_X25519))
+    throw duetError('bad-input', 'not an X25519 public key');
+  return new Uint8Array(spki.subarray(SPKI_X25519.length));
 }
 
 export function nodeX25519(): X25519 {
@@ -48,7 +61,11 @@ export function nodeX25519(): X25519 {
   return {
     name: 'node',
     async generate() {
-      const { privateKey, publicKey } = generateKeyPairSync('x25519');
+      // Node returns the private key as a KeyObject when only the public key's encoding is
+      // given; @types/node types only both-or-neither.
+      const { privateKey, publicKey } = generateKeyPairSync('x25519', {
+        publicKeyEncoding: SPKI_DER,
+      } as never) as unknown as { privateKey: KeyObject; publicKey: Buffer };
       return { publicKey: rawPublicKey(publicKey), privateKey };
     },
     async fromSecret(secret) {
@@ -57,7 +74,7 @@ export function nodeX25519(): X25519 {
       const pkcs8 = concatBytes(PKCS8_X25519, raw);
       try {
         const privateKey = createPrivateKey({ key: Buffer.from(pkcs8.buffer), format: 'der', type: 'pkcs8' });
-        return { publicKey: rawPublicKey(createPublicKey(privateKey)), privateKey };
+        return { publicKey: rawPublicKey(createPublicKey(privateKey).export(SPKI_DER)), privateKey };
       } finally {
         wipe(raw);
         wipe(pkcs8);
