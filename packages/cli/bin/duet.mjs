@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The `duet` command. Duet's packages are TypeScript run from source (as the relay is), so the
-// bin registers tsx's loader and hands over to src/main.ts.
+// bin registers tsx's loader and hands over to src/main.ts. The options on the first line are
+// src/node-options.ts's (why they are there, and the test that keeps the copies in step).
 import { register } from 'tsx/esm/api';
 
 register();

@@ -1,9 +1,11 @@
 /**
- * The `duet` command run as a real process (bin/duet.mjs under this Node), with its output
- * collected line by line so that tests wait on what it printed, never on time.
+ * The `duet` command run as a real process (bin/duet.mjs under this Node, with the options it
+ * runs with: src/node-options.ts), with its output collected line by line so that tests wait on
+ * what it printed, never on time.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLIENT_NODE_OPTIONS } from '../../src/node-options.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/duet.mjs', import.meta.url));
 const WAIT_MS = 30_000;
@@ -28,7 +30,10 @@ export class DuetProcess {
    */
   static start(args: string[], env: Record<string, string> = {}): DuetProcess {
     const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('DUET_')));
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, detached: true });
+    const child = spawn(process.execPath, [...CLIENT_NODE_OPTIONS, BIN, ...args], {
+      env: { ...base, ...env },
+      detached: true,
+    });
     return new DuetProcess(child);
   }
 
