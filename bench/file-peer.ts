@@ -3,7 +3,8 @@
  *   node --expose-gc --import tsx file-peer.ts <role> <json options>
  * Roles:
  *   duet-send / duet-receive    core's file transfer between two Node clients (node-client.ts),
- *                               through a Duet relay, the file streamed from and to disk;
+ *                               through a Duet relay, the file streamed from and to disk (started
+ *                               with the `duet` command's Node options: workloads/files.ts);
  *   plain-send / plain-receive  the same bytes as a bare `ws` binary stream (64 KiB frames, sent
  *                               as fast as the socket takes them), written to disk as they come:
  *                               through the minimal ws relay, or through Duet's relay (`join`, then

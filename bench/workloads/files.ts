@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchConfig } from '../config.ts';
 import type { PeerMessage, PeerOptions, PeerRole } from '../file-peer.ts';
 import { RelayProcess } from '../relay-process.ts';
+import { CLIENT_NODE_OPTIONS } from '@duet/cli/node-options';
 
 const PEER_ENTRY = fileURLToPath(new URL('../file-peer.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -88,6 +89,9 @@ class Peer {
       process.execPath,
       [
         '--expose-gc',
+        // The Duet peers are terminal clients: they run with the options the `duet` command
+        // runs with. The plain peers are bare Node.
+        ...(role.startsWith('duet') ? CLIENT_NODE_OPTIONS : []),
         ...nodeFlags,
         // BENCH_CPU_PROF: each peer writes its profile to <dir>/peers/<role>/ too.
         ...(process.env.BENCH_CPU_PROF
