@@ -38,6 +38,15 @@ const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
 const SPKI_DER = { format: 'der', type: 'spki' } as const;
 
+/**
+ * `generateKeyPairSync` asked to encode the public key only: Node then returns the private key
+ * as a KeyObject, a case @types/node does not type (it has both parts encoded, or neither).
+ */
+const generateWithDerPublicKey = generateKeyPairSync as unknown as (
+  type: 'x25519',
+  options: { publicKeyEncoding: typeof SPKI_DER },
+) => { privateKey: KeyObject; publicKey: Buffer };
+
 /** The 32 raw bytes of an X25519 public key given as SubjectPublicKeyInfo DER. */
 function rawPublicKey(spki: Buffer): Uint8Array {
   if (spki.length !== SPKI_X25519.length + 32 || !spki.subarray(0, SPKI_X25519.length).equals(SPKI_X25519))
@@ -61,11 +70,7 @@ export function nodeX25519(): X25519 {
   return {
     name: 'node',
     async generate() {
-      // Node returns the private key as a KeyObject when only the public key's encoding is
-      // given; @types/node types only both-or-neither.
-      const { privateKey, publicKey } = generateKeyPairSync('x25519', {
-        publicKeyEncoding: SPKI_DER,
-      } as never) as unknown as { privateKey: KeyObject; publicKey: Buffer };
+      const { privateKey, publicKey } = generateWithDerPublicKey('x25519', { publicKeyEncoding: SPKI_DER });
       return { publicKey: rawPublicKey(publicKey), privateKey };
     },
     async fromSecret(secret) {

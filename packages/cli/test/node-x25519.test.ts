@@ -25,6 +25,8 @@ import {
 
 /** What node-x25519.ts hands to createPrivateKey (the PKCS #8 DER of a secret), as given. */
 const imported = vi.hoisted(() => [] as Uint8Array[]);
+/** When set, the public key the next key generations return instead of their own. */
+const generatedPublic = vi.hoisted(() => ({ override: undefined as unknown }));
 vi.mock('node:crypto', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:crypto')>();
   return {
@@ -33,6 +35,10 @@ vi.mock('node:crypto', async (importOriginal) => {
       const key = (input as { key?: unknown }).key;
       if (key instanceof Uint8Array) imported.push(key);
       return real.createPrivateKey(input);
+    },
+    generateKeyPairSync: (...args: Parameters<typeof real.generateKeyPairSync>) => {
+      const pair = real.generateKeyPairSync(...args);
+      return generatedPublic.override === undefined ? pair : { ...pair, publicKey: generatedPublic.override };
     },
   };
 });
@@ -107,6 +113,23 @@ describe('X25519 by node:crypto', () => {
       expect(await relay.inject(to, frame)).toContainEqual({ type: 'message', text });
     }
     expect(sharedSecret).toHaveBeenCalled(); // the channel took the X25519 it was given
+  });
+
+  it('refuses a generated public key that is not an X25519 SubjectPublicKeyInfo', async () => {
+    const x25519 = generateKeyPairSync('x25519', {
+      publicKeyEncoding: { format: 'der', type: 'spki' },
+    } as never);
+    const spki = (x25519 as unknown as { publicKey: Buffer }).publicKey;
+    const ed25519 = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+    try {
+      for (const wrong of [ed25519, spki.subarray(0, 43), Buffer.concat([spki, Buffer.of(0)])]) {
+        generatedPublic.override = wrong;
+        await expect(nodeX25519().generate()).rejects.toEqual(badInput);
+      }
+    } finally {
+      generatedPublic.override = undefined;
+    }
+    expect((await nodeX25519().generate()).publicKey).toHaveLength(32);
   });
 
   it('never waits on itself when a collection lands inside a key generation (a Node 20 deadlock)', async () => {
