@@ -3,34 +3,17 @@
  * first line (run directly, or through npm's link to it) and the root `npm run duet` script each
  * spell them out, because Node reads them before any of Duet's code runs.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { CLIENT_NODE_OPTIONS } from '../src/node-options.ts';
+import { runToEnd } from './support/run-to-end.ts';
 
 const BIN = fileURLToPath(new URL('../bin/duet.mjs', import.meta.url));
 const ROOT_PACKAGE = fileURLToPath(new URL('../../../package.json', import.meta.url));
 const OPTIONS = CLIENT_NODE_OPTIONS.join(' ');
-
-/** Runs `command` to its end; resolves with its exit code and what it wrote. */
-function run(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("the duet command's Node options", () => {
   it('are on the first line of the bin, for the command run directly', () => {
@@ -46,9 +29,11 @@ describe("the duet command's Node options", () => {
 
   it('reach Node when the bin is run by its first line', async () => {
     // A preloaded module reports the options Node started with, before the command runs.
-    const report = join(mkdtempSync(join(tmpdir(), 'duet-options-')), 'report.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'duet-options-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const report = join(dir, 'report.mjs');
     writeFileSync(report, 'process.stderr.write(`execArgv=${JSON.stringify(process.execArgv)}\\n`);\n');
-    const { code, stdout, stderr } = await run(BIN, ['--help'], {
+    const { code, stdout, stderr } = await runToEnd(BIN, ['--help'], {
       ...process.env,
       // The bin's `env` finds `node` on PATH: this one.
       PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
