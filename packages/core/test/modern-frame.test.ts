@@ -172,6 +172,9 @@ describe('modern frames: rejection', () => {
   it('refuses a frame that is not a Uint8Array', () => {
     expect(codeOf([1, 1, 1] as unknown as Uint8Array)).toBe('bad-frame');
     expect(codeOf('010101' as unknown as Uint8Array)).toBe('bad-frame');
+    // An abort frame's numbers in a plain array: right version, suite and type, still no bytes.
+    const abort = [...fromHex('030105' + '00000003' + '02')];
+    expect(codeOf(abort as unknown as Uint8Array)).toBe('bad-frame');
   });
 
   it('decodes a frame that is a view into a larger buffer', () => {
@@ -212,6 +215,18 @@ describe('modern frames: rejection', () => {
     const big = new Uint8Array(MAX_FRAME_BYTES + 1);
     big.set(fromHex('030110'));
     expect(codeOf(big)).toBe('bad-frame');
+    // Not one byte of it is looked at: only its length.
+    const read: PropertyKey[] = [];
+    const watched = new Proxy(big, {
+      get(target, key) {
+        read.push(key);
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    expect(codeOf(watched)).toBe('bad-frame');
+    expect(read.filter((key) => typeof key === 'string' && /^\d+$/.test(key))).toEqual([]);
+    expect(read).toContain('length');
   });
 
   it('refuses to encode fields of the wrong size', () => {
