@@ -5,6 +5,9 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// V8's tier-up budget, before any of the conversation's code runs (node-options.ts says why).
+const { tuneTierUp } = await import('../src/node-options.ts');
+tuneTierUp();
 const { run } = await import('../src/main.ts');
 // Exit at once: the conversation has left and closed its socket, and nothing else may hold the
 // process open (a paused stdin pipe would).

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+
 /**
  * The Node options the `duet` command runs with. They are spelled out where Node reads them, in
  * bin/duet.mjs's first line (`env -S`) and in the root package.json's `duet` script; the bench
@@ -13,3 +15,29 @@
  * transfer from about 40 MiB to 17.
  */
 export const CLIENT_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+
+/**
+ * V8's tier-up budget for the terminal client, four times V8 11.3's default of 66 KiB. A file
+ * transfer runs each of its per-chunk functions about a thousand times per 64 MiB. At the
+ * default budget dozens of them reach TurboFan mid-transfer, and compiling each (15–40 ms of a
+ * background thread on a small machine) costs more CPU than its optimised code saves before
+ * the transfer ends. With four times the budget only the really hot code (masking, hashing) is
+ * optimised early: in workload h the sender spent about a fifth less CPU per MiB and the
+ * receiver about a tenth (docs/benchmarks.md). Unlike the young generation's size, V8 reads
+ * this budget each time it refills a function's, so it can be set once the process runs.
+ *
+ * Only on the V8 it was measured on (11.3, Node 20): the flag is V8's own, later versions tier
+ * up by other counters, and Node exits on an option it doesn't know. Elsewhere V8 keeps its
+ * defaults.
+ */
+export const TIER_UP = { v8: '11.3.', flag: '--interrupt-budget=270336' } as const;
+
+/** Sets TIER_UP's flag if this is its V8; says whether it did. Call once, at start. */
+export function tuneTierUp(
+  v8Version: string = process.versions.v8,
+  setFlags: (flags: string) => void = setFlagsFromString,
+): boolean {
+  if (!v8Version.startsWith(TIER_UP.v8)) return false;
+  setFlags(TIER_UP.flag);
+  return true;
+}

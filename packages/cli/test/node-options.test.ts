@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { CLIENT_NODE_OPTIONS } from '../src/node-options.ts';
+import { CLIENT_NODE_OPTIONS, TIER_UP, tuneTierUp } from '../src/node-options.ts';
 import { runToEnd } from './support/run-to-end.ts';
 
 const BIN = fileURLToPath(new URL('../bin/duet.mjs', import.meta.url));
@@ -43,5 +43,48 @@ describe("the duet command's Node options", () => {
     expect(stdout).toContain('duet');
     const reported = /execArgv=(.*)/.exec(stderr)?.[1];
     expect(JSON.parse(reported ?? '[]')).toEqual(expect.arrayContaining([...CLIENT_NODE_OPTIONS]));
+  });
+});
+
+describe("the duet command's tier-up budget", () => {
+  it("is set on V8 11.3, Node 20's, where it was measured", () => {
+    const set: string[] = [];
+    expect(tuneTierUp('11.3.244.8-node.38', (flags) => set.push(flags))).toBe(true);
+    expect(set).toEqual(['--interrupt-budget=270336']);
+  });
+
+  it('is left to V8 elsewhere: its flag is V8-internal and later versions tier up otherwise', () => {
+    for (const version of ['12.4.254.21-node.33', '13.6.233.10-node.18', '11.2.214.9', '']) {
+      const set: string[] = [];
+      expect(tuneTierUp(version, (flags) => set.push(flags))).toBe(false);
+      expect(set).toEqual([]);
+    }
+  });
+
+  it('is set by the bin before the command runs', async () => {
+    // A preloaded module wraps node:v8's setFlagsFromString (and updates the ES module
+    // bindings to the wrapper) to report what the bin sets.
+    const dir = mkdtempSync(join(tmpdir(), 'duet-tier-up-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const report = join(dir, 'report.mjs');
+    writeFileSync(
+      report,
+      [
+        "import v8 from 'node:v8';",
+        "import { syncBuiltinESMExports } from 'node:module';",
+        'const set = v8.setFlagsFromString;',
+        'v8.setFlagsFromString = (flags) => { process.stderr.write(`v8-flags=${flags}\\n`); set(flags); };',
+        'syncBuiltinESMExports();',
+        '',
+      ].join('\n'),
+    );
+    const { code, stderr } = await runToEnd(BIN, ['--help'], {
+      ...process.env,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      NODE_OPTIONS: `--import=${report}`,
+    });
+    expect(code).toBe(0);
+    const reported = [...stderr.matchAll(/v8-flags=(.*)/g)].map((match) => match[1]);
+    expect(reported).toEqual(process.versions.v8.startsWith(TIER_UP.v8) ? [TIER_UP.flag] : []);
   });
 });
