@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startNodeClient } from '@duet/cli/node-client';
 import { diskSource } from '@duet/cli/node-files';
+import { tuneTierUp } from '@duet/cli/node-options';
 
 export type PeerRole = 'duet-send' | 'duet-receive' | 'plain-send' | 'plain-receive';
 
@@ -212,6 +213,8 @@ async function main(): Promise<void> {
   const run = ROLES[role];
   if (!run || !process.send) throw new Error('usage: file-peer.ts <role> <options> (with an IPC channel)');
   process.on('disconnect', () => process.exit(0)); // the bench went away: never linger
+  // The Duet peers are terminal clients, tuned as the `duet` command tunes itself at start.
+  if (role.startsWith('duet')) tuneTierUp();
   await run(JSON.parse(process.argv[3] ?? '{}') as PeerOptions);
 }
 

@@ -44,6 +44,8 @@ const VARIANTS: Record<FileVariant, { relay: 'minimal' | 'duet' | 'duetDefault';
 
 export interface FileRun {
   variant: FileVariant;
+  /** Which turn of the variants it ran in (0, 1, …): runs of one turn ran back to back. */
+  turn: number;
   seconds: number;
   mibPerSecond: number;
   senderGrowthMiB: number;
@@ -168,7 +170,7 @@ async function runOnce(
   file: { path: string; size: number; sha256: string },
   deadline: number,
   nodeFlags: readonly string[],
-): Promise<FileRun> {
+): Promise<Omit<FileRun, 'turn'>> {
   const dir = mkdtempSync(join(tmpdir(), 'duet-bench-files-'));
   const room = `bench-${randomBytes(4).toString('hex')}`;
   const { relay, plain } = VARIANTS[variant];
@@ -272,7 +274,10 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
         try {
           // Each run has the workload's whole time limit.
           const deadline = performance.now() + config.workloadTimeoutMs;
-          runs.push(await runOnce(variant, started, file, deadline, config.fileNodeFlags));
+          runs.push({
+            ...(await runOnce(variant, started, file, deadline, config.fileNodeFlags)),
+            turn: run,
+          });
         } catch (error) {
           failures.push({ variant, error: error instanceof Error ? error.message : String(error) });
         }
