@@ -262,8 +262,8 @@ export async function runFiles(config: BenchConfig): Promise<FileResult> {
       return relay;
     };
     const started = {
-      minimal: await start('minimal-ws'),
-      duet: await start('duet'),
+      minimal: await start('minimal-ws', config.cpuProfDir),
+      duet: await start('duet', config.cpuProfDir),
       duetDefault: await start('duet', undefined, { BENCH_DUET_DEFAULT_LIMITS: '1' }),
     };
     const runs: FileRun[] = [];
