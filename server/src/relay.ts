@@ -392,7 +392,11 @@ export function createRelay(options: RelayOptions): Relay {
       errors,
     );
     return {
-      pong: () => (peer.alive = true),
+      // Methods, not arrow properties: under tsx each arrow here would also get its name
+      // redefined, a dictionary of properties per connection (relay/ws-link.ts says more).
+      pong() {
+        peer.alive = true;
+      },
       message(data, isBinary, alone = false) {
         try {
           onMessage(peer, data, isBinary, alone);
@@ -403,7 +407,9 @@ export function createRelay(options: RelayOptions): Relay {
         }
       },
       // A protocol violation is no network drop: the seat is freed, not held.
-      violation: () => enqueue(peer, () => leaveRoom(peer)),
+      violation() {
+        enqueue(peer, () => leaveRoom(peer));
+      },
       closed(code) {
         peers.delete(peer);
         peer.errors.close();

@@ -1,11 +1,11 @@
 /** A WebSocket (`ws`) as a relay `Link`: the only place besides relay.ts that touches `ws`. */
 import { WebSocket, type RawData } from 'ws';
-import { encodeControl } from '@duet/core/protocol/control';
+import { encodeControl, type ServerMessage } from '@duet/core/protocol/control';
 import type { Link, LinkEvents } from './link.ts';
 
 /**
  * The TCP socket under a `ws` connection. `ws` keeps it private (`_socket`); the relay only
- * corks and uncorks it to batch writes, and falls back to plain writes when it is missing.
+ * corks and uncorks it to batch writes, and writes plainly when it is missing.
  * ws is pinned by the lock file, and the relay tests run through this path.
  */
 function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
@@ -34,29 +34,71 @@ function toBuffer(data: RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 }
 
-function wsLink(socket: WebSocket): Link {
-  const corkable = rawSocket(socket) !== undefined;
-  return {
-    get open() {
-      return socket.readyState === WebSocket.OPEN;
-    },
-    get bufferedBytes() {
-      return socket.bufferedAmount;
-    },
-    sendControl: (message) => socket.send(encodeControl(message)),
-    sendBinary: (data) => socket.send(data, BINARY),
-    close: (code, reason) => socket.close(code, reason),
-    terminate: () => socket.terminate(),
-    ping: () => socket.ping(),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    ...(corkable ? { cork: () => rawSocket(socket)?.cork(), uncork: () => rawSocket(socket)?.uncork() } : {}),
-  };
+/**
+ * A WebSocket as a Link. A class, so that its methods live once on the prototype: arrow
+ * functions in an object literal made about a dozen closures per connection, and under tsx
+ * (esbuild's keepNames) each also got its `name` redefined, which gives a function its own
+ * dictionary of properties. That came to about 4 KiB of heap per idle connection
+ * (docs/benchmarks.md, workload d).
+ *
+ * `cork` and `uncork` reach the TCP socket when `ws` shows it, and do nothing when it does not:
+ * writes then go out one by one.
+ */
+class WsLink implements Link {
+  readonly #socket: WebSocket;
+
+  constructor(socket: WebSocket) {
+    this.#socket = socket;
+  }
+
+  get open(): boolean {
+    return this.#socket.readyState === WebSocket.OPEN;
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  sendControl(message: ServerMessage): void {
+    this.#socket.send(encodeControl(message));
+  }
+
+  sendBinary(data: Buffer): void {
+    this.#socket.send(data, BINARY);
+  }
+
+  close(code: number, reason: string): void {
+    this.#socket.close(code, reason);
+  }
+
+  terminate(): void {
+    this.#socket.terminate();
+  }
+
+  ping(): void {
+    this.#socket.ping();
+  }
+
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  cork(): void {
+    rawSocket(this.#socket)?.cork();
+  }
+
+  uncork(): void {
+    rawSocket(this.#socket)?.uncork();
+  }
 }
 
 /** Hands an upgraded WebSocket to the relay and forwards its events. */
 export function attachWebSocket(socket: WebSocket, attach: (link: Link) => LinkEvents): void {
-  const events = attach(wsLink(socket));
+  const events = attach(new WsLink(socket));
   socket.on('pong', () => events.pong());
   socket.on('message', (data, isBinary) => events.message(toBuffer(data), isBinary, readAlone(socket)));
   // ws emits 'error' for a protocol violation (codes WS_ERR_*, closing with 1002, 1007 or 1009)
