@@ -10,23 +10,28 @@ export class WorkQueue {
    * without a promise per frame (the relay's hot path).
    */
   run(task: () => Promise<void> | void, onError: (error: unknown) => void): void {
-    const settle = () => {
-      this.#pending -= 1;
-    };
     this.#pending += 1;
     if (this.#pending === 1) {
       let result: Promise<void> | void;
       try {
         result = task();
       } catch (error) {
-        settle();
+        this.#pending -= 1;
         return onError(error);
       }
-      if (!(result instanceof Promise)) return settle();
-      this.#tail = result.catch(onError).finally(settle);
+      if (!(result instanceof Promise)) {
+        this.#pending -= 1;
+        return;
+      }
+      this.#tail = result.catch(onError).finally(() => (this.#pending -= 1));
       return;
     }
-    this.#tail = this.#tail.then(task).catch(onError).finally(settle);
+    // Arrows passed straight on, not a named closure: under tsx a named one also gets its name
+    // defined, once per message here (relay/ws-link.ts says what that costs).
+    this.#tail = this.#tail
+      .then(task)
+      .catch(onError)
+      .finally(() => (this.#pending -= 1));
   }
 
   /** Runs `task` once everything queued so far is done, never at once (the connection's last word). */

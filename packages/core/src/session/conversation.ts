@@ -738,20 +738,27 @@ export class Conversation {
   /** One payload through the channel, in turn with the messages (PayloadPort.send). */
   #sendPayload(bytes: Payload): Promise<boolean> {
     return new Promise((resolve) => {
-      const step = async (channel: SecureChannel) => {
-        let sent = false;
-        try {
-          if (!this.#canSendMessages()) return;
-          for (const effect of await channel.send(bytes)) {
-            if (effect.type === 'transmit') sent = this.#route(effect.frame, { kind: 'data' });
-            else this.#apply(effect);
-          }
-        } finally {
-          resolve(sent);
-        }
-      };
-      this.#run(step, () => resolve(false));
+      // Arrows passed straight on, not a named closure: under tsx a named one also gets its
+      // name defined, once per file chunk here.
+      this.#run(
+        (channel) => this.#sealPayload(channel, bytes, resolve),
+        () => resolve(false),
+      );
     });
+  }
+
+  /** `#sendPayload`'s turn: seals and routes the payload; `done` says whether a path took it. */
+  async #sealPayload(channel: SecureChannel, bytes: Payload, done: (sent: boolean) => void): Promise<void> {
+    let sent = false;
+    try {
+      if (!this.#canSendMessages()) return;
+      for (const effect of await channel.send(bytes)) {
+        if (effect.type === 'transmit') sent = this.#route(effect.frame, { kind: 'data' });
+        else this.#apply(effect);
+      }
+    } finally {
+      done(sent);
+    }
   }
 
   /** If messages wait for a receipt, sends them again after the current delay unless one comes. */
