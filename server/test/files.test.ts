@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { FileView } from '@duet/core/session/file-transfer';
 import { startNodeClient, type NodeClient } from '@duet/cli/node-client';
 import { diskSource } from '@duet/cli/node-files';
@@ -64,6 +64,7 @@ async function sendBytes(
   const path = join(tempDir(), name);
   writeFileSync(path, bytes);
   const source = await diskSource(path);
+  onTestFinished(() => source.close()); // not left for the collector to close
   return client.files!.send(source, { name, mime });
 }
 

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { diskSource } from '../src/node-files.ts';
 import { startServer, type RunningServer } from '../../../server/src/server.ts';
 import { startNodeClient, type NodeClient } from '../src/node-client.ts';
@@ -234,11 +234,14 @@ describe('files in a terminal', () => {
     await bob.waitForLine(/secure channel ready/);
     const small = join(tempDir(), 'photo.jpg');
     writeFileSync(small, randomBytes(5000));
-    alice.files!.send(await diskSource(small), { name: 'photo.jpg', mime: 'image/jpeg' });
+    const sources = [await diskSource(small)];
+    onTestFinished(async () => void (await Promise.all(sources.map((source) => source.close())))); // not left for the collector
+    alice.files!.send(sources[0]!, { name: 'photo.jpg', mime: 'image/jpeg' });
     await bob.waitForLine(/^\* file #1 saved as .*photo\.jpg/);
     const big = join(tempDir(), 'big.bin');
     writeFileSync(big, randomBytes(24 * 1024 * 1024));
-    alice.files!.send(await diskSource(big), { name: 'big.bin', mime: '' });
+    sources.push(await diskSource(big));
+    alice.files!.send(sources[1]!, { name: 'big.bin', mime: '' });
     await bob.waitForLine(/^\* file #2 receiving/);
     bob.write('/quit');
     expect(await bob.exited).toBe(0);
