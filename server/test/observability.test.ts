@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.ts';
+import { fanOut, type RelayObserver } from '../src/observer.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 import { pair, TestClient } from './client.ts';
 
@@ -104,5 +105,42 @@ describe('logs', () => {
         .filter((l) => l.event === 'small-frames');
       expect(warnings).toHaveLength(maxFrameBytes < 61515 ? 1 : 0);
     }
+  });
+});
+
+describe('fanOut', () => {
+  it('tells every observer each thing, in the order they were given', () => {
+    const heard: string[] = [];
+    const recorder = (name: string): RelayObserver => ({
+      relayed: (bytes) => heard.push(`${name} relayed ${bytes}`),
+      error: (code) => heard.push(`${name} error ${code}`),
+      refused: (status) => heard.push(`${name} refused ${status}`),
+      seat: (event) => heard.push(`${name} seat ${event}`),
+      handshake: (granted) => heard.push(`${name} handshake ${granted}`),
+      internalError: (error) => heard.push(`${name} internal ${error}`),
+      throttled: () => heard.push(`${name} throttled`),
+      dropped: (code) => heard.push(`${name} dropped ${code}`),
+    });
+    const both = fanOut(recorder('a'), recorder('b'));
+    both.relayed(3);
+    both.error('rate-limited');
+    both.refused(429);
+    both.seat('held');
+    both.handshake(false);
+    both.internalError('TypeError');
+    both.throttled();
+    both.dropped(1013);
+    expect(heard).toEqual(
+      [
+        'relayed 3',
+        'error rate-limited',
+        'refused 429',
+        'seat held',
+        'handshake false',
+        'internal TypeError',
+        'throttled',
+        'dropped 1013',
+      ].flatMap((event) => [`a ${event}`, `b ${event}`]),
+    );
   });
 });
