@@ -234,14 +234,15 @@ describe('files in a terminal', () => {
     await bob.waitForLine(/secure channel ready/);
     const small = join(tempDir(), 'photo.jpg');
     writeFileSync(small, randomBytes(5000));
-    const sources = [await diskSource(small)];
-    onTestFinished(async () => void (await Promise.all(sources.map((source) => source.close())))); // not left for the collector
-    alice.files!.send(sources[0]!, { name: 'photo.jpg', mime: 'image/jpeg' });
+    const photo = await diskSource(small);
+    onTestFinished(() => photo.close()); // not left for the collector to close
+    alice.files!.send(photo, { name: 'photo.jpg', mime: 'image/jpeg' });
     await bob.waitForLine(/^\* file #1 saved as .*photo\.jpg/);
     const big = join(tempDir(), 'big.bin');
     writeFileSync(big, randomBytes(24 * 1024 * 1024));
-    sources.push(await diskSource(big));
-    alice.files!.send(sources[1]!, { name: 'big.bin', mime: '' });
+    const bigSource = await diskSource(big);
+    onTestFinished(() => bigSource.close());
+    alice.files!.send(bigSource, { name: 'big.bin', mime: '' });
     await bob.waitForLine(/^\* file #2 receiving/);
     bob.write('/quit');
     expect(await bob.exited).toBe(0);

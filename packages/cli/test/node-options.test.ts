@@ -15,6 +15,22 @@ const BIN = fileURLToPath(new URL('../bin/duet.mjs', import.meta.url));
 const ROOT_PACKAGE = fileURLToPath(new URL('../../../package.json', import.meta.url));
 const OPTIONS = CLIENT_NODE_OPTIONS.join(' ');
 
+/**
+ * Runs the bin by its first line (`env` finds `node` on PATH: this one) with `--help`, after a
+ * preloaded module whose source is `preload`: what it writes shows what the bin's Node did.
+ */
+function runBinAfter(preload: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'duet-options-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const module = join(dir, 'preload.mjs');
+  writeFileSync(module, preload);
+  return runToEnd(BIN, ['--help'], {
+    ...process.env,
+    PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+    NODE_OPTIONS: `--import=${module}`,
+  });
+}
+
 describe("the duet command's Node options", () => {
   it('are on the first line of the bin, for the command run directly', () => {
     const firstLine = readFileSync(BIN, 'utf8').split('\n')[0];
@@ -28,17 +44,10 @@ describe("the duet command's Node options", () => {
   });
 
   it('reach Node when the bin is run by its first line', async () => {
-    // A preloaded module reports the options Node started with, before the command runs.
-    const dir = mkdtempSync(join(tmpdir(), 'duet-options-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const report = join(dir, 'report.mjs');
-    writeFileSync(report, 'process.stderr.write(`execArgv=${JSON.stringify(process.execArgv)}\\n`);\n');
-    const { code, stdout, stderr } = await runToEnd(BIN, ['--help'], {
-      ...process.env,
-      // The bin's `env` finds `node` on PATH: this one.
-      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-      NODE_OPTIONS: `--import=${report}`,
-    });
+    // The preloaded module reports the options Node started with, before the command runs.
+    const { code, stdout, stderr } = await runBinAfter(
+      'process.stderr.write(`execArgv=${JSON.stringify(process.execArgv)}\\n`);\n',
+    );
     expect(code).toBe(0);
     expect(stdout).toContain('duet');
     const reported = /execArgv=(.*)/.exec(stderr)?.[1];
@@ -62,13 +71,9 @@ describe("the duet command's tier-up budget", () => {
   });
 
   it('is set by the bin before the command runs', async () => {
-    // A preloaded module wraps node:v8's setFlagsFromString (and updates the ES module
+    // The preloaded module wraps node:v8's setFlagsFromString (and updates the ES module
     // bindings to the wrapper) to report what the bin sets.
-    const dir = mkdtempSync(join(tmpdir(), 'duet-tier-up-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const report = join(dir, 'report.mjs');
-    writeFileSync(
-      report,
+    const { code, stderr } = await runBinAfter(
       [
         "import v8 from 'node:v8';",
         "import { syncBuiltinESMExports } from 'node:module';",
@@ -78,11 +83,6 @@ describe("the duet command's tier-up budget", () => {
         '',
       ].join('\n'),
     );
-    const { code, stderr } = await runToEnd(BIN, ['--help'], {
-      ...process.env,
-      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-      NODE_OPTIONS: `--import=${report}`,
-    });
     expect(code).toBe(0);
     const reported = [...stderr.matchAll(/v8-flags=(.*)/g)].map((match) => match[1]);
     expect(reported).toEqual(process.versions.v8.startsWith(TIER_UP.v8) ? [TIER_UP.flag] : []);
