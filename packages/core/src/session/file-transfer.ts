@@ -88,7 +88,10 @@ interface Incoming<Result> {
   readonly speed: Throughput;
 }
 
-const PARTNER_CODES: Record<Exclude<CancelReason, 'cancelled' | 'declined'>, ErrorCode> = {
+/** What the partner's reason for ending a transfer is here: no error when a person cancelled or declined. */
+const PARTNER_CODES: Record<CancelReason, ErrorCode | undefined> = {
+  cancelled: undefined,
+  declined: undefined,
   'too-large': 'too-large',
   tampered: 'tampered',
   unknown: 'transfer-lost',
@@ -260,7 +263,7 @@ export class FileTransfers<Result> implements PayloadHandler {
         this.#armRetransmit();
         return;
       case 'cancel': {
-        const code = codeOf(envelope.reason);
+        const code = PARTNER_CODES[envelope.reason];
         const declined = envelope.reason === 'declined';
         return this.#stop(sender, code ? { code } : { cancelledBy: 'partner', declined });
       }
@@ -279,7 +282,7 @@ export class FileTransfers<Result> implements PayloadHandler {
       case 'end':
         return receiver.end(envelope.sha256);
       case 'cancel':
-        return receiver.stopped(codeOf(envelope.reason));
+        return receiver.stopped(PARTNER_CODES[envelope.reason]);
       default:
         throw duetError('bad-frame', 'receiver-side envelope for an incoming transfer');
     }
@@ -450,10 +453,6 @@ export class FileTransfers<Result> implements PayloadHandler {
     const incoming = this.#incoming.get(key);
     return incoming && incomingView(key, incoming.receiver, incoming.speed, now);
   }
-}
-
-function codeOf(reason: CancelReason): ErrorCode | undefined {
-  return reason === 'cancelled' || reason === 'declined' ? undefined : PARTNER_CODES[reason];
 }
 
 /**
