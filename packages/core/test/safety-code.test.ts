@@ -37,6 +37,8 @@ describe('safety code', () => {
       expect(() => deriveSafetyCode(isk, sid)).toThrow(expect.toSatisfy((e) => isDuetError(e, 'bad-input')));
     }
     expect(() => safetyCodeWords([2048])).toThrow(expect.toSatisfy((e) => isDuetError(e, 'bad-input')));
+    // 32 bytes is enough: the bound is inclusive.
+    expect(deriveSafetyCode(ISK.subarray(0, 32), SID)).toHaveLength(5);
   });
 
   it('is the same on both sides of a session, and new for the next session', async () => {

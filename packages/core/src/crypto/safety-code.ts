@@ -27,6 +27,7 @@ export type SafetyCode = readonly number[];
 export function deriveSafetyCode(isk: Uint8Array, sid: Uint8Array): SafetyCode {
   if (!(isk instanceof Uint8Array) || isk.length < 32) throw duetError('bad-input', 'ISK must be ≥ 32 bytes');
   if (!(sid instanceof Uint8Array) || sid.length === 0) throw duetError('bad-input', 'sid must not be empty');
+  // Stryker disable next-line ArithmeticOperator: equivalent: HKDF-Expand's first bytes do not depend on the length asked for; only the first 55 bits are read
   const bytes = hkdf(sha256, isk, sid, INFO, Math.ceil(SAFETY_CODE_BITS / 8));
   let bits = 0n;
   for (const byte of bytes) bits = (bits << 8n) | BigInt(byte);
