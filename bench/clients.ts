@@ -17,6 +17,9 @@ let batchRun = 0;
 export interface Endpoint {
   /** Sends one binary frame to the partner, through the relay. */
   send(frame: Uint8Array): void;
+  /** Holds the sends that follow until `release()`, so that a burst leaves in one write (workloads/stream.ts). */
+  hold(): void;
+  release(): void;
   /** Called with every frame the partner sent. */
   onFrame: (frame: Uint8Array) => void;
   close(): void;
@@ -31,6 +34,11 @@ function withTimeout<T>(promise: Promise<T>, what: string, ms = CONNECT_TIMEOUT_
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The TCP socket under a `ws` connection (`ws` keeps it private); undefined if it is not there. */
+function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
+  return (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
 }
 
 /** A `ws` client that remembers which control messages it has seen until the pair is ready. */
@@ -97,6 +105,14 @@ class WsEndpoint implements Endpoint {
 
   send(frame: Uint8Array): void {
     this.socket.send(frame, { binary: true });
+  }
+
+  hold(): void {
+    rawSocket(this.socket)?.cork();
+  }
+
+  release(): void {
+    rawSocket(this.socket)?.uncork();
   }
 
   /** A normal close (1000), so that Duet frees the seat at once; cut after CLOSE_GRACE_MS. */
@@ -176,6 +192,24 @@ class SocketIoEndpoint implements Endpoint {
 
   send(frame: Uint8Array): void {
     this.socket.emit('msg', frame);
+  }
+
+  /**
+   * The TCP socket under engine.io's `ws` transport; undefined if it is not there. engine.io
+   * sends the first packet of a tick at once and the rest on `process.nextTick`, which runs
+   * before the microtask that releases the hold: all of them leave in the held write.
+   */
+  #raw(): { cork(): void; uncork(): void } | undefined {
+    const transport = (this.socket.io.engine as unknown as { transport?: { ws?: WebSocket } }).transport;
+    return transport?.ws ? rawSocket(transport.ws) : undefined;
+  }
+
+  hold(): void {
+    this.#raw()?.cork();
+  }
+
+  release(): void {
+    this.#raw()?.uncork();
   }
 
   close(): void {

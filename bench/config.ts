@@ -60,6 +60,12 @@ export interface BenchConfig {
   fileNodeFlags: string[];
   /** Runs of workloads a–c (the ratio workloads); with more than one, each ratio's median and range. */
   repeat: number;
+  /**
+   * How the streaming clients (b, c, f) write: `batched`, one write for what a client sends in
+   * reply to one read (the default), or `each`, a write per frame (the bench before 2026-12-02,
+   * when the load generator, not the relay, set the pace: docs/benchmarks.md).
+   */
+  clientWrites: 'batched' | 'each';
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -78,6 +84,15 @@ function list<T extends string>(env: NodeJS.ProcessEnv, name: string, all: reado
   if (unknown.length > 0)
     throw new Error(`${name}: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
   return picked as T[];
+}
+
+/** One of `allowed`, the first by default. */
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly [T, ...T[]]): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return allowed[0];
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new Error(`${name} must be one of ${allowed.join(', ')}`);
+  return raw as T;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig {
@@ -109,5 +124,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): BenchConfig
     fileVariants: list(env, 'BENCH_FILE_VARIANTS', FILE_VARIANTS),
     fileNodeFlags: env.BENCH_FILE_NODE_FLAGS?.trim().split(/\s+/).filter(Boolean) ?? [],
     repeat: int(env, 'BENCH_REPEAT', 1),
+    clientWrites: oneOf(env, 'BENCH_CLIENT_WRITES', ['batched', 'each']),
   };
 }

@@ -124,6 +124,7 @@ export async function streamAll(
   const options = {
     frameBytes: config.frameBytes,
     window: config.window,
+    batchWrites: config.clientWrites === 'batched',
     durationMs: durationMs / slices,
     drainMs: DRAIN_MS,
     maxFramesPerSide: MAX_FRAMES_PER_SIDE,

@@ -301,6 +301,7 @@ export function formatReport(results: BenchResults): string {
     `Duet relay benchmark, ${results.startedAt}${config.quick ? ' (BENCH_QUICK: smoke sizes)' : ''}`,
     `machine: ${machine.cpuModel} x ${machine.cpuCount}, ${machine.totalMemoryGiB} GiB, node ${machine.node}, ${machine.os}`,
     `other processes at start: ${results.backgroundCpuPercent.toFixed(0)} % of a core`,
+    `streaming clients write: ${config.clientWrites === 'batched' ? 'once per read they answer' : 'once per frame (BENCH_CLIENT_WRITES=each)'}`,
     '',
   ];
 

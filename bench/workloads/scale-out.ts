@@ -77,6 +77,7 @@ export async function runScaleOut(config: BenchConfig): Promise<ScaleOutResult |
         const options = {
           frameBytes: config.frameBytes,
           window: config.window,
+          batchWrites: config.clientWrites === 'batched',
           durationMs: config.durationBMs / slices,
           warmupMs: run.slices.length === 0 ? config.warmupMs : config.rewarmMs,
           drainMs: DRAIN_MS,
