@@ -218,7 +218,11 @@ async function main(): Promise<void> {
     for (const slowdown of [1, 4]) {
       const runs = builds.map((): Run[] => []);
       for (let i = 0; i < RUNS; i += 1) {
-        for (const [b, build] of builds.entries()) runs[b]?.push(await onePair(build.harness, slowdown));
+        // Each build plays first in every other round: with a fixed order, two copies of the
+        // same code came out 10–20 ms apart (docs/benchmarks.md, 2026-12-02).
+        const order = [...builds.keys()];
+        if (i % 2 === 1) order.reverse();
+        for (const b of order) runs[b]?.push(await onePair(builds[b]!.harness, slowdown));
       }
       for (const [b, build] of builds.entries()) {
         const done = runs[b] ?? [];
