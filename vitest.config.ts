@@ -5,7 +5,12 @@ import { defineConfig } from 'vitest/config';
 // (e2e/vitest.config.ts) because it needs a built app and runs one file at a time.
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'server/test/**/*.test.ts', 'web/test/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'server/test/**/*.test.ts',
+      'web/test/**/*.test.ts',
+      'bench/test/**/*.test.ts',
+    ],
     environment: 'node',
     testTimeout: 20_000,
     pool: 'forks',
