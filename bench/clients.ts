@@ -7,6 +7,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { rawSocket } from '../server/src/relay/ws-link.ts';
 import type { RelayName } from './config.ts';
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -34,11 +35,6 @@ function withTimeout<T>(promise: Promise<T>, what: string, ms = CONNECT_TIMEOUT_
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The TCP socket under a `ws` connection (`ws` keeps it private); undefined if it is not there. */
-function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
-  return (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
 }
 
 /** A `ws` client that remembers which control messages it has seen until the pair is ready. */

@@ -6,9 +6,10 @@ import type { Link, LinkEvents } from './link.ts';
 /**
  * The TCP socket under a `ws` connection. `ws` keeps it private (`_socket`); the relay only
  * corks and uncorks it to batch writes, and writes plainly when it is missing.
- * ws is pinned by the lock file, and the relay tests run through this path.
+ * ws is pinned by the lock file, and the relay tests run through this path. The bench's load
+ * clients cork through it too (bench/clients.ts).
  */
-function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
+export function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | undefined {
   const raw = (socket as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
   return raw && typeof raw.cork === 'function' && typeof raw.uncork === 'function'
     ? (raw as { cork(): void; uncork(): void })
