@@ -28,11 +28,27 @@ import { createHandshake, type HandshakeStep } from '../src/session/handshake.ts
 import { ISK, messageFrame, outcome, SID } from './ratchet-pair.ts';
 
 const recorded = vi.hoisted(() => [] as { name: string; bytes: Uint8Array }[]);
-/** Called inside the AEAD (after it computed, before the ratchet has its result) and inside X25519. */
+/**
+ * Called inside the AEAD and a frame's MAC check (after each computed, before the ratchet has its
+ * result) and inside X25519.
+ */
 const during = vi.hoisted(() => ({
   aead: undefined as (() => void) | undefined,
+  mac: undefined as (() => void) | undefined,
   dh: undefined as (() => void) | undefined,
 }));
+
+vi.mock('../src/crypto/frame-mac.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/crypto/frame-mac.ts')>();
+  return {
+    ...real,
+    frameMacMatches: async (...args: Parameters<typeof real.frameMacMatches>) => {
+      const matches = await real.frameMacMatches(...args);
+      during.mac?.();
+      return matches;
+    },
+  };
+});
 
 vi.mock('../src/crypto/cpace.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('../src/crypto/cpace.ts')>();
@@ -152,7 +168,7 @@ function alive(except: Uint8Array[] = []): string[] {
 
 beforeEach(() => {
   recorded.length = 0;
-  during.aead = during.dh = undefined;
+  during.aead = during.mac = during.dh = undefined;
 });
 
 const NONCE = new Uint8Array(16).fill(1);
@@ -323,7 +339,11 @@ describe('secrets are wiped once used', () => {
       a: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'initiator'), recordingX25519()),
       b: await createDoubleRatchet(deriveSessionKeys(ISK, SID, 'responder'), recordingX25519()),
     });
-    const destroyedDuring = async (which: 'aead' | 'dh', ratchet: DoubleRatchet, work: Promise<unknown>) => {
+    const destroyedDuring = async (
+      which: 'aead' | 'mac' | 'dh',
+      ratchet: DoubleRatchet,
+      work: Promise<unknown>,
+    ) => {
       during[which] = () => {
         during[which] = undefined;
         ratchet.destroy();
@@ -332,7 +352,27 @@ describe('secrets are wiped once used', () => {
     };
     const seal = async (from: DoubleRatchet, text: string) => messageFrame(await from.seal(text, 0));
 
-    // Opening: a new chain's DH, its first frame's AEAD, the current chain's next frame, a stored key.
+    // Opening: a frame's MAC check on a new chain and on a known one, a new chain's DH, its first
+    // frame's AEAD, the current chain's next frame, a stored key.
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const reply = await seal(b, 'reply');
+      const before = { ...a.work };
+      expect(await destroyedDuring('mac', a, a.open(reply, 0))).toEqual([]);
+      // Nothing is computed from the erased state: no DH, no chain step, no AEAD after the MAC.
+      expect(a.work).toEqual({ ...before, macChecks: before.macChecks + 1 });
+      b.destroy();
+    }
+    {
+      const { a, b } = await pair();
+      expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
+      const second = await seal(a, 'second');
+      const before = { ...b.work };
+      expect(await destroyedDuring('mac', b, b.open(second, 0))).toEqual([]);
+      expect(b.work).toEqual({ ...before, macChecks: before.macChecks + 1 });
+      a.destroy();
+    }
     {
       const { a, b } = await pair();
       expect(outcome(await b.open(await seal(a, 'first'), 0))).toBe('message first');
@@ -384,7 +424,7 @@ describe('secrets are wiped once used', () => {
       });
       b.destroy();
     }
-    expect(during).toEqual({ aead: undefined, dh: undefined }); // every hook ran
+    expect(during).toEqual({ aead: undefined, mac: undefined, dh: undefined }); // every hook ran
     expect(alive()).toEqual([]);
   });
 
